@@ -1,0 +1,59 @@
+/**
+ * A 4:2:0 8-bit picture whose size is a whole number of macroblocks. Planes are separate typed
+ * arrays with a row stride, so macroblock code addresses samples as plane[offset + y*stride + x].
+ */
+export class Picture {
+  readonly mbWidth: number;
+  readonly mbHeight: number;
+  /** Padded luma width and height (multiples of 16). */
+  readonly width: number;
+  readonly height: number;
+  readonly strideY: number;
+  readonly strideC: number;
+  readonly y: Uint8Array;
+  readonly u: Uint8Array;
+  readonly v: Uint8Array;
+
+  constructor(mbWidth: number, mbHeight: number) {
+    this.mbWidth = mbWidth;
+    this.mbHeight = mbHeight;
+    this.width = mbWidth * 16;
+    this.height = mbHeight * 16;
+    this.strideY = this.width;
+    this.strideC = this.width >> 1;
+    this.y = new Uint8Array(this.strideY * this.height);
+    this.u = new Uint8Array(this.strideC * (this.height >> 1));
+    this.v = new Uint8Array(this.strideC * (this.height >> 1));
+  }
+
+  /** Replicates the last visible column and row into the padding (better prediction than zeros). */
+  padFrom(visibleWidth: number, visibleHeight: number): void {
+    padPlane(this.y, this.strideY, visibleWidth, visibleHeight, this.width, this.height);
+    const cw = visibleWidth >> 1, ch = visibleHeight >> 1;
+    padPlane(this.u, this.strideC, cw, ch, this.width >> 1, this.height >> 1);
+    padPlane(this.v, this.strideC, cw, ch, this.width >> 1, this.height >> 1);
+  }
+
+  /** The visible area as one contiguous I420 buffer (what a decoder outputs after cropping). */
+  toI420(visibleWidth: number, visibleHeight: number): Uint8Array {
+    const cw = visibleWidth >> 1, ch = visibleHeight >> 1;
+    const out = new Uint8Array(visibleWidth * visibleHeight + 2 * cw * ch);
+    for (let r = 0; r < visibleHeight; r++) out.set(this.y.subarray(r * this.strideY, r * this.strideY + visibleWidth), r * visibleWidth);
+    let o = visibleWidth * visibleHeight;
+    for (const plane of [this.u, this.v]) {
+      for (let r = 0; r < ch; r++) out.set(plane.subarray(r * this.strideC, r * this.strideC + cw), o + r * cw);
+      o += cw * ch;
+    }
+    return out;
+  }
+}
+
+function padPlane(p: Uint8Array, stride: number, w: number, h: number, fullW: number, fullH: number): void {
+  if (w < fullW) {
+    for (let r = 0; r < h; r++) {
+      const row = r * stride;
+      p.fill(p[row + w - 1]!, row + w, row + fullW);
+    }
+  }
+  for (let r = h; r < fullH; r++) p.copyWithin(r * stride, (h - 1) * stride, (h - 1) * stride + fullW);
+}
