@@ -1,0 +1,140 @@
+/**
+ * macroblock_layer() for intra macroblocks with CAVLC — 7.3.5, 7.3.5.1, 7.3.5.3. The same code
+ * writes into a BitWriter or counts into a BitCounter, so decisions cost exactly what is written.
+ */
+import type { BitSink } from './common/bitstream.js';
+import { writeResidualBlock } from './cavlc.js';
+import { CBP_INTRA_TO_CODE_NUM } from './common/cbp-tables.js';
+import { BLK_TO_RASTER, MbKind, type MbState } from './mb-state.js';
+
+/** A coded luma choice: Intra_4x4 or Intra_16x16, with levels in scan order. */
+export class LumaCoding {
+  kind: MbKind = MbKind.I16x16;
+  mode16 = 0;
+  /** Intra4x4PredMode per block (raster) and the predicted mode each was coded against. */
+  readonly modes4 = new Int8Array(16);
+  readonly predModes4 = new Int8Array(16);
+  /** Levels per 4x4 block (raster r): levels[r * 16 + scanPos]; for Intra_16x16 position 0 is 0. */
+  readonly levels = new Int32Array(256);
+  /** Intra16x16DCLevel in scan order. */
+  readonly dc = new Int32Array(16);
+  /** TotalCoeff per block (raster), as CAVLC neighbours will see it. */
+  readonly nz = new Uint8Array(16);
+  cbp = 0;
+  readonly recon = new Uint8Array(256);
+  ssd = 0;
+}
+
+/** A coded chroma choice (both components). */
+export class ChromaCoding {
+  mode = 0;
+  /** ChromaDCLevel: Cb at 0..3, Cr at 4..7. */
+  readonly dc = new Int32Array(8);
+  /** ChromaACLevel: index ((c * 4) + blk) * 16 + scanPos (position 0 unused). */
+  readonly ac = new Int32Array(128);
+  /** TotalCoeff per AC block: Cb 0..3, Cr 4..7 (raster 2x2). */
+  readonly nz = new Uint8Array(8);
+  cbp = 0;
+  /** Reconstructed Cb (0..63) and Cr (64..127), 8x8 each. */
+  readonly recon = new Uint8Array(128);
+  ssd = 0;
+}
+
+/** Neighbour context for one macroblock: where it is and what its neighbours hold. */
+export interface MbPosition {
+  mb: number;
+  mbx: number;
+  mby: number;
+}
+
+/** nC for a luma block at (x4, y4) — 9.2.1, with blocks of the current macroblock in `own`. */
+export function lumaNc(state: MbState, pos: MbPosition, own: Uint8Array, x4: number, y4: number): number {
+  let nA = -1, nB = -1;
+  if (x4 > 0) nA = own[y4 * 4 + x4 - 1]!;
+  else if (pos.mbx > 0) nA = state.nzLuma[(pos.mb - 1) * 16 + y4 * 4 + 3]!;
+  if (y4 > 0) nB = own[(y4 - 1) * 4 + x4]!;
+  else if (pos.mby > 0) nB = state.nzLuma[(pos.mb - state.mbWidth) * 16 + 12 + x4]!;
+  return combineNc(nA, nB);
+}
+
+function chromaNc(state: MbState, pos: MbPosition, own: Uint8Array, c: number, x2: number, y2: number): number {
+  const nz = c === 0 ? state.nzCb : state.nzCr;
+  let nA = -1, nB = -1;
+  if (x2 > 0) nA = own[c * 4 + y2 * 2]!;
+  else if (pos.mbx > 0) nA = nz[(pos.mb - 1) * 4 + y2 * 2 + 1]!;
+  if (y2 > 0) nB = own[c * 4 + x2]!;
+  else if (pos.mby > 0) nB = nz[(pos.mb - state.mbWidth) * 4 + 2 + x2]!;
+  return combineNc(nA, nB);
+}
+
+/** 9.2.1: nC = (nA + nB + 1) >> 1 when both are available, else the available one, else 0. */
+function combineNc(nA: number, nB: number): number {
+  if (nA >= 0 && nB >= 0) return (nA + nB + 1) >> 1;
+  if (nA >= 0) return nA;
+  if (nB >= 0) return nB;
+  return 0;
+}
+
+/**
+ * Writes an I_NxN or Intra_16x16 macroblock. `mbTypeOffset` is 0 in I slices and 5 in P slices
+ * (Table 7-11 follows Table 7-13 there). Returns false when a level is not representable.
+ */
+export function writeIntraMb(
+  w: BitSink, state: MbState, pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding, mbTypeOffset: number,
+): boolean {
+  const i16 = luma.kind === MbKind.I16x16;
+  if (i16) {
+    // Table 7-11: 1 + predMode + 4 * CodedBlockPatternChroma + 12 * (CodedBlockPatternLuma ? 1 : 0)
+    w.ue(mbTypeOffset + 1 + luma.mode16 + 4 * chroma.cbp + (luma.cbp ? 12 : 0)); // mb_type
+  } else {
+    w.ue(mbTypeOffset); // mb_type I_NxN
+    for (let i = 0; i < 16; i++) {
+      const r = BLK_TO_RASTER[i]!;
+      const mode = luma.modes4[r]!, pred = luma.predModes4[r]!;
+      if (mode === pred) {
+        w.u(1, 1); // prev_intra4x4_pred_mode_flag
+      } else {
+        w.u(1, 0);
+        w.u(3, mode < pred ? mode : mode - 1); // rem_intra4x4_pred_mode
+      }
+    }
+  }
+  w.ue(chroma.mode); // intra_chroma_pred_mode
+  const cbp = luma.cbp | (chroma.cbp << 4);
+  if (!i16) w.ue(CBP_INTRA_TO_CODE_NUM[cbp]!); // coded_block_pattern, me(v) — Table 9-4
+  if (i16 || cbp !== 0) w.se(0); // mb_qp_delta: one QP per slice for now
+  return writeResidual(w, state, pos, luma, chroma, i16);
+}
+
+/** residual( 0, 15 ) — 7.3.5.3 with residual_luma() for CAVLC. */
+function writeResidual(w: BitSink, state: MbState, pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding, i16: boolean): boolean {
+  if (i16) {
+    // Intra16x16DCLevel: nC of luma4x4BlkIdx 0 (9.2.1)
+    if (writeResidualBlock(w, luma.dc, 0, 16, lumaNc(state, pos, luma.nz, 0, 0)) < 0) return false;
+  }
+  for (let i8 = 0; i8 < 4; i8++) {
+    if ((luma.cbp & (1 << i8)) === 0) continue;
+    for (let i4 = 0; i4 < 4; i4++) {
+      const r = BLK_TO_RASTER[i8 * 4 + i4]!;
+      const nC = lumaNc(state, pos, luma.nz, r & 3, r >> 2);
+      const ok = i16
+        ? writeResidualBlock(w, luma.levels, r * 16 + 1, 15, nC) // Intra16x16ACLevel
+        : writeResidualBlock(w, luma.levels, r * 16, 16, nC); // LumaLevel4x4
+      if (ok < 0) return false;
+    }
+  }
+  if (chroma.cbp & 3) {
+    for (let c = 0; c < 2; c++) {
+      if (writeResidualBlock(w, chroma.dc, c * 4, 4, -1) < 0) return false; // ChromaDCLevel, nC = -1
+    }
+  }
+  if (chroma.cbp & 2) {
+    for (let c = 0; c < 2; c++) {
+      for (let blk = 0; blk < 4; blk++) {
+        const nC = chromaNc(state, pos, chroma.nz, c, blk & 1, blk >> 1);
+        if (writeResidualBlock(w, chroma.ac, (c * 4 + blk) * 16 + 1, 15, nC) < 0) return false; // ChromaACLevel
+      }
+    }
+  }
+  return true;
+}
