@@ -489,21 +489,21 @@ describe('levels (Table A-1)', () => {
   });
 
   it('chooses the lowest level that fits', () => {
-    // QCIF 176x144 = 11x9 = 99 MBs. At 15 fps: 1485 MB/s = MaxMBPS of level 1; MaxBR 64 -> 76 800 bit/s.
+    // QCIF 176x144 = 11x9 = 99 MBs. At 15 fps: 1485 MB/s = MaxMBPS of level 1; MaxBR 64 -> 64 000 bit/s (VCL factor 1000).
     expect(choose(176, 144, 15, 64_000)).toBe('1');
-    expect(choose(176, 144, 15, 76_800)).toBe('1');
+    expect(choose(176, 144, 15, 64_001)).toBe('1.1'); // VCL limit: 1000 * MaxBR (64) bits/s
     // Over level 1's bitrate: 1b is skipped, 1.1 (MaxBR 192) is next.
     expect(choose(176, 144, 15, 128_000)).toBe('1.1');
     // QCIF at 30 fps: 2970 MB/s > 1485, <= 3000 -> 1.1.
     expect(choose(176, 144, 30, 64_000)).toBe('1.1');
-    // CIF 352x288 = 396 MBs at 30 fps = 11 880 MB/s: 1.3 up to 768 * 1200 bit/s, then 2.
+    // CIF 352x288 = 396 MBs at 30 fps = 11 880 MB/s: 1.3 up to 768 * 1000 bit/s, then 2.
     expect(choose(352, 288, 30, 768_000)).toBe('1.3');
     expect(choose(352, 288, 30, 1_000_000)).toBe('2');
     // 720p30: 80x45 = 3600 MBs, 108 000 MB/s -> 3.1.
     expect(choose(1280, 720, 30, 8_000_000)).toBe('3.1');
     // 1080p30: 120x68 = 8160 MBs, 244 800 MB/s -> 4 (MaxFS 8192, MaxMBPS 245 760).
     expect(choose(1920, 1080, 30, 8_000_000)).toBe('4');
-    // 1080p30 at 30 Mb/s exceeds level 4's 20 000 * 1200 -> 4.1.
+    // 1080p30 at 30 Mb/s exceeds level 4's 20 000 * 1000 -> 4.1.
     expect(choose(1920, 1080, 30, 30_000_000)).toBe('4.1');
     // 4096x2304 = 256x144 = 36 864 MBs; at 25 fps 921 600 MB/s -> 5.1; at 30 fps 1 105 920 -> 5.2.
     expect(choose(4096, 2304, 25, 50_000_000)).toBe('5.1');
@@ -519,6 +519,6 @@ describe('levels (Table A-1)', () => {
   it('returns undefined past level 5.2', () => {
     expect(choose(4096, 2304, 60, 50_000_000)).toBeUndefined(); // 2 211 840 MB/s > 2 073 600
     expect(choose(7680, 4320, 1, 1_000_000)).toBeUndefined(); // 129 600 MBs > MaxFS 36 864
-    expect(choose(1280, 720, 30, 300_000_000)).toBeUndefined(); // > 240 000 * 1200 bit/s
+    expect(choose(1280, 720, 30, 300_000_000)).toBeUndefined(); // > 240 000 * 1000 bit/s
   });
 });
