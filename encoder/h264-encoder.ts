@@ -21,6 +21,18 @@ const MAX_FRAME_MBS = 36864;
 const MAX_SIDE_MBS = 543;
 const CHROMA_QP_INDEX_OFFSET = 0;
 
+/** What the last encode() produced (grows with rate control: QP ranges, timing, PSNR). */
+export interface FrameStats {
+  keyframe: boolean;
+  /** Bytes of the access unit, parameter sets included. */
+  bytes: number;
+  qp: number;
+  /** Macroblocks coded as Intra_4x4, Intra_16x16 and I_PCM. */
+  mbI4x4: number;
+  mbI16x16: number;
+  mbPcm: number;
+}
+
 function checkDimension(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw typeError(`${name} must be an even integer, got ${describe(v)}`);
   if (v < 16) throw rangeError(`${name} must be at least 16, got ${v}`);
@@ -44,6 +56,7 @@ export class H264Encoder {
   private lastWasKeyframe = false;
   private frameCount = 0;
   private idrCount = 0;
+  private readonly lastStats: FrameStats = { keyframe: false, bytes: 0, qp: 0, mbI4x4: 0, mbI16x16: 0, mbPcm: 0 };
 
   constructor(width: number, height: number, options: EncoderOptions = {}) {
     this.width = checkDimension('width', width);
@@ -102,6 +115,12 @@ export class H264Encoder {
     this.closed = true;
   }
 
+  /** Statistics of the last encoded frame (a copy). */
+  stats(): FrameStats {
+    if (this.closed) throw closedError();
+    return { ...this.lastStats };
+  }
+
   get framesEncoded(): number {
     return this.frameCount;
   }
@@ -134,9 +153,11 @@ export class H264Encoder {
     const params = qpParams(qp, CHROMA_QP[Math.min(51, Math.max(0, qp + CHROMA_QP_INDEX_OFFSET))]!);
     const { state } = this;
     const { mbWidth, mbHeight } = state;
+    const counts = [0, 0, 0];
     for (let mby = 0, mb = 0; mby < mbHeight; mby++) {
       for (let mbx = 0; mbx < mbWidth; mbx++, mb++) {
         const kind = this.intra.encodeMacroblock(w, { mb, mbx, mby }, params, 0);
+        counts[kind]!++;
         state.qpDeblock[mb] = kind === MbKind.IPcm ? 0 : qp;
         setIntraBs(state.bs, mb);
       }
@@ -150,6 +171,11 @@ export class H264Encoder {
     });
     this.idrCount++;
     this.lastWasKeyframe = true;
-    return concatBytes([sps, pps, slice]);
+    const au = concatBytes([sps, pps, slice]);
+    Object.assign(this.lastStats, {
+      keyframe: true, bytes: au.length, qp,
+      mbI4x4: counts[MbKind.I4x4], mbI16x16: counts[MbKind.I16x16], mbPcm: counts[MbKind.IPcm],
+    });
+    return au;
   }
 }
