@@ -1,0 +1,442 @@
+/**
+ * `h264-studio encode`: a .y4m or raw I420 clip (or stdin) to an Annex-B .h264 stream (or stdout),
+ * frame by frame, with an optional reconstruction and a one-line summary.
+ */
+import { constants, type FileHandle, access, open, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Readable, Writable } from 'node:stream';
+import { H264Encoder, PRESETS, type EncoderOptions } from '../../encoder/index.js';
+import { psnrPlane } from '../media/metrics.js';
+import { Y4mError, Y4mReader, parseY4m, y4mHeaderLine } from '../media/y4m.js';
+import { CliError, parseArgs } from './args.js';
+import type { CliIo } from './index.js';
+
+export const ENCODE_USAGE = `Usage: h264-studio encode --input FILE|- --output FILE|- [options]
+
+Input and output
+  -i, --input FILE     a .y4m clip, a raw I420 .yuv (needs --size and --fps), or - for stdin
+                       (y4m, or raw I420 when --size is given)
+  -o, --output FILE    the Annex-B H.264 stream (.h264), or - for stdout
+      --recon FILE     also write the encoder's reconstruction: .y4m or raw I420 .yuv
+      --size WxH       frame size of raw I420 input, e.g. 1280x720
+      --fps N          frame rate, 1 to 240 whole frames per second; required for raw
+                       input, overrides a .y4m's rate
+      --frames N       encode at most N frames
+  -y, --force          overwrite existing output files
+
+Encoder
+      --qp N           constant quantiser, 0 (best) to 51 (smallest); default 27
+      --bitrate B      target bits per second instead of --qp (k and M suffixes: 800k, 2M)
+      --qp-min N       lowest quantiser rate control may use (with --bitrate)
+      --qp-max N       highest quantiser rate control may use (with --bitrate)
+      --gop N          frames from one IDR frame to the next; 0 or absent: one per second
+      --preset NAME    ${PRESETS.join(', ')}; default balanced
+
+Prints one summary line: frames, bytes, kb/s, encode speed (time inside the encoder only) and
+the mean Y-PSNR of the reconstruction against the input. The summary goes to stdout, or to
+stderr when the stream itself goes to stdout.
+`;
+
+const OPTIONS = {
+  input: { kind: 'string', short: 'i' },
+  output: { kind: 'string', short: 'o' },
+  recon: { kind: 'string' },
+  size: { kind: 'string' },
+  fps: { kind: 'integer', min: 1, max: 240 },
+  frames: { kind: 'integer', min: 1 },
+  force: { kind: 'boolean', short: 'y' },
+  qp: { kind: 'integer', min: 0, max: 51 },
+  bitrate: { kind: 'integer', min: 1, max: 1_000_000_000, metric: true },
+  'qp-min': { kind: 'integer', min: 0, max: 51 },
+  'qp-max': { kind: 'integer', min: 0, max: 51 },
+  gop: { kind: 'integer', min: 0, max: 65535 },
+  preset: { kind: 'string' },
+  help: { kind: 'boolean', short: 'h' },
+} as const;
+
+const DEFAULT_QP = 27;
+/**
+ * A frame with zero error has infinite PSNR; like x264 we count it as 100 dB so that one perfect
+ * frame (a static scene, a lossless QP) does not make the mean infinite.
+ */
+const PERFECT_FRAME_PSNR = 100;
+
+/** Where frames come from: a .y4m file, a raw I420 file, or stdin read whole. */
+interface FrameSource {
+  readonly width: number;
+  readonly height: number;
+  /** The source's own frame rate: a .y4m's F tag; raw input has no rate of its own. */
+  readonly rate: { num: number; den: number } | null;
+  /** Bytes at the end that are not a whole frame, when known before reading. */
+  readonly trailingBytes: number;
+  /** The next frame's contiguous I420 bytes, or null at the end. */
+  next(): Promise<Uint8Array | null>;
+  close(): Promise<void>;
+}
+
+interface ByteSink {
+  write(bytes: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function encodeCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { options: o, positionals } = parseArgs(argv, OPTIONS);
+  if (o.help) {
+    io.stdout.write(ENCODE_USAGE);
+    return 0;
+  }
+  if (positionals.length > 0) {
+    throw new CliError(`unexpected argument ${positionals[0]} (files are named by option: --input FILE --output FILE)`);
+  }
+  const input = o.input, output = o.output;
+  if (input === undefined) throw new CliError('encode needs --input FILE (a .y4m or .yuv clip, or - for stdin)');
+  if (output === undefined) throw new CliError('encode needs --output FILE (an .h264 file, or - for stdout)');
+
+  // Rate control: a constant QP, or a bit rate with optional QP bounds; never both.
+  if (o.bitrate !== undefined && o.qp !== undefined) throw new CliError('--qp and --bitrate cannot be used together: --qp fixes the quantiser, --bitrate lets rate control choose it');
+  if (o.bitrate === undefined) {
+    if (o['qp-min'] !== undefined) throw new CliError('--qp-min only applies with --bitrate');
+    if (o['qp-max'] !== undefined) throw new CliError('--qp-max only applies with --bitrate');
+  }
+  if (o['qp-min'] !== undefined && o['qp-max'] !== undefined && o['qp-min'] > o['qp-max']) {
+    throw new CliError(`--qp-min must not exceed --qp-max, got ${o['qp-min']} > ${o['qp-max']}`);
+  }
+
+  if (o.preset !== undefined && !(PRESETS as readonly string[]).includes(o.preset)) {
+    throw new CliError(`--preset must be one of ${PRESETS.join(', ')}, got ${JSON.stringify(o.preset)}`);
+  }
+
+  // Input kind: a .yuv name or --size means raw I420; anything else is read as y4m.
+  const size = o.size === undefined ? undefined : parseSize(o.size);
+  const fromStdin = input === '-';
+  const inputExt = fromStdin ? '' : extname(input).toLowerCase();
+  if (inputExt === '.y4m' && size) throw new CliError(`--size is for raw I420 input: ${input} gives its size in its header`);
+  const raw = inputExt === '.yuv' || size !== undefined;
+  const inputName = fromStdin ? 'stdin' : input;
+  if (raw && !size) throw new CliError(`raw I420 input ${inputName} needs --size WxH and --fps N`);
+  if (raw && o.fps === undefined) throw new CliError(`raw I420 input ${inputName} needs --fps N (raw video carries no frame rate)`);
+
+  const recon = o.recon;
+  const reconKind = recon === undefined ? undefined : reconFormat(recon);
+  const toStdout = output === '-';
+  if (toStdout && isTty(io.stdout)) throw new CliError('refusing to write H.264 to a terminal: redirect stdout or use --output FILE');
+  if (fromStdin && isTty(io.stdin)) throw new CliError('refusing to read video from a terminal: pipe a clip into stdin or use --input FILE');
+
+  const force = o.force === true;
+  const inputStat = fromStdin ? undefined : await statInput(input);
+  const outputStat = toStdout ? undefined : await checkOutput('output', output, force, input, inputStat);
+  const reconStat = recon === undefined ? undefined : await checkOutput('recon', recon, force, input, inputStat);
+  if (recon !== undefined && !toStdout && resolve(recon) === resolve(output)) throw new CliError(`--recon and --output are the same file: ${recon}`);
+
+  const cleanup: (() => Promise<void>)[] = [];
+  try {
+    const source = fromStdin ? await openStdin(io.stdin, size) : raw ? await openRaw(input, size!) : await openY4m(input);
+    cleanup.push(() => source.close());
+    const { width, height } = source;
+
+    const notes: string[] = [];
+    let fps: number;
+    if (o.fps !== undefined) fps = o.fps;
+    else {
+      // The encoder signals a whole number of frames per second; a fractional y4m rate
+      // (30000:1001) is rounded for the stream, and said so, rather than refused.
+      const { num, den } = source.rate!;
+      fps = Math.max(1, Math.round(num / den));
+      if (num % den !== 0) notes.push(`note: ${inputName} runs at ${num}:${den} (${(num / den).toFixed(3)}) fps; encoding as ${fps} fps (use --fps N to choose)`);
+    }
+    if (source.trailingBytes > 0) {
+      notes.push(`warning: ${inputName} ends with ${source.trailingBytes} bytes that are not a whole ${width}x${height} frame: ignored${raw ? ' (is --size right?)' : ''}`);
+    }
+
+    const first = await source.next();
+    if (first === null) throw new CliError(`${inputName} holds no whole ${width}x${height} frame`);
+
+    const encoderOptions = {
+      fps,
+      ...(o.gop !== undefined && { gop: o.gop }),
+      ...(o.bitrate === undefined ? { qp: o.qp ?? DEFAULT_QP } : { bitrate: o.bitrate }),
+      ...(o['qp-min'] !== undefined && { qpMin: o['qp-min'] }),
+      ...(o['qp-max'] !== undefined && { qpMax: o['qp-max'] }),
+      ...(o.preset !== undefined && { preset: o.preset }),
+    } as EncoderOptions;
+    let encoder: H264Encoder;
+    try {
+      encoder = new H264Encoder(width, height, encoderOptions);
+    } catch (e) {
+      // The command-line values were checked above; what the encoder still refuses comes from
+      // the input (an odd or oversized picture, a y4m rate above its limit) or a combination
+      // (no level fits): name the input.
+      const code = (e as { code?: unknown }).code;
+      if (code === 'ERR_INVALID_ARG' || code === 'ERR_INVALID_IMAGE') throw new CliError(`cannot encode ${inputName} (${width}x${height}): ${(e as Error).message}`);
+      throw e;
+    }
+    cleanup.push(async () => encoder.close());
+
+    // Outputs are created only once the input and the options are known good, so a mistake
+    // leaves no empty file behind.
+    const stream = toStdout ? streamSink(io.stdout) : await fileSink('output', output, outputStat);
+    cleanup.push(() => stream.close());
+    let reconSink: ByteSink | undefined;
+    if (recon !== undefined) {
+      reconSink = await fileSink('recon', recon, reconStat);
+      cleanup.push(() => reconSink!.close());
+      if (reconKind === 'y4m') {
+        const rate = o.fps === undefined && source.rate ? source.rate : { num: fps, den: 1 };
+        await reconSink.write(new TextEncoder().encode(y4mHeaderLine(width, height, rate.num, rate.den)));
+      }
+    }
+    for (const note of notes) io.stderr.write(`h264-studio: ${note}\n`);
+
+    const frameLine = new TextEncoder().encode('FRAME\n');
+    const limit = o.frames ?? Infinity;
+    let frames = 0, bytes = 0, encodeMs = 0, psnrSum = 0;
+    for (let frame: Uint8Array | null = first; frame !== null && frames < limit; ) {
+      const t0 = performance.now();
+      const nal = encoder.encode({ width, height, format: 'i420', data: frame });
+      encodeMs += performance.now() - t0;
+
+      await stream.write(nal);
+      bytes += nal.length;
+      const picture = encoder.reconstructed();
+      psnrSum += Math.min(PERFECT_FRAME_PSNR, psnrPlane(frame, picture.data, width, height));
+      if (reconSink) {
+        if (reconKind === 'y4m') await reconSink.write(frameLine);
+        await reconSink.write(picture.data);
+      }
+      frames++;
+      if (frames < limit) frame = await source.next();
+    }
+
+    // Close before reporting: a failed final write must not be followed by a success line.
+    for (const close of cleanup.splice(0).reverse()) await close();
+
+    const seconds = frames / fps;
+    const kbps = (bytes * 8) / seconds / 1000;
+    const encodeFps = frames / Math.max(encodeMs / 1000, 1e-6);
+    const summary = `encoded ${frames} frame${frames === 1 ? '' : 's'} (${width}x${height} at ${fps} fps): ${bytes} bytes, ` +
+      `${kbps.toFixed(1)} kb/s, ${encodeFps.toFixed(1)} fps encode, mean Y-PSNR ${(psnrSum / frames).toFixed(2)} dB\n`;
+    (toStdout ? io.stderr : io.stdout).write(summary);
+    return 0;
+  } finally {
+    // Reached with resources still open only when something failed: that error is the one to
+    // report, so errors while closing are dropped.
+    for (const close of cleanup.reverse()) await close().catch(() => {});
+  }
+}
+
+function parseSize(text: string): { width: number; height: number } {
+  const m = /^(\d+)x(\d+)$/i.exec(text);
+  const width = m ? Number(m[1]) : 0, height = m ? Number(m[2]) : 0;
+  if (!(width > 0 && height > 0 && width <= 16384 && height <= 16384)) {
+    throw new CliError(`--size must be WIDTHxHEIGHT with each from 1 to 16384, e.g. 1280x720, got ${JSON.stringify(text)}`);
+  }
+  return { width, height };
+}
+
+function reconFormat(path: string): 'y4m' | 'yuv' {
+  if (path === '-') throw new CliError('--recon needs a file name ending in .y4m or .yuv, not -');
+  const ext = extname(path).toLowerCase();
+  if (ext === '.y4m') return 'y4m';
+  if (ext === '.yuv') return 'yuv';
+  throw new CliError(`--recon ${path}: the name must end in .y4m or .yuv (raw I420)`);
+}
+
+function isTty(stream: Readable | Writable): boolean {
+  return (stream as { isTTY?: boolean }).isTTY === true;
+}
+
+/** Why a file operation on a path the user gave failed, in a few words. */
+function reason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' ? 'no such file'
+    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+    : code === 'EISDIR' ? 'it is a directory'
+    : code === 'ENOTDIR' ? 'a part of the path is not a directory'
+    : code === 'ENOSPC' ? 'no space left on device'
+    : code === 'EROFS' ? 'read-only file system'
+    : error instanceof Error ? error.message : String(error);
+}
+
+function fileError(what: string, error: unknown): CliError {
+  return new CliError(`${what}: ${reason(error)}`);
+}
+
+async function statInput(path: string): Promise<Stats> {
+  let st: Stats;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    throw fileError(`cannot read input ${path}`, e);
+  }
+  if (st.isDirectory()) throw new CliError(`cannot read input ${path}: it is a directory`);
+  return st;
+}
+
+/**
+ * Checks before any encoding that an output can be written: it is not the input, it does not
+ * exist (unless --force; devices and pipes such as /dev/null are always fine) and its directory
+ * is writable. Returns its Stats when it exists.
+ */
+async function checkOutput(label: string, path: string, force: boolean, input: string, inputStat: Stats | undefined): Promise<Stats | undefined> {
+  if (inputStat && resolve(path) === resolve(input)) throw new CliError(`${label} ${path} is the input file`);
+  let st: Stats | undefined;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(`cannot write ${label} ${path}`, e);
+  }
+  if (st) {
+    if (st.isDirectory()) throw new CliError(`cannot write ${label} ${path}: it is a directory`);
+    if (inputStat && st.dev === inputStat.dev && st.ino === inputStat.ino) throw new CliError(`${label} ${path} is the input file`);
+    if (st.isFile()) {
+      if (!force) throw new CliError(`${label} ${path} already exists: use --force (-y) to overwrite it`);
+      try {
+        await access(path, constants.W_OK);
+      } catch (e) {
+        throw fileError(`cannot write ${label} ${path}`, e);
+      }
+    }
+    return st;
+  }
+  const dir = dirname(resolve(path));
+  try {
+    await access(dir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? `directory ${dir} does not exist` : code === 'EACCES' ? `directory ${dir} is not writable` : reason(e);
+    throw new CliError(`cannot write ${label} ${path}: ${why}`);
+  }
+  return undefined;
+}
+
+async function fileSink(label: string, path: string, existing: Stats | undefined): Promise<ByteSink> {
+  // A new file is created exclusively, so one that appeared since checkOutput is not clobbered.
+  // A raw stream is written in place (no temp file and rename): if encoding stops half way, the
+  // frames written so far are still a playable stream.
+  let file: FileHandle;
+  try {
+    file = await open(path, existing ? 'w' : 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`${label} ${path} already exists: use --force (-y) to overwrite it`);
+    throw fileError(`cannot write ${label} ${path}`, e);
+  }
+  return {
+    async write(bytes) {
+      try {
+        await file.write(bytes);
+      } catch (e) {
+        throw fileError(`cannot write ${label} ${path}`, e);
+      }
+    },
+    close: () => file.close(),
+  };
+}
+
+function streamSink(stream: Writable): ByteSink {
+  return {
+    // Waiting for each chunk's callback keeps memory bounded when the reader is slower than the
+    // encoder, and surfaces EPIPE (the reader went away) as a rejection.
+    write: (bytes) => new Promise((resolve, reject) => {
+      stream.write(bytes, (error) => (error ? reject(error) : resolve()));
+    }),
+    close: async () => {},
+  };
+}
+
+async function openY4m(path: string): Promise<FrameSource> {
+  let reader: Y4mReader;
+  try {
+    reader = await Y4mReader.open(path);
+  } catch (e) {
+    if (e instanceof Y4mError) throw new CliError(`${path}: ${e.message}`);
+    throw fileError(`cannot read input ${path}`, e);
+  }
+  const { width, height, fpsNum, fpsDen } = reader.header;
+  return {
+    width, height,
+    rate: { num: fpsNum, den: fpsDen },
+    // Y4mReader drops a truncated last frame without saying so; it cannot be reported here.
+    trailingBytes: 0,
+    async next() {
+      try {
+        return await reader.next();
+      } catch (e) {
+        if (e instanceof Y4mError) throw new CliError(`${path}: ${e.message}`);
+        throw fileError(`cannot read input ${path}`, e);
+      }
+    },
+    close: () => reader.close(),
+  };
+}
+
+function i420Bytes(width: number, height: number): number {
+  // The same layout as a y4m frame (y4m.ts): chroma planes round odd sizes up.
+  return width * height + 2 * ((width + 1) >> 1) * ((height + 1) >> 1);
+}
+
+async function openRaw(path: string, size: { width: number; height: number }): Promise<FrameSource> {
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch (e) {
+    throw fileError(`cannot read input ${path}`, e);
+  }
+  const frameBytes = i420Bytes(size.width, size.height);
+  let position = 0;
+  const { size: fileBytes } = await file.stat();
+  return {
+    ...size,
+    rate: null,
+    trailingBytes: fileBytes % frameBytes,
+    async next() {
+      const frame = new Uint8Array(frameBytes);
+      let got: number;
+      try {
+        got = (await file.read(frame, 0, frameBytes, position)).bytesRead;
+      } catch (e) {
+        throw fileError(`cannot read input ${path}`, e);
+      }
+      if (got < frameBytes) return null;
+      position += frameBytes;
+      return frame;
+    },
+    close: () => file.close(),
+  };
+}
+
+/** Stdin is read whole (y4m.ts parses y4m in memory); a file input is the streaming path. */
+async function openStdin(stdin: Readable, size: { width: number; height: number } | undefined): Promise<FrameSource> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array));
+  const bytes = Buffer.concat(chunks);
+  let frames: Uint8Array[], width: number, height: number, rate: FrameSource['rate'] = null, end: number;
+  if (size) {
+    ({ width, height } = size);
+    const frameBytes = i420Bytes(width, height);
+    frames = [];
+    for (end = 0; end + frameBytes <= bytes.length; end += frameBytes) frames.push(bytes.subarray(end, end + frameBytes));
+  } else {
+    let parsed: ReturnType<typeof parseY4m>;
+    try {
+      parsed = parseY4m(bytes);
+    } catch (e) {
+      if (!(e instanceof Y4mError)) throw e;
+      const hint = e.message.startsWith('not a YUV4MPEG2 file') ? ' (raw I420 on stdin needs --size WxH and --fps N)' : '';
+      throw new CliError(`stdin: ${e.message}${hint}`);
+    }
+    ({ width, height } = parsed.header);
+    frames = parsed.frames;
+    rate = { num: parsed.header.fpsNum, den: parsed.header.fpsDen };
+    const last = frames.at(-1);
+    end = last ? last.byteOffset - bytes.byteOffset + last.length : parsed.header.headerBytes;
+  }
+  let index = 0;
+  return {
+    width, height, rate,
+    trailingBytes: bytes.length - end,
+    next: async () => frames[index++] ?? null,
+    close: async () => {},
+  };
+}
