@@ -13,6 +13,7 @@ import type { EncoderImage } from './image.js';
 import { convertImage, validateImage } from './image-convert.js';
 import { IntraCoder, qpParams } from './intra.js';
 import { MbKind, MbState } from './mb-state.js';
+import { PRESET_CHOICES } from './presets.js';
 import { resolveOptions, type EncoderOptions, type ResolvedOptions } from './options.js';
 import { writePps, writeSliceHeader, writeSps, type SpsParams } from './parameter-sets.js';
 
@@ -84,7 +85,7 @@ export class H264Encoder {
     this.src = new Picture(widthMbs, heightMbs);
     this.recon = new Picture(widthMbs, heightMbs);
     this.state = new MbState(widthMbs, heightMbs);
-    this.intra = new IntraCoder(this.src, this.recon, this.state);
+    this.intra = new IntraCoder(this.src, this.recon, this.state, PRESET_CHOICES[this.options.preset].intra);
   }
 
   /** Encodes one frame and returns its Annex-B NAL units (SPS, PPS and the IDR slice). */

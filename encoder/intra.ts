@@ -11,7 +11,7 @@ import {
   predict4x4, predict16x16, predictChroma,
 } from './common/intra-pred.js';
 import {
-  ZIGZAG_4x4, QUANT_4x4, DEQUANT_4x4, forward4x4, inverse4x4, hadamard4x4, quant, satd4x4,
+  ZIGZAG_4x4, QUANT_4x4, DEQUANT_4x4, forward4x4, inverse4x4, hadamard4x4, quant, satd4x4Px,
   dequantLumaDc, dequantChromaDc,
 } from './common/transform.js';
 import { BLK_TO_RASTER, MbKind, MbState, TOP_RIGHT_INSIDE } from './mb-state.js';
@@ -36,6 +36,20 @@ export function qpParams(qp: number, chromaQp: number): QpParams {
   const lambda2 = 0.85 * Math.pow(2, (qp - 12) / 3);
   return { qp, qpc: chromaQp, lambda: Math.max(1, Math.sqrt(lambda2)), lambda2 };
 }
+
+/**
+ * The intra search a preset selects (presets are data: encoder/presets.ts).
+ * - `i4Modes`: 'all' tries the 9 Intra_4x4 modes; 'fast' only the predicted mode, vertical,
+ *   horizontal and DC.
+ * - `rd`: true codes both Intra_16x16 and Intra_4x4 and keeps the lower J = SSD + lambda2 * bits;
+ *   false decides by SATD cost and codes only the winner.
+ */
+export interface IntraSearch {
+  i4Modes: 'all' | 'fast';
+  rd: boolean;
+}
+
+const FAST_I4_MODES = 0b000000111; // vertical, horizontal, DC (plus the predicted mode)
 
 export class IntraCoder {
   private readonly src16 = new Uint8Array(256);
@@ -63,6 +77,7 @@ export class IntraCoder {
     private readonly src: Picture,
     private readonly recon: Picture,
     private readonly state: MbState,
+    private readonly search: IntraSearch,
   ) {}
 
   /**
@@ -86,8 +101,21 @@ export class IntraCoder {
     const w16 = this.writer16, w4 = this.writer4;
     w16.reset();
     w4.reset();
-    const ok16 = writeIntraMb(w16, this.state, pos, i16, chroma, mbTypeOffset) && w16.bitLength <= MAX_MB_BITS;
-    const ok4 = writeIntraMb(w4, this.state, pos, i4, chroma, mbTypeOffset) && w4.bitLength <= MAX_MB_BITS;
+    // With RD both candidates are coded and J decides. Without, only the SATD winner is coded;
+    // the other is coded only if the winner's levels are not representable.
+    const code16 = (): boolean => writeIntraMb(w16, this.state, pos, i16, chroma, mbTypeOffset) && w16.bitLength <= MAX_MB_BITS;
+    const code4 = (): boolean => writeIntraMb(w4, this.state, pos, i4, chroma, mbTypeOffset) && w4.bitLength <= MAX_MB_BITS;
+    let ok16 = false, ok4 = false;
+    if (this.search.rd) {
+      ok16 = code16();
+      ok4 = code4();
+    } else if (i16.satdCost <= i4.satdCost) {
+      ok16 = code16();
+      if (!ok16) ok4 = code4();
+    } else {
+      ok4 = code4();
+      if (!ok4) ok16 = code16();
+    }
     const j16 = ok16 ? i16.ssd + chroma.ssd + p.lambda2 * w16.bitLength : Infinity;
     const j4 = ok4 ? i4.ssd + chroma.ssd + p.lambda2 * w4.bitLength : Infinity;
     const pcmBits = ueBits(mbTypeOffset + 25) + 7 + PCM_SAMPLE_BITS;
@@ -186,10 +214,9 @@ export class IntraCoder {
         if (nz) anyAc = true;
       }
       // 2x2 DC transform (the forward of 8-329) and quantisation with a doubled step.
-      const c0 = dcm[c * 4]!, c1 = dcm[c * 4 + 1]!, c2 = dcm[c * 4 + 2]!, c3 = dcm[c * 4 + 3]!;
-      const f = [c0 + c1 + c2 + c3, c0 - c1 + c2 - c3, c0 + c1 - c2 - c3, c0 - c1 - c2 + c3];
+      hadamard2x2(dcm, c * 4, this.tmp);
       for (let i = 0; i < 4; i++) {
-        const level = quant(f[i]!, QUANT_4x4[m]!, 2 * bias, qbits + 1);
+        const level = quant(this.tmp[i]!, QUANT_4x4[m]!, 2 * bias, qbits + 1);
         out.dc[c * 4 + i] = level;
         if (level !== 0) anyDc = true;
       }
@@ -197,9 +224,9 @@ export class IntraCoder {
     out.cbp = anyAc ? 2 : anyDc ? 1 : 0;
     if (out.cbp < 2) out.nz.fill(0); // AC blocks are not coded: neighbours see TotalCoeff 0
     // Reconstruction — 8.5.11: inverse 2x2 DC transform, scaling, then each 4x4 block.
+    const f = this.dcm;
     for (let c = 0; c < 2; c++) {
-      const d0 = out.dc[c * 4]!, d1 = out.dc[c * 4 + 1]!, d2 = out.dc[c * 4 + 2]!, d3 = out.dc[c * 4 + 3]!;
-      const f = [d0 + d1 + d2 + d3, d0 - d1 + d2 - d3, d0 + d1 - d2 - d3, d0 - d1 - d2 + d3];
+      hadamard2x2(out.dc, c * 4, f);
       for (let blk = 0; blk < 4; blk++) {
         const o = c * 64 + (blk >> 1) * 32 + (blk & 1) * 4;
         const base = (c * 4 + blk) * 16;
@@ -228,6 +255,7 @@ export class IntraCoder {
     }
     out.kind = MbKind.I16x16;
     out.mode16 = bestMode;
+    out.satdCost = bestCost + p.lambda * ueBits(1 + bestMode);
     predict16x16(bestMode, top16, left16, avail, pred);
 
     const qp = p.qp, m = (qp % 6) * 16, qbits = 15 + ((qp / 6) | 0);
@@ -282,7 +310,7 @@ export class IntraCoder {
     const state = this.state;
     out.kind = MbKind.I4x4;
     out.cbp = 0;
-    let ssdSum = 0;
+    let ssdSum = 0, satdSum = 0;
     for (let i = 0; i < 16; i++) {
       const rpos = BLK_TO_RASTER[i]!;
       const x4 = rpos & 3, y4 = rpos >> 2;
@@ -314,17 +342,18 @@ export class IntraCoder {
 
       const so = y4 * 64 + x4 * 4;
       let bestMode = 2, bestCost = Infinity;
+      const modeMask = this.search.i4Modes === 'all' ? 0x1ff : FAST_I4_MODES | (1 << predMode);
       for (let mode = 0; mode < 9; mode++) {
-        if (!intra4x4ModeAvailable(mode, avail)) continue;
+        if ((modeMask & (1 << mode)) === 0 || !intra4x4ModeAvailable(mode, avail)) continue;
         predict4x4(mode, edge, avail, pred4);
-        for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) diff[y * 4 + x] = src16[so + y * 16 + x]! - pred4[y * 4 + x]!;
-        const cost = satd4x4(diff, this.tmp) + p.lambda * (mode === predMode ? 1 : 4);
+        const cost = satd4x4Px(src16, so, 16, pred4, 0, 4) + p.lambda * (mode === predMode ? 1 : 4);
         if (cost < bestCost) {
           bestCost = cost;
           bestMode = mode;
-          bestPred4.set(pred4);
         }
       }
+      satdSum += bestCost;
+      predict4x4(bestMode, edge, avail, bestPred4);
       out.modes4[rpos] = bestMode;
       out.predModes4[rpos] = predMode;
 
@@ -354,14 +383,13 @@ export class IntraCoder {
       }
     }
     out.ssd = ssdSum;
+    out.satdCost = satdSum;
   }
 
   // ---- shared helpers ----------------------------------------------------------------------
 
   private satdBlock(src: Uint8Array, pred: Uint8Array, o: number, stride: number): number {
-    const d = this.diff;
-    for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) d[y * 4 + x] = src[o + y * stride + x]! - pred[o + y * stride + x]!;
-    return satd4x4(d, this.tmp);
+    return satd4x4Px(src, o, stride, pred, o, stride);
   }
 
   /** Scan-ordered levels at levels[base + 1..15] -> scaled raster coefficients (8.5.6, 8.5.12.1). */
@@ -437,6 +465,18 @@ export class IntraCoder {
     state.nzCb.fill(16, mb * 4, mb * 4 + 4);
     state.nzCr.fill(16, mb * 4, mb * 4 + 4);
   }
+}
+
+/**
+ * The 2x2 transform of chroma DC, [[1,1],[1,-1]] c [[1,1],[1,-1]] — 8-329; its own inverse up to
+ * scale, so the encoder uses it both ways. Reads c[o..o+3] (raster), writes out[0..3].
+ */
+function hadamard2x2(c: Int32Array, o: number, out: Int32Array): void {
+  const c0 = c[o]!, c1 = c[o + 1]!, c2 = c[o + 2]!, c3 = c[o + 3]!;
+  out[0] = c0 + c1 + c2 + c3;
+  out[1] = c0 - c1 + c2 - c3;
+  out[2] = c0 + c1 - c2 - c3;
+  out[3] = c0 - c1 - c2 + c3;
 }
 
 function ssd(a: Uint8Array, b: Uint8Array, n: number): number {

@@ -23,6 +23,8 @@ export class LumaCoding {
   cbp = 0;
   readonly recon = new Uint8Array(256);
   ssd = 0;
+  /** The mode search's cost (SATD + lambda * mode bits), for decisions that skip full RD. */
+  satdCost = 0;
 }
 
 /** A coded chroma choice (both components). */

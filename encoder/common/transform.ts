@@ -160,3 +160,29 @@ export function satd4x4(diff: Int32Array, tmp: Int32Array): number {
   }
   return s >> 1;
 }
+
+const satdTmp = new Int32Array(16);
+
+/**
+ * SATD of a - b for 4x4 blocks read straight from two sample arrays (fused difference and
+ * Hadamard; the fast kernel that satd4x4 is the reference for).
+ */
+export function satd4x4Px(a: Uint8Array, ao: number, as: number, b: Uint8Array, bo: number, bs: number): number {
+  const t = satdTmp;
+  for (let i = 0; i < 4; i++, ao += as, bo += bs) {
+    const d0 = a[ao]! - b[bo]!, d1 = a[ao + 1]! - b[bo + 1]!, d2 = a[ao + 2]! - b[bo + 2]!, d3 = a[ao + 3]! - b[bo + 3]!;
+    const s01 = d0 + d1, m01 = d0 - d1, s23 = d2 + d3, m23 = d2 - d3;
+    t[i * 4] = s01 + s23;
+    t[i * 4 + 1] = s01 - s23;
+    t[i * 4 + 2] = m01 - m23;
+    t[i * 4 + 3] = m01 + m23;
+  }
+  let sum = 0;
+  for (let j = 0; j < 4; j++) {
+    const a0 = t[j]!, a1 = t[4 + j]!, a2 = t[8 + j]!, a3 = t[12 + j]!;
+    const s01 = a0 + a1, m01 = a0 - a1, s23 = a2 + a3, m23 = a2 - a3;
+    const v0 = s01 + s23, v1 = s01 - s23, v2 = m01 - m23, v3 = m01 + m23;
+    sum += (v0 < 0 ? -v0 : v0) + (v1 < 0 ? -v1 : v1) + (v2 < 0 ? -v2 : v2) + (v3 < 0 ? -v3 : v3);
+  }
+  return sum >> 1;
+}

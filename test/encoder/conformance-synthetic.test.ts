@@ -23,6 +23,14 @@ describe('conformance: synthetic content', () => {
     }
   }
 
+  // The realtime preset takes other decisions (4 Intra_4x4 modes, no RD): its streams too.
+  for (const qp of QPS) {
+    it(`realtime preset, 200x150 QP ${qp}: decodes bit-exactly`, async () => {
+      const clip = encodeClip(200, 150, SYNTHETIC_KINDS.map((k, i) => syntheticImage(k, 200, 150, i + 1)), { qp, preset: 'realtime' });
+      await expectDecodersReproduce(clip, 200, 150, `realtime 200x150 qp${qp}`);
+    });
+  }
+
   it('the sweep reaches I_PCM, Intra_4x4 and Intra_16x16 macroblocks', () => {
     const counts = { pcm: 0, i4: 0, i16: 0 };
     for (const qp of [0, 30]) {
