@@ -28,7 +28,9 @@ Input and output
 
 Encoder
       --qp N           constant quantiser, 0 (best) to 51 (smallest); default 27
-      --bitrate B      target bits per second instead of --qp (k and M suffixes: 800k, 2M)
+      --bitrate B      target bits per second instead of --qp (k and M suffixes: 800k, 2M);
+                       until rate control lands it sets the level, and frames are coded at
+                       QP 27 held inside --qp-min..--qp-max
       --qp-min N       lowest quantiser rate control may use (with --bitrate)
       --qp-max N       highest quantiser rate control may use (with --bitrate)
       --gop N          frames from one IDR frame to the next; 0 or absent: one per second
@@ -69,7 +71,10 @@ interface FrameSource {
   readonly height: number;
   /** The source's own frame rate: a .y4m's F tag; raw input has no rate of its own. */
   readonly rate: { num: number; den: number } | null;
-  /** Bytes at the end that are not a whole frame, when known before reading. */
+  /**
+   * Bytes at the end that are not a whole frame: known on opening raw and stdin input; a .y4m
+   * file is read as it goes, so there it is known once next() has returned null.
+   */
   readonly trailingBytes: number;
   /** The next frame's contiguous I420 bytes, or null at the end. */
   next(): Promise<Uint8Array | null>;
@@ -146,9 +151,10 @@ export async function encodeCommand(argv: readonly string[], io: CliIo): Promise
       fps = Math.max(1, Math.round(num / den));
       if (num % den !== 0) notes.push(`note: ${inputName} runs at ${num}:${den} (${(num / den).toFixed(3)}) fps; encoding as ${fps} fps (use --fps N to choose)`);
     }
-    if (source.trailingBytes > 0) {
-      notes.push(`warning: ${inputName} ends with ${source.trailingBytes} bytes that are not a whole ${width}x${height} frame: ignored${raw ? ' (is --size right?)' : ''}`);
-    }
+    const trailingWarning = () =>
+      `warning: ${inputName} ends with ${source.trailingBytes} bytes that are not a whole ${width}x${height} frame: ignored${raw ? ' (is --size right?)' : ''}`;
+    const trailingKnown = source.trailingBytes > 0;
+    if (trailingKnown) notes.push(trailingWarning());
 
     const first = await source.next();
     if (first === null) throw new CliError(`${inputName} holds no whole ${width}x${height} frame`);
@@ -208,6 +214,8 @@ export async function encodeCommand(argv: readonly string[], io: CliIo): Promise
       frames++;
       if (frames < limit) frame = await source.next();
     }
+    // A .y4m file's truncated tail shows only when reading reaches it.
+    if (!trailingKnown && source.trailingBytes > 0) io.stderr.write(`h264-studio: ${trailingWarning()}\n`);
 
     // Close before reporting: a failed final write must not be followed by a success line.
     for (const close of cleanup.splice(0).reverse()) await close();
@@ -357,8 +365,9 @@ async function openY4m(path: string): Promise<FrameSource> {
   return {
     width, height,
     rate: { num: fpsNum, den: fpsDen },
-    // Y4mReader drops a truncated last frame without saying so; it cannot be reported here.
-    trailingBytes: 0,
+    get trailingBytes() {
+      return reader.trailingBytes;
+    },
     async next() {
       try {
         return await reader.next();
@@ -429,8 +438,7 @@ async function openStdin(stdin: Readable, size: { width: number; height: number 
     ({ width, height } = parsed.header);
     frames = parsed.frames;
     rate = { num: parsed.header.fpsNum, den: parsed.header.fpsDen };
-    const last = frames.at(-1);
-    end = last ? last.byteOffset - bytes.byteOffset + last.length : parsed.header.headerBytes;
+    end = bytes.length - parsed.trailingBytes;
   }
   let index = 0;
   return {

@@ -20,6 +20,7 @@ export const USAGE = `Usage: h264-studio <command> [options]
 
 Commands
   encode     encode a .y4m or raw I420 clip to an H.264 stream
+  bench      measure encode speed, bitrate and PSNR on the test sequences
   help       show this help, or a command's: h264-studio help encode
 
 Options
@@ -32,6 +33,10 @@ const COMMANDS: Record<string, () => Promise<{ run: (argv: readonly string[], io
   encode: async () => {
     const m = await import('./encode.js');
     return { run: m.encodeCommand, usage: m.ENCODE_USAGE };
+  },
+  bench: async () => {
+    const m = await import('./bench.js');
+    return { run: m.benchCommand, usage: m.BENCH_USAGE };
   },
 };
 
