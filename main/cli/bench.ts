@@ -164,12 +164,7 @@ async function loadClip(path: string, maxFrames: number): Promise<{ header: Y4mR
     throw new CliError(`${path}: ${(e as Error).message}`);
   }
   try {
-    const frames: Uint8Array[] = [];
-    while (frames.length < maxFrames) {
-      const frame = await reader.next();
-      if (!frame) break;
-      frames.push(frame);
-    }
+    const frames = await reader.readFrames(maxFrames);
     if (frames.length === 0) throw new CliError(`${path} holds no whole frame`);
     return { header: reader.header, frames };
   } catch (e) {

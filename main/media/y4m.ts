@@ -167,6 +167,17 @@ export class Y4mReader {
     return frame;
   }
 
+  /** Up to `maxFrames` whole frames from the current position (fewer at the end of the file). */
+  async readFrames(maxFrames = Infinity): Promise<Uint8Array[]> {
+    const frames: Uint8Array[] = [];
+    while (frames.length < maxFrames) {
+      const frame = await this.next();
+      if (!frame) break;
+      frames.push(frame);
+    }
+    return frames;
+  }
+
   async close(): Promise<void> {
     await this.file.close();
   }

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { BitCounter, BitWriter, seBits, ueBits, type BitSink } from '../../encoder/common/bitstream.js';
 import { prng } from '../helpers/synthetic.js';
+import { bitsOf } from '../helpers/bits.js';
 
 /** The bit string of ue(v) — 9.1: codeNum = 2^leadingZeroBits - 1 + read_bits(leadingZeroBits). */
 function ueString(codeNum: number): string {
@@ -23,15 +24,6 @@ function seCodeNum(k: number): number {
 
 function uString(n: number, value: number): string {
   return n === 0 ? '' : value.toString(2).padStart(n, '0');
-}
-
-/** Everything the writer holds as a bit string (pads a copy's worth of zero bits to read the bytes). */
-function bitsOf(w: BitWriter): string {
-  const n = w.bitLength;
-  if (!w.byteAligned) w.u(8 - (n & 7), 0);
-  let s = '';
-  for (const b of w.bytes()) s += b.toString(2).padStart(8, '0');
-  return s.slice(0, n);
 }
 
 type Op = { kind: 'u'; n: number; value: number } | { kind: 'ue'; value: number } | { kind: 'se'; value: number };

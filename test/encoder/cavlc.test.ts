@@ -14,6 +14,7 @@ import {
   TOTAL_ZEROS_CHROMA_DC_LEN, TOTAL_ZEROS_CODE, TOTAL_ZEROS_LEN,
 } from '../../encoder/common/cavlc-tables.js';
 import { prng } from '../helpers/synthetic.js';
+import { bitsOf } from '../helpers/bits.js';
 
 class BitReader {
   pos = 0;
@@ -128,14 +129,6 @@ function parseResidualBlock(bits: string, maxNumCoeff: number, nC: number): Pars
     }
   }
   return { coeffLevel, totalCoeff: TotalCoeff, bitsRead: r.pos, maxLevelPrefix };
-}
-
-function bitsOf(w: BitWriter): string {
-  const n = w.bitLength;
-  if (!w.byteAligned) w.u(8 - (n & 7), 0);
-  let s = '';
-  for (const b of w.bytes()) s += b.toString(2).padStart(8, '0');
-  return s.slice(0, n);
 }
 
 /**

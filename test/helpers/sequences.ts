@@ -45,12 +45,7 @@ export async function loadSequence(name: string, maxFrames = Infinity): Promise<
   if (!existsSync(path)) throw new Error(`no test sequence ${file} in ${sequencesDir()}; there are: ${listSequences().join(', ')}`);
   const reader = await Y4mReader.open(path);
   try {
-    const frames: Uint8Array[] = [];
-    while (frames.length < maxFrames) {
-      const frame = await reader.next();
-      if (!frame) break;
-      frames.push(frame);
-    }
+    const frames = await reader.readFrames(maxFrames);
     const { width, height, fpsNum, fpsDen } = reader.header;
     return { name: file, width, height, fps: fpsNum / fpsDen, fpsNum, fpsDen, frames };
   } finally {

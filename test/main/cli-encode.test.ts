@@ -1,12 +1,11 @@
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../main/cli/index.js';
 import { compareFrames, decodeWithFfmpeg } from '../helpers/decoders.js';
 import { psnrPlane, sumSquaredError } from '../../main/media/metrics.js';
 import { parseY4m, y4mHeaderLine } from '../../main/media/y4m.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 
 const W = 64, H = 48, FRAME_BYTES = W * H * 3 / 2;
 
@@ -30,26 +29,10 @@ function rawClip(frames: number): Uint8Array {
   return Buffer.concat(Array.from({ length: frames }, (_, i) => frame(i)));
 }
 
-interface Run {
-  code: number;
-  stdout: Buffer;
-  stderr: string;
-}
-
-async function run(argv: string[], stdin: Uint8Array = new Uint8Array(0)): Promise<Run> {
-  const out: Buffer[] = [], err: Buffer[] = [];
-  const sink = (into: Buffer[]) => new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      into.push(Buffer.from(chunk));
-      done();
-    },
-  });
-  const code = await main(argv, { stdout: sink(out), stderr: sink(err), stdin: Readable.from([Buffer.from(stdin)]) });
-  return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() };
-}
+const run = runCli;
 
 /** A user mistake: exit 2 and exactly one line `h264-studio: ...` on stderr, nothing on stdout. */
-function expectUserError(r: Run, message: string | RegExp): void {
+function expectUserError(r: CliRun, message: string | RegExp): void {
   expect(r.stderr).toMatch(/^h264-studio: [^\n]+\n$/);
   if (typeof message === 'string') expect(r.stderr).toBe(`h264-studio: ${message}\n`);
   else expect(r.stderr).toMatch(message);

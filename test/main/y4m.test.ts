@@ -1,10 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../main/cli/index.js';
 import { MAX_FRAME_LINE, Y4mError, Y4mReader, parseY4m, parseY4mHeader, y4mHeaderLine } from '../../main/media/y4m.js';
+import { runCli } from '../helpers/cli.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -310,17 +309,7 @@ describe('h264-studio encode: a truncated y4m', () => {
   const W = 32, H = 16;
   const clip = (tail: Uint8Array) => concat(y4m(y4mHeaderLine(W, H, 30), [frameBytes(W, H, 0), frameBytes(W, H, 1)]), tail);
 
-  async function run(argv: string[], stdin: Uint8Array = new Uint8Array(0)): Promise<{ code: number; stdout: string; stderr: string }> {
-    const out: Buffer[] = [], err: Buffer[] = [];
-    const sink = (into: Buffer[]) => new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        into.push(Buffer.from(chunk));
-        done();
-      },
-    });
-    const code = await main(argv, { stdout: sink(out), stderr: sink(err), stdin: Readable.from([Buffer.from(stdin)]) });
-    return { code, stdout: Buffer.concat(out).toString('latin1'), stderr: Buffer.concat(err).toString() };
-  }
+  const run = runCli;
 
   const SUMMARY = /^encoded 2 frames \(32x16 at 30 fps\): \d+ bytes/;
 
@@ -330,7 +319,7 @@ describe('h264-studio encode: a truncated y4m', () => {
     const r = await run(['encode', '--input', input, '--output', join(dir, 'cut-data.h264')]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(`h264-studio: warning: ${input} ends with 106 bytes that are not a whole 32x16 frame: ignored\n`);
-    expect(r.stdout).toMatch(SUMMARY);
+    expect(r.stdout.toString()).toMatch(SUMMARY);
   });
 
   it('warns the same way about a file cut inside a FRAME line', async () => {
@@ -339,7 +328,7 @@ describe('h264-studio encode: a truncated y4m', () => {
     const r = await run(['encode', '--input', input, '--output', join(dir, 'cut-line.h264')]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(`h264-studio: warning: ${input} ends with 4 bytes that are not a whole 32x16 frame: ignored\n`);
-    expect(r.stdout).toMatch(SUMMARY);
+    expect(r.stdout.toString()).toMatch(SUMMARY);
   });
 
   it('says nothing about a file that ends cleanly', async () => {
@@ -348,14 +337,14 @@ describe('h264-studio encode: a truncated y4m', () => {
     const r = await run(['encode', '--input', input, '--output', join(dir, 'clean.h264')]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(SUMMARY);
+    expect(r.stdout.toString()).toMatch(SUMMARY);
   });
 
   it('warns about y4m on stdin cut inside a FRAME line instead of refusing it', async () => {
     const r = await run(['encode', '--input', '-', '--output', join(dir, 'stdin.h264')], clip(text('FRAME I')));
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('h264-studio: warning: stdin ends with 7 bytes that are not a whole 32x16 frame: ignored\n');
-    expect(r.stdout).toMatch(SUMMARY);
+    expect(r.stdout.toString()).toMatch(SUMMARY);
   });
 });
 
