@@ -53,6 +53,9 @@ export class H264Encoder {
   private readonly state: MbState;
   private readonly intra: IntraCoder;
   private readonly writer = new BitWriter(1 << 16);
+  /** SPS and PPS NAL units: fixed for the encoder's life, sent before every IDR. */
+  private readonly parameterSets: Uint8Array[];
+  private readonly position = { mb: 0, mbx: 0, mby: 0 };
   private closed = false;
   private lastWasKeyframe = false;
   private frameCount = 0;
@@ -85,6 +88,7 @@ export class H264Encoder {
     this.src = new Picture(widthMbs, heightMbs);
     this.recon = new Picture(widthMbs, heightMbs);
     this.state = new MbState(widthMbs, heightMbs);
+    this.parameterSets = this.writeParameterSets();
     this.intra = new IntraCoder(this.src, this.recon, this.state, PRESET_CHOICES[this.options.preset].intra);
   }
 
@@ -126,18 +130,22 @@ export class H264Encoder {
     return this.frameCount;
   }
 
-  private encodeIdr(): Uint8Array {
+  private writeParameterSets(): Uint8Array[] {
     const w = this.writer;
-    const qp = this.options.qp;
     w.reset();
     writeSps(w, this.sps);
     w.trailingBits();
-    const sps = nalUnit(3, NalUnitType.Sps, w.bytes().slice());
+    const sps = nalUnit(3, NalUnitType.Sps, w.bytes());
     w.reset();
     writePps(w, CHROMA_QP_INDEX_OFFSET);
     w.trailingBits();
-    const pps = nalUnit(3, NalUnitType.Pps, w.bytes().slice());
+    const pps = nalUnit(3, NalUnitType.Pps, w.bytes());
+    return [sps, pps];
+  }
 
+  private encodeIdr(): Uint8Array {
+    const w = this.writer;
+    const qp = this.options.qp;
     w.reset();
     writeSliceHeader(w, {
       idr: true,
@@ -155,9 +163,11 @@ export class H264Encoder {
     const { state } = this;
     const { mbWidth, mbHeight } = state;
     const counts = [0, 0, 0];
+    const pos = this.position;
     for (let mby = 0, mb = 0; mby < mbHeight; mby++) {
       for (let mbx = 0; mbx < mbWidth; mbx++, mb++) {
-        const kind = this.intra.encodeMacroblock(w, { mb, mbx, mby }, params, 0);
+        pos.mb = mb; pos.mbx = mbx; pos.mby = mby;
+        const kind = this.intra.encodeMacroblock(w, pos, params, 0);
         counts[kind]!++;
         state.qpDeblock[mb] = kind === MbKind.IPcm ? 0 : qp;
         setIntraBs(state.bs, mb);
@@ -172,7 +182,7 @@ export class H264Encoder {
     });
     this.idrCount++;
     this.lastWasKeyframe = true;
-    const au = concatBytes([sps, pps, slice]);
+    const au = concatBytes([...this.parameterSets, slice]);
     Object.assign(this.lastStats, {
       keyframe: true, bytes: au.length, qp,
       mbI4x4: counts[MbKind.I4x4], mbI16x16: counts[MbKind.I16x16], mbPcm: counts[MbKind.IPcm],

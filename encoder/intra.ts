@@ -103,18 +103,16 @@ export class IntraCoder {
     w4.reset();
     // With RD both candidates are coded and J decides. Without, only the SATD winner is coded;
     // the other is coded only if the winner's levels are not representable.
-    const code16 = (): boolean => writeIntraMb(w16, this.state, pos, i16, chroma, mbTypeOffset) && w16.bitLength <= MAX_MB_BITS;
-    const code4 = (): boolean => writeIntraMb(w4, this.state, pos, i4, chroma, mbTypeOffset) && w4.bitLength <= MAX_MB_BITS;
     let ok16 = false, ok4 = false;
     if (this.search.rd) {
-      ok16 = code16();
-      ok4 = code4();
+      ok16 = this.codeCandidate(w16, pos, i16, chroma, mbTypeOffset);
+      ok4 = this.codeCandidate(w4, pos, i4, chroma, mbTypeOffset);
     } else if (i16.satdCost <= i4.satdCost) {
-      ok16 = code16();
-      if (!ok16) ok4 = code4();
+      ok16 = this.codeCandidate(w16, pos, i16, chroma, mbTypeOffset);
+      if (!ok16) ok4 = this.codeCandidate(w4, pos, i4, chroma, mbTypeOffset);
     } else {
-      ok4 = code4();
-      if (!ok4) ok16 = code16();
+      ok4 = this.codeCandidate(w4, pos, i4, chroma, mbTypeOffset);
+      if (!ok4) ok16 = this.codeCandidate(w16, pos, i16, chroma, mbTypeOffset);
     }
     const j16 = ok16 ? i16.ssd + chroma.ssd + p.lambda2 * w16.bitLength : Infinity;
     const j4 = ok4 ? i4.ssd + chroma.ssd + p.lambda2 * w4.bitLength : Infinity;
@@ -129,6 +127,11 @@ export class IntraCoder {
     out.append(j4 < j16 ? w4 : w16);
     this.commit(pos, best, chroma);
     return best.kind;
+  }
+
+  /** Writes a candidate into its scratch writer; false if it is not codable (levels, size). */
+  private codeCandidate(w: BitWriter, pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding, mbTypeOffset: number): boolean {
+    return writeIntraMb(w, this.state, pos, luma, chroma, mbTypeOffset) && w.bitLength <= MAX_MB_BITS;
   }
 
   private loadSource(mbx: number, mby: number): void {
