@@ -1,0 +1,3 @@
+import { encodeBenches } from './encode-benches.js';
+
+await encodeBenches('balanced');
