@@ -1,90 +1,89 @@
 /**
- * `h264-studio bench`: the intra encoder's speed, bitrate and quality on the shared test sequences
- * at a fixed QP, as a Markdown table (and optionally JSON). A first version: the full report of
- * BENCHMARKS.md (QP curves, BD-rate against x264 and OpenH264) grows out of it.
- *
- * Method (BENCHMARKS.md): frames are loaded before timing; only encode() calls are timed; each clip
- * is encoded three times and the median speed reported, since absolute fps drift from run to run
- * on shared machines. PSNR is the mean over frames of per-frame PSNR of the encoder's
- * reconstruction against the source, Y and YUV weighted 6:1:1 (a perfect plane counts as 100 dB).
+ * `h264-studio bench`: our encoder against x264 and OpenH264 on the shared test sequences, in one
+ * run — rate-distortion curves and BD-rate, speed, peak memory — written as a report folder
+ * (report.md, results.json, one RD plot per clip). The method and the anchors' command lines
+ * follow ../shared/BENCHMARKS.md; main/bench/ holds the measuring and the rendering.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { arch, cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { arch, cpus, release, totalmem, tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { H264Encoder } from '../../encoder/index.js';
-import { psnrPlane } from '../media/metrics.js';
+import { BenchFailure, ENCODERS, OURS_ID, REFERENCE_ID, commandTemplate, missingTools, toolVersions } from '../bench/encoders.js';
+import { type BenchResults, type MachineInfo, RATE_CONTROL_NOTE, plotFileName, rdPlot, renderReport, summaryTable } from '../bench/report.js';
+import { type ClipInfo, type ClipJob, runBench } from '../bench/run.js';
 import { Y4mError, Y4mReader } from '../media/y4m.js';
-import { CliError, parseArgs } from './args.js';
+import { CliError, parseArgs, parseInteger } from './args.js';
 import type { CliIo } from './index.js';
 
-export const DEFAULT_CLIPS = ['foreman_cif_352x288', 'flower_720p_1280x720'] as const;
-const DEFAULT_FRAMES = 60;
-const DEFAULT_QP = 27;
-/** Encodes per clip; the reported speed is their median. */
-export const RUNS = 3;
-/** What a plane with zero error counts as in a mean (as in `encode` and x264). */
-const PERFECT_PSNR = 100;
+/** Rate-distortion curves by default: foreman CIF and flower 720p, as in BENCHMARKS.md. */
+export const DEFAULT_CURVE_CLIPS = ['foreman_cif_352x288', 'flower_720p_1280x720'] as const;
+/** Speed by default: one clip per resolution. */
+export const DEFAULT_SPEED_CLIPS = ['foreman_cif_352x288', 'flower_720p_1280x720', 'street_1080p_1920x1080'] as const;
+export const DEFAULT_QPS = [22, 27, 32, 37] as const;
+export const SPEED_QP = 27;
+export const GOP = 30;
+export const DEFAULT_RUNS = 3;
+/** Frames of each clip for the curves (foreman's first 100, as BENCHMARKS.md; the others are shorter). */
+const CURVE_FRAMES = 100;
+const DEFAULT_OUT = 'bench-report';
+
+/**
+ * Frames for speed by size, so that each resolution takes seconds rather than minutes with our
+ * encoder: 60 up to CIF, 30 up to 720p, 10 above.
+ */
+function speedFrames(width: number, height: number): number {
+  const samples = width * height;
+  return samples <= 352 * 288 ? 60 : samples <= 1280 * 720 ? 30 : 10;
+}
 
 export const BENCH_USAGE = `Usage: h264-studio bench [options]
 
-Encodes test sequences at a constant QP and prints a Markdown table: encode speed (median of
-${RUNS} runs, time inside encode() only), kb/s, mean Y-PSNR and YUV-PSNR (6:1:1) of the
-reconstruction, and the share of I4x4, I16x16 and PCM macroblocks. Progress goes to stderr.
+Measures our encoder (every preset) against x264 and OpenH264 on the test sequences, one thread
+each, and writes a report folder: report.md, results.json and a rate-distortion plot (SVG) per
+clip. Needs x264, ffmpeg, GNU time and GStreamer's openh264enc (Debian packages x264, ffmpeg,
+time, gstreamer1.0-tools, gstreamer1.0-plugins-bad: bash scripts/setup-bench-deps.sh installs
+them; npm run bench runs it first).
+
+  Quality   fixed-QP curves (QP ${DEFAULT_QPS.join(', ')}, IDR every ${GOP} frames, first ${CURVE_FRAMES} frames at most) on
+            ${DEFAULT_CURVE_CLIPS.join(', ')}; every stream decoded by ffmpeg with
+            strict error detection; Y-PSNR, YUV-PSNR (6:1:1), SSIM; BD-rate against x264
+            baseline medium
+  Speed     fps at QP ${SPEED_QP} on ${DEFAULT_SPEED_CLIPS.join(', ')}
+            (60, 30, 10 frames), median of ${DEFAULT_RUNS} runs alternating between encoders;
+            ours ÷ each anchor
+  Memory    peak RSS of each encoding process, from the speed runs
+
+Progress goes to stderr, the summary table to stdout. The default run takes about 8 minutes on
+two cores.
 
 Options
       --sequences DIR  folder of .y4m clips; default $H264_SEQUENCES, else ../shared/sequences
                        beside the repository
-      --only NAMES     clips to run, comma-separated, with or without .y4m; default
-                       ${DEFAULT_CLIPS.join(',')}
-      --frames N       at most N frames of each clip; default ${DEFAULT_FRAMES}
-      --qp N           constant quantiser, 0 to 51; default ${DEFAULT_QP}
-      --json FILE      also write the results as JSON
+      --only NAMES     clips to run, comma-separated, with or without .y4m: curves and speed on
+                       each of them
+      --all            curves on every clip in the folder (speed on the default clips)
+      --frames N       at most N frames of each clip, for curves and speed
+      --qps LIST       QPs of the curves, comma-separated; default ${DEFAULT_QPS.join(',')} (BD-rate needs 4)
+      --runs N         speed runs per encoder; default ${DEFAULT_RUNS}
+      --out DIR        report folder; default ${DEFAULT_OUT}
 `;
 
 const OPTIONS = {
   sequences: { kind: 'string' },
   only: { kind: 'string' },
+  all: { kind: 'boolean' },
   frames: { kind: 'integer', min: 1 },
-  qp: { kind: 'integer', min: 0, max: 51 },
-  json: { kind: 'string' },
+  qps: { kind: 'string' },
+  runs: { kind: 'integer', min: 1, max: 99 },
+  out: { kind: 'string' },
+  // Not in the usage: our CLI's entry script for the encodes (tests run a fresh build of the
+  // source); default bin/h264-studio.js of this repository.
+  'encoder-cli': { kind: 'string' },
   help: { kind: 'boolean', short: 'h' },
 } as const;
-
-export interface BenchResult {
-  /** File name without .y4m. */
-  clip: string;
-  width: number;
-  height: number;
-  frames: number;
-  /** The clip's frame rate, used for kb/s. */
-  fpsNum: number;
-  fpsDen: number;
-  qp: number;
-  /** Encode speed in frames per second of each run, and their median. */
-  fpsRuns: number[];
-  fps: number;
-  /** Bytes of the whole stream, identical in every run. */
-  bytes: number;
-  kbps: number;
-  psnrY: number;
-  /** (6 Y + U + V) / 8 per frame, averaged over frames. */
-  psnrYuv: number;
-  /** Shares of the coded macroblocks, 0..1. */
-  mbShares: { i4x4: number; i16x16: number; pcm: number };
-}
-
-export interface BenchReport {
-  qp: number;
-  runs: number;
-  maxFrames: number;
-  sequences: string;
-  node: string;
-  cpu: string;
-  results: BenchResult[];
-}
 
 export async function benchCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { options: o, positionals } = parseArgs(argv, OPTIONS);
@@ -93,37 +92,125 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
     return 0;
   }
   if (positionals.length > 0) throw new CliError(`unexpected argument ${positionals[0]} (bench takes options only: --only NAME)`);
+  if (o.only !== undefined && o.all) throw new CliError('--only and --all cannot be used together');
+  const qps = o.qps === undefined ? [...DEFAULT_QPS] : parseQps(o.qps);
+  const runs = o.runs ?? DEFAULT_RUNS;
+  const started = new Date();
+  const t0 = performance.now();
+
   const dir = sequencesDir(o.sequences);
-  const clips = o.only === undefined ? [...DEFAULT_CLIPS] : o.only.split(',').map((n) => n.trim().replace(/\.y4m$/, ''));
-  if (clips.some((c) => c === '')) throw new CliError(`--only needs clip names separated by commas, got ${JSON.stringify(o.only)}`);
-  for (const clip of clips) {
-    if (!existsSync(join(dir, `${clip}.y4m`))) {
-      const there = readdirSync(dir).filter((f) => f.endsWith('.y4m')).map((f) => f.slice(0, -4)).sort();
-      throw new CliError(`no clip ${clip}.y4m in ${dir}; there are: ${there.join(', ') || 'none'}`);
-    }
-  }
-  const qp = o.qp ?? DEFAULT_QP;
-  const maxFrames = o.frames ?? DEFAULT_FRAMES;
+  const only = o.only === undefined ? undefined : clipNames(o.only);
+  const curveNames = only ?? (o.all ? allClips(dir) : [...DEFAULT_CURVE_CLIPS]);
+  const speedNames = only ?? [...DEFAULT_SPEED_CLIPS];
+  const clips = new Map<string, ClipInfo>();
+  for (const name of new Set([...curveNames, ...speedNames])) clips.set(name, await clipInfo(dir, name));
+  const out = resolve(o.out ?? DEFAULT_OUT);
+  const cli = o['encoder-cli'] !== undefined ? resolve(o['encoder-cli']) : join(repoRoot(), 'bin', 'h264-studio.js');
+  if (!existsSync(cli)) throw new CliError(`our encoder's CLI ${cli} does not exist`);
 
-  const results: BenchResult[] = [];
-  for (const clip of clips) {
-    const { header, frames } = await loadClip(join(dir, `${clip}.y4m`), maxFrames);
-    io.stderr.write(`bench: ${clip}: ${frames.length} frames of ${header.width}x${header.height}, ${RUNS} runs at QP ${qp}\n`);
-    results.push(benchClip(clip, header, frames, qp));
+  const missing = await missingTools();
+  if (missing.what.length > 0) {
+    throw new CliError(`the bench needs ${missing.what.join(', ')}: run bash scripts/setup-bench-deps.sh as root (npm run bench does), ` +
+      `or apt-get install --no-install-recommends ${missing.packages.join(' ')}`);
+  }
+  try {
+    await mkdir(out, { recursive: true });
+  } catch (e) {
+    throw new CliError(`cannot create the report folder ${out}: ${(e as Error).message}`);
   }
 
-  io.stdout.write(markdownTable(results));
-  if (o.json !== undefined) {
-    const report: BenchReport = {
-      qp, runs: RUNS, maxFrames, sequences: dir, node: process.version, cpu: `${cpus()[0]?.model ?? 'unknown'} (${arch()})`, results,
-    };
-    try {
-      await writeFile(o.json, JSON.stringify(report, null, 2) + '\n');
-    } catch (e) {
-      throw new CliError(`cannot write --json ${o.json}: ${(e as Error).message}`);
+  const job = (name: string, frames: number): ClipJob => {
+    const clip = clips.get(name)!;
+    return { clip, frames: Math.min(clip.totalFrames, o.frames ?? frames) };
+  };
+  const workDir = await mkdtemp(join(tmpdir(), 'h264-studio-bench-'));
+  let measurements;
+  try {
+    measurements = await runBench({
+      curves: curveNames.map((n) => job(n, CURVE_FRAMES)),
+      speed: speedNames.map((n) => job(n, speedFrames(clips.get(n)!.width, clips.get(n)!.height))),
+      qps, speedQp: SPEED_QP, gop: GOP, runs, encoders: ENCODERS, cli, workDir,
+      log: (line) => io.stderr.write(line + '\n'),
+    });
+  } catch (e) {
+    if (e instanceof BenchFailure) {
+      // The streams stay for a look at what failed.
+      io.stderr.write(`h264-studio: bench failed: ${e.message}\n(work files kept in ${workDir})\n`);
+      return 1;
     }
+    await rm(workDir, { recursive: true, force: true });
+    throw e;
   }
+  await rm(workDir, { recursive: true, force: true });
+
+  const results: BenchResults = {
+    format: 1,
+    startedAt: started.toISOString().replace(/\.\d+Z$/, 'Z'),
+    runtimeSeconds: (performance.now() - t0) / 1000,
+    command: ['h264-studio', 'bench', ...argv].join(' '),
+    machine: machineInfo(),
+    tools: await toolVersions(),
+    settings: { sequences: dir, qps, speedQp: SPEED_QP, gop: GOP, runs, reference: REFERENCE_ID, ours: OURS_ID },
+    encoders: ENCODERS.map((e) => ({ ...e, command: commandTemplate(e) })),
+    ...measurements,
+    rateControl: { status: 'not yet', note: RATE_CONTROL_NOTE },
+  };
+  try {
+    for (const c of results.curves) await writeFile(join(out, plotFileName(c.clip)), rdPlot(results, c));
+    await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 1) + '\n');
+    await writeFile(join(out, 'report.md'), renderReport(results));
+  } catch (e) {
+    throw new CliError(`cannot write the report into ${out}: ${(e as Error).message}`);
+  }
+  io.stdout.write(summaryTable(results) + '\n');
+  const shown = relative(process.cwd(), out) || '.';
+  io.stderr.write(`bench: done in ${(results.runtimeSeconds / 60).toFixed(1)} min; report in ${shown}/report.md\n`);
   return 0;
+}
+
+function clipNames(text: string): string[] {
+  const names = text.split(',').map((n) => n.trim().replace(/\.y4m$/, ''));
+  if (names.some((c) => c === '')) throw new CliError(`--only needs clip names separated by commas, got ${JSON.stringify(text)}`);
+  return [...new Set(names)];
+}
+
+function parseQps(text: string): number[] {
+  const qps = text.split(',').map((q) => parseInteger('--qps', q.trim(), { min: 0, max: 51 }));
+  if (new Set(qps).size !== qps.length) throw new CliError(`--qps lists a QP twice: ${text}`);
+  return qps.sort((a, b) => a - b);
+}
+
+function allClips(dir: string): string[] {
+  const names = readdirSync(dir).filter((f) => f.endsWith('.y4m')).map((f) => f.slice(0, -4)).sort();
+  if (names.length === 0) throw new CliError(`no .y4m clips in ${dir}`);
+  return names;
+}
+
+/** A clip's size, rate and exact number of whole frames (read through once). */
+async function clipInfo(dir: string, name: string): Promise<ClipInfo> {
+  const path = join(dir, `${name}.y4m`);
+  if (!existsSync(path)) {
+    const there = readdirSync(dir).filter((f) => f.endsWith('.y4m')).map((f) => f.slice(0, -4)).sort();
+    throw new CliError(`no clip ${name}.y4m in ${dir}; there are: ${there.join(', ') || 'none'}`);
+  }
+  let reader: Y4mReader;
+  try {
+    reader = await Y4mReader.open(path);
+  } catch (e) {
+    throw new CliError(`${path}: ${(e as Error).message}`);
+  }
+  try {
+    let totalFrames = 0;
+    while (await reader.next()) totalFrames++;
+    if (totalFrames === 0) throw new CliError(`${path} holds no whole frame`);
+    const { width, height, fpsNum, fpsDen } = reader.header;
+    return { name, path, width, height, fpsNum, fpsDen, totalFrames };
+  } catch (e) {
+    if (e instanceof Y4mError) throw new CliError(`${path}: ${e.message}`);
+    throw e;
+  } finally {
+    await reader.close();
+  }
 }
 
 /** --sequences, else $H264_SEQUENCES, else ../shared/sequences beside the repository. */
@@ -156,98 +243,32 @@ function repoRoot(): string {
   }
 }
 
-async function loadClip(path: string, maxFrames: number): Promise<{ header: Y4mReader['header']; frames: Uint8Array[] }> {
-  let reader: Y4mReader;
+function machineInfo(): MachineInfo {
+  let os = `${process.platform} ${release()}`;
   try {
-    reader = await Y4mReader.open(path);
-  } catch (e) {
-    throw new CliError(`${path}: ${(e as Error).message}`);
+    const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'));
+    if (pretty) os = `${pretty[1]} (Linux ${release()})`;
+  } catch {
+    // not Linux, or no os-release
   }
-  try {
-    const frames = await reader.readFrames(maxFrames);
-    if (frames.length === 0) throw new CliError(`${path} holds no whole frame`);
-    return { header: reader.header, frames };
-  } catch (e) {
-    if (e instanceof Y4mError) throw new CliError(`${path}: ${e.message}`);
-    throw e;
-  } finally {
-    await reader.close();
-  }
-}
-
-function benchClip(clip: string, header: Y4mReader['header'], frames: Uint8Array[], qp: number): BenchResult {
-  const { width, height, fpsNum, fpsDen } = header;
-  // The encoder signals whole frames per second; kb/s below uses the clip's exact rate.
-  const fps = Math.min(240, Math.max(1, Math.round(fpsNum / fpsDen)));
-  const cw = width >> 1, ch = height >> 1, lumaBytes = width * height;
-  const fpsRuns: number[] = [];
-  let bytes = -1, psnrY = 0, psnrYuv = 0;
-  const mbs = { i4x4: 0, i16x16: 0, pcm: 0 };
-
-  for (let run = 0; run < RUNS; run++) {
-    let encoder: H264Encoder;
-    try {
-      encoder = new H264Encoder(width, height, { fps, qp });
-    } catch (e) {
-      const code = (e as { code?: unknown }).code;
-      if (code === 'ERR_INVALID_ARG') throw new CliError(`cannot encode ${clip} (${width}x${height}): ${(e as Error).message}`);
-      throw e;
-    }
-    let ms = 0, runBytes = 0;
-    for (const data of frames) {
-      const t0 = performance.now();
-      const au = encoder.encode({ width, height, format: 'i420', data });
-      ms += performance.now() - t0;
-      runBytes += au.length;
-      if (run > 0) continue;
-      // Quality and mode statistics once: the encoder is deterministic (checked by the bytes).
-      const recon = encoder.reconstructed().data;
-      const y = capped(psnrPlane(data, recon, width, height));
-      const u = capped(psnrPlane(data.subarray(lumaBytes), recon.subarray(lumaBytes), cw, ch));
-      const v = capped(psnrPlane(data.subarray(lumaBytes + cw * ch), recon.subarray(lumaBytes + cw * ch), cw, ch));
-      psnrY += y;
-      psnrYuv += (6 * y + u + v) / 8;
-      const s = encoder.stats();
-      mbs.i4x4 += s.mbI4x4;
-      mbs.i16x16 += s.mbI16x16;
-      mbs.pcm += s.mbPcm;
-    }
-    encoder.close();
-    if (run === 0) bytes = runBytes;
-    else if (runBytes !== bytes) throw new Error(`bench: ${clip} gave ${bytes} bytes in run 1 and ${runBytes} in run ${run + 1}: the encoder is not deterministic`);
-    fpsRuns.push(frames.length / Math.max(ms / 1000, 1e-9));
-  }
-
-  const n = frames.length, totalMbs = mbs.i4x4 + mbs.i16x16 + mbs.pcm;
   return {
-    clip, width, height, frames: n, fpsNum, fpsDen, qp,
-    fpsRuns,
-    fps: median(fpsRuns),
-    bytes,
-    kbps: (bytes * 8) / (n * fpsDen / fpsNum) / 1000,
-    psnrY: psnrY / n,
-    psnrYuv: psnrYuv / n,
-    mbShares: { i4x4: mbs.i4x4 / totalMbs, i16x16: mbs.i16x16 / totalMbs, pcm: mbs.pcm / totalMbs },
+    cpu: `${cpus()[0]?.model.trim() ?? 'unknown'} (${arch()})`,
+    cores: cpus().length,
+    memoryGiB: totalmem() / 2 ** 30,
+    os,
+    node: process.version,
+    commit: gitState(),
   };
 }
 
-function capped(psnr: number): number {
-  return Math.min(PERFECT_PSNR, psnr);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-export function markdownTable(results: readonly BenchResult[]): string {
-  const pct = (share: number) => `${(100 * share).toFixed(1)}%`;
-  const rows = [
-    `| clip | resolution | frames | QP | fps (median of ${RUNS}) | kb/s | Y-PSNR (dB) | YUV-PSNR (dB) | I4x4 | I16x16 | PCM |`,
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
-    ...results.map((r) => `| ${r.clip} | ${r.width}x${r.height} | ${r.frames} | ${r.qp} | ${r.fps.toFixed(2)} | ${r.kbps.toFixed(1)} | ` +
-      `${r.psnrY.toFixed(2)} | ${r.psnrYuv.toFixed(2)} | ${pct(r.mbShares.i4x4)} | ${pct(r.mbShares.i16x16)} | ${pct(r.mbShares.pcm)} |`),
-  ];
-  return rows.join('\n') + '\n';
+/** The commit the encoder was built from, with "+ local changes" when the tree differs. */
+function gitState(): string {
+  try {
+    const root = repoRoot();
+    const git = (...args: string[]) => execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const commit = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--untracked-files=no') === '' ? `commit ${commit}` : `commit ${commit} + local changes`;
+  } catch {
+    return 'an unknown commit (not a git checkout)';
+  }
 }

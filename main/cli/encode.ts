@@ -2,7 +2,7 @@
  * `h264-studio encode`: a .y4m or raw I420 clip (or stdin) to an Annex-B .h264 stream (or stdout),
  * frame by frame, with an optional reconstruction and a one-line summary.
  */
-import { constants, type FileHandle, access, open, stat } from 'node:fs/promises';
+import { constants, type FileHandle, access, open, stat, writeFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -56,7 +56,23 @@ const OPTIONS = {
   gop: { kind: 'integer', min: 0, max: 65535 },
   preset: { kind: 'string' },
   help: { kind: 'boolean', short: 'h' },
+  // Not in the usage: for `h264-studio bench`, which runs each encode in its own process.
+  'stats-json': { kind: 'string' },
 } as const;
+
+/**
+ * What --stats-json writes once the stream is complete: the figures the bench needs, measured in
+ * the encoding process itself. `encodeSeconds` is the time inside encode() calls only (as the
+ * summary's fps); `maxRssKiB` is the process's peak resident set size (getrusage ru_maxrss; on
+ * Linux that includes the resident size of the process that forked it, so it is the encoder's own
+ * only when started from a small parent such as a shell).
+ */
+export interface EncodeStats {
+  frames: number;
+  bytes: number;
+  encodeSeconds: number;
+  maxRssKiB: number;
+}
 
 const DEFAULT_QP = 27;
 /**
@@ -219,6 +235,15 @@ export async function encodeCommand(argv: readonly string[], io: CliIo): Promise
 
     // Close before reporting: a failed final write must not be followed by a success line.
     for (const close of cleanup.splice(0).reverse()) await close();
+
+    if (o['stats-json'] !== undefined) {
+      const stats: EncodeStats = { frames, bytes, encodeSeconds: encodeMs / 1000, maxRssKiB: process.resourceUsage().maxRSS };
+      try {
+        await writeFile(o['stats-json'], JSON.stringify(stats) + '\n');
+      } catch (e) {
+        throw fileError(`cannot write --stats-json ${o['stats-json']}`, e);
+      }
+    }
 
     const seconds = frames / fps;
     const kbps = (bytes * 8) / seconds / 1000;

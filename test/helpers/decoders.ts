@@ -7,45 +7,24 @@
  * A decoder that conceals an error instead of reporting it would let a broken stream pass.
  * scripts/setup-test-deps.sh installs the tools; nothing here skips when one is missing.
  */
-import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { parseY4mHeader } from '../../main/media/y4m.js';
+import {
+  type DecodeWithFfmpegOptions,
+  type FfmpegDecodeResult,
+  decodeWithFfmpeg as decodeWithFfmpegAt,
+  decoderError as failure,
+  i420FrameBytes,
+} from '../../main/media/ffmpeg-decode.js';
+import { runTool } from '../../main/media/run-tool.js';
 
-export interface ToolResult {
-  stdout: Buffer;
-  stderr: string;
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-/**
- * Runs a program with `input` streamed to its stdin and stdout collected in chunks, so outputs of
- * hundreds of megabytes (1080p, tens of frames) need no maxBuffer. Resolves whatever the exit
- * status: callers decide what counts as failure. A program that exits before reading all its input
- * makes stdin fail with EPIPE; that is reported through its exit status and stderr, not thrown.
- */
-export function runTool(file: string, args: readonly string[], input?: Uint8Array, env?: NodeJS.ProcessEnv): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.stdin.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') reject(e);
-    });
-    child.on('error', (e) => reject(new Error(`cannot run ${file}: ${e.message}`)));
-    child.on('close', (code, signal) => {
-      resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), code, signal });
-    });
-    if (input) child.stdin.end(input);
-    else child.stdin.end();
-  });
-}
+// The ffmpeg decoder and the process runner live in main/ (the bench decodes with them too).
+export { i420FrameBytes, runTool };
+export type { DecodeWithFfmpegOptions, FfmpegDecodeResult };
+export type { ToolResult } from '../../main/media/run-tool.js';
 
 function onPath(name: string): string | null {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -83,80 +62,12 @@ export function findFfmpeg(): string {
   }
 }
 
-/** Bytes of one tightly packed I420 frame (chroma planes round odd sizes up, as Y4M does). */
-export function i420FrameBytes(width: number, height: number): number {
-  return width * height + 2 * ((width + 1) >> 1) * ((height + 1) >> 1);
-}
-
-function failure(decoder: string, why: string, stderr: string): Error {
-  const text = stderr.trim();
-  return new Error(`${decoder}: ${why}${text ? `\n--- ${decoder} stderr ---\n${text}` : ''}`);
-}
-
-export interface DecodeWithFfmpegOptions {
-  /** Expected picture size; when given, a stream of another size rejects. */
-  width?: number;
-  height?: number;
-  /** Expected number of frames; when given, another count rejects. */
-  expectedFrames?: number;
-  /** An ffmpeg binary other than findFfmpeg()'s. */
-  ffmpeg?: string;
-}
-
-export interface FfmpegDecodeResult {
-  frames: Uint8Array[];
-  width: number;
-  height: number;
-  stderr: string;
-}
-
 /**
- * Decodes an Annex-B stream with ffmpeg at its strictest: every error-detection flag, `-xerror` to
- * stop at the first error, and `-loglevel error` so that any stderr output is an error. The output
- * is YUV4MPEG2 rather than rawvideo so that the decoded size comes from the decoder itself (after
- * the SPS frame cropping) and frame boundaries are checked, not assumed.
+ * Decodes an Annex-B stream with ffmpeg at its strictest (main/media/ffmpeg-decode.ts), with
+ * findFfmpeg()'s binary unless `opts.ffmpeg` names another.
  */
-export async function decodeWithFfmpeg(h264: Uint8Array, opts: DecodeWithFfmpegOptions = {}): Promise<FfmpegDecodeResult> {
-  const ffmpeg = opts.ffmpeg ?? findFfmpeg();
-  const args = [
-    '-hide_banner', '-nostdin', '-loglevel', 'error', '-xerror',
-    '-err_detect', '+crccheck+bitstream+buffer+explode',
-    // A raw H.264 stream carries no timestamps: -r as an input option numbers the frames at a
-    // constant rate, and passthrough writes one output frame per decoded frame, never duplicating
-    // or dropping one to fit a rate (ffmpeg 4.x's y4m muxer aborts on the untimed frames without -r).
-    '-r', '25', '-f', 'h264', '-i', 'pipe:0',
-    '-vsync', 'passthrough',
-    '-f', 'yuv4mpegpipe', '-pix_fmt', 'yuv420p', 'pipe:1',
-  ];
-  const r = await runTool(ffmpeg, args, h264);
-  const name = 'ffmpeg';
-  if (r.code !== 0) throw failure(name, `exited with ${r.code ?? r.signal}`, r.stderr);
-  if (r.stderr.trim() !== '') throw failure(name, 'reported errors', r.stderr);
-  if (r.stdout.length === 0) throw failure(name, 'decoded no frames', r.stderr);
-
-  const header = parseY4mHeader(r.stdout);
-  const { width, height, frameBytes } = header;
-  if ((opts.width !== undefined && width !== opts.width) || (opts.height !== undefined && height !== opts.height)) {
-    throw failure(name, `decoded ${width}x${height}, expected ${opts.width ?? width}x${opts.height ?? height}`, r.stderr);
-  }
-  const frames: Uint8Array[] = [];
-  let pos = header.headerBytes;
-  while (pos < r.stdout.length) {
-    const nl = r.stdout.indexOf(0x0a, pos);
-    if (nl < 0 || r.stdout.toString('latin1', pos, pos + 5) !== 'FRAME') {
-      throw failure(name, `no FRAME marker at byte ${pos} of its output`, r.stderr);
-    }
-    const start = nl + 1;
-    if (start + frameBytes > r.stdout.length) {
-      throw failure(name, `output ends inside frame ${frames.length}: ${r.stdout.length - start} of ${frameBytes} bytes`, r.stderr);
-    }
-    frames.push(r.stdout.subarray(start, start + frameBytes));
-    pos = start + frameBytes;
-  }
-  if (opts.expectedFrames !== undefined && frames.length !== opts.expectedFrames) {
-    throw failure(name, `decoded ${frames.length} frames, expected ${opts.expectedFrames}`, r.stderr);
-  }
-  return { frames, width, height, stderr: r.stderr };
+export function decodeWithFfmpeg(h264: Uint8Array, opts: DecodeWithFfmpegOptions = {}): Promise<FfmpegDecodeResult> {
+  return decodeWithFfmpegAt(h264, { ...opts, ffmpeg: opts.ffmpeg ?? findFfmpeg() });
 }
 
 /**

@@ -1,17 +1,21 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// `h264-studio bench` end to end on a tiny generated clip: our encoder (a fresh build of the
+// source, run as separate processes like the real bench), x264 and OpenH264 for real, every
+// stream decoded by ffmpeg; then the report folder's three kinds of files.
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { H264Encoder } from '../../encoder/index.js';
-import type { BenchReport } from '../../main/cli/bench.js';
-import { main } from '../../main/cli/index.js';
+import { ENCODERS, OURS_ID, REFERENCE_ID } from '../../main/bench/encoders.js';
+import type { BenchResults } from '../../main/bench/report.js';
 import { psnrPlane } from '../../main/media/metrics.js';
 import { y4mHeaderLine } from '../../main/media/y4m.js';
+import { buildCli } from '../helpers/build-cli.js';
+import { runCli } from '../helpers/cli.js';
 
-const W = 32, H = 32, CLIP = 'tiny_32x32';
+const W = 64, H = 48, CLIP = 'tiny_64x48', QPS = [22, 27, 32, 37];
 
-/** A gradient with some texture: coded at QP 27 with a visible but small error. */
+/** A gradient with some texture: coded with a visible but small error at every QP above. */
 function frame(index: number): Uint8Array {
   const f = new Uint8Array(W * H * 3 / 2);
   for (let y = 0; y < H; y++) {
@@ -21,109 +25,158 @@ function frame(index: number): Uint8Array {
   return f;
 }
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: Buffer[] = [], err: Buffer[] = [];
-  const sink = (into: Buffer[]) => new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      into.push(Buffer.from(chunk));
-      done();
-    },
-  });
-  const code = await main(argv, { stdout: sink(out), stderr: sink(err), stdin: Readable.from([]) });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
-
-let dir: string;
+let dir: string, cli: string;
 const frames = [frame(0), frame(1)];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'h264-studio-bench-'));
   const parts = [Buffer.from(y4mHeaderLine(W, H, 25)), ...frames.flatMap((f) => [Buffer.from('FRAME\n'), Buffer.from(f)])];
-  await writeFile(join(dir, `${CLIP}.y4m`), Buffer.concat(parts));
+  await mkdir(join(dir, 'seq'));
+  await writeFile(join(dir, 'seq', `${CLIP}.y4m`), Buffer.concat(parts));
+  cli = await buildCli(join(dir, 'cli'));
 });
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const NUMBER = String.raw`\d+(?:\.\d+)?`;
-const PERCENT = String.raw`\d+\.\d%`;
+const bench = (...args: string[]) => runCli(['bench', '--sequences', join(dir, 'seq'), ...args]);
 
 describe('h264-studio bench', () => {
-  it('prints a Markdown table and writes JSON whose figures match an independent encode', async () => {
-    const json = join(dir, 'bench.json');
-    const r = await run(['bench', '--sequences', dir, '--only', CLIP, '--json', json]);
+  it('measures every encoder and writes report.md, results.json and the RD plot', async () => {
+    const out = join(dir, 'report');
+    const r = await bench('--only', CLIP, '--qps', QPS.join(','), '--out', out, '--encoder-cli', cli);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe(`bench: ${CLIP}: 2 frames of 32x32, 3 runs at QP 27\n`);
+    expect(r.stderr).toMatch(/^bench: \[1\/56, \d+:\d\d\] tiny_64x48 QP 22 ours realtime: [\d.]+ kb\/s/);
+    expect(r.stderr).toMatch(/bench: done in [\d.]+ min; report in .*report\/report\.md\n$/);
+    expect((await readdir(out)).sort()).toEqual(['report.md', 'results.json', `${CLIP}-rd.svg`]);
 
-    const lines = r.stdout.split('\n');
-    expect(lines[0]).toBe('| clip | resolution | frames | QP | fps (median of 3) | kb/s | Y-PSNR (dB) | YUV-PSNR (dB) | I4x4 | I16x16 | PCM |');
-    expect(lines[1]).toBe('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
-    expect(lines[2]).toMatch(new RegExp(
-      `^\\| ${CLIP} \\| 32x32 \\| 2 \\| 27 \\| ${NUMBER} \\| ${NUMBER} \\| ${NUMBER} \\| ${NUMBER} \\| ${PERCENT} \\| ${PERCENT} \\| ${PERCENT} \\|$`));
-    expect(lines.slice(3)).toEqual(['']);
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as BenchResults;
+    expect(results.encoders.map((e) => e.id)).toEqual(ENCODERS.map((e) => e.id));
+    expect(results.settings).toMatchObject({ qps: QPS, speedQp: 27, gop: 30, runs: 3, reference: REFERENCE_ID, ours: OURS_ID });
 
-    const report = JSON.parse(await readFile(json, 'utf8')) as BenchReport;
-    expect(report).toMatchObject({ qp: 27, runs: 3, maxFrames: 60, sequences: dir });
-    expect(report.results).toHaveLength(1);
-    const [result] = report.results;
-    expect(result).toMatchObject({ clip: CLIP, width: W, height: H, frames: 2, fpsNum: 25, fpsDen: 1, qp: 27 });
-    expect(result!.fpsRuns).toHaveLength(3);
-    for (const fps of result!.fpsRuns) expect(fps).toBeGreaterThan(0);
-    expect(result!.fps).toBe([...result!.fpsRuns].sort((a, b) => a - b)[1]);
+    // Curves: every encoder at every QP, with plausible figures; rate falls as QP rises.
+    const [curves] = results.curves;
+    expect(curves).toMatchObject({ clip: CLIP, width: W, height: H, frames: 2, fpsNum: 25, fpsDen: 1 });
+    expect(curves!.points).toHaveLength(ENCODERS.length * QPS.length);
+    for (const e of ENCODERS) {
+      const points = curves!.points.filter((p) => p.encoder === e.id);
+      expect(points.map((p) => p.qp)).toEqual(QPS);
+      for (const p of points) {
+        expect(p.bytes).toBeGreaterThan(0);
+        expect(p.psnrY).toBeGreaterThan(20);
+        expect(p.psnrY).toBeLessThan(60);
+        expect(p.ssimY).toBeGreaterThan(0.5);
+        expect(p.ssimY).toBeLessThanOrEqual(1);
+        expect(p.perFrame.psnrY).toHaveLength(2);
+        expect(p.fps).toBeGreaterThan(0);
+      }
+      expect(points[0]!.bytes).toBeGreaterThan(points[3]!.bytes);
+    }
+    // BD-rate: the reference against itself is 0; every other encoder has a figure.
+    expect(curves!.bdRate.map((b) => b.encoder)).toEqual(ENCODERS.map((e) => e.id));
+    expect(curves!.bdRate.find((b) => b.encoder === REFERENCE_ID)!.psnrY).toBeCloseTo(0, 9);
+    for (const b of curves!.bdRate) expect(Number.isFinite(b.psnrY) && Number.isFinite(b.psnrYuv), b.encoder).toBe(true);
 
-    // The same frames through the encoder here: bytes, kb/s at the clip's 25 fps, mean Y-PSNR.
-    const encoder = new H264Encoder(W, H, { fps: 25, qp: 27 });
-    let bytes = 0, psnrY = 0, mbs = 0, i4x4 = 0;
+    // Our point at QP 27 against the encoder run here: the same bytes, and (ffmpeg decodes
+    // exactly the reconstruction) the same Y-PSNR.
+    const encoder = new H264Encoder(W, H, { fps: 25, qp: 27, gop: 30, preset: 'balanced' });
+    let bytes = 0, psnrY = 0;
     for (const data of frames) {
       bytes += encoder.encode({ width: W, height: H, format: 'i420', data }).length;
-      psnrY += psnrPlane(data, encoder.reconstructed().data, W, H);
-      mbs += 4;
-      i4x4 += encoder.stats().mbI4x4;
+      psnrY += psnrPlane(data, encoder.reconstructed().data, W, H) / 2;
     }
-    expect(result!.bytes).toBe(bytes);
-    expect(result!.kbps).toBeCloseTo((bytes * 8) / (2 / 25) / 1000, 9);
-    expect(result!.psnrY).toBeCloseTo(psnrY / 2, 9);
-    expect(Number.isFinite(result!.psnrY) && result!.psnrY > 20 && result!.psnrY < 100).toBe(true);
-    expect(Number.isFinite(result!.psnrYuv) && result!.psnrYuv > 20 && result!.psnrYuv < 100).toBe(true);
-    const { i4x4: a, i16x16: b, pcm: c } = result!.mbShares;
-    expect(a + b + c).toBeCloseTo(1, 12);
-    expect(a).toBeCloseTo(i4x4 / mbs, 12);
+    const ours = curves!.points.find((p) => p.encoder === OURS_ID && p.qp === 27)!;
+    expect(ours.bytes).toBe(bytes);
+    expect(ours.kbps).toBeCloseTo((bytes * 8) / (2 / 25) / 1000, 9);
+    expect(ours.psnrY).toBeCloseTo(psnrY, 9);
 
-    // The table shows the JSON's figures.
-    expect(lines[2]).toContain(`| ${result!.kbps.toFixed(1)} | ${result!.psnrY.toFixed(2)} | ${result!.psnrYuv.toFixed(2)} |`);
+    // Speed: three runs per encoder, medians, ours ÷ each, peak memory.
+    const [speed] = results.speed;
+    expect(speed).toMatchObject({ clip: CLIP, frames: 2, qp: 27, runs: 3 });
+    expect(speed!.entries.map((e) => e.encoder)).toEqual(ENCODERS.map((e) => e.id));
+    for (const e of speed!.entries) {
+      expect(e.fps).toHaveLength(3);
+      expect(e.medianFps).toBe([...e.fps].sort((a, b) => a - b)[1]);
+      expect(e.maxRssKiB).toBeGreaterThan(1000);
+    }
+    expect(speed!.entries.find((e) => e.encoder === 'openh264-complexity-2')!.pipelineFps).toHaveLength(3);
+    const median = (id: string) => speed!.entries.find((e) => e.encoder === id)!.medianFps;
+    expect(speed!.ratios[OURS_ID]![REFERENCE_ID]).toBeCloseTo(median(OURS_ID) / median(REFERENCE_ID), 12);
+    expect(results.rateControl.status).toBe('not yet');
+
+    // report.md and the summary on stdout name every encoder; the plot draws each one.
+    const report = await readFile(join(out, 'report.md'), 'utf8');
+    for (const heading of ['## Summary', '## Method', '## Rate-distortion', '## Speed', '## Memory', '## Rate control']) expect(report).toContain(`\n${heading}\n`);
+    expect(report).toContain(`![${CLIP} rate-distortion](${CLIP}-rd.svg)`);
+    expect(report).toContain('\nNot yet. ');
+    const stdout = r.stdout.toString();
+    expect(stdout.split('\n')[0]).toBe(`| encoder | BD-rate ${CLIP} (2 fr) | fps ${CLIP} (2 fr) |`);
+    const svg = await readFile(join(out, `${CLIP}-rd.svg`), 'utf8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="\d+" height="500" viewBox="0 0 \d+ 500">\n[^]*<\/svg>\n$/);
+    expect(svg.match(/<polyline /g)).toHaveLength(ENCODERS.length);
+    for (const e of ENCODERS) {
+      expect(stdout).toMatch(new RegExp(`^\\| ${e.label} \\| (reference|[+−]\\d+\\.\\d%) \\| [\\d.]+( \\(ours ×[\\d.]+\\))? \\|$`, 'm'));
+      expect(report).toContain(`| ${e.label} |`);
+      expect(svg).toContain(`>${e.label}</text>`);
+    }
   });
 
-  it('takes --frames, --qp, a name with .y4m, and H264_SEQUENCES for the folder', async () => {
-    const saved = process.env.H264_SEQUENCES;
-    process.env.H264_SEQUENCES = dir;
+  it('fails, exit 1, when a stream does not decode cleanly', async () => {
+    // A stand-in for our CLI that writes garbage where the stream should be.
+    const fake = join(dir, 'fake-cli.js');
+    await writeFile(fake, [
+      "import { writeFileSync } from 'node:fs';",
+      'const arg = (name) => process.argv[process.argv.indexOf(name) + 1];',
+      "const garbage = Buffer.from([0, 0, 0, 1, 0x65, 0x88, 0x84, 0x00, 0xff, 0x13, 0x37]);",
+      "writeFileSync(arg('-o'), garbage);",
+      "writeFileSync(arg('--stats-json'), JSON.stringify({ frames: Number(arg('--frames')), bytes: garbage.length, encodeSeconds: 0.1, maxRssKiB: 1 }));",
+    ].join('\n'));
+    await writeFile(join(dir, 'package.json'), '{"type":"module"}\n');
+    const r = await bench('--only', CLIP, '--out', join(dir, 'failed'), '--encoder-cli', fake);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/h264-studio: bench failed: the stream of ours realtime at QP 22 on tiny_64x48 does not decode cleanly \(kept at .*\): ffmpeg: /);
+    const kept = /\(work files kept in (.*)\)\n$/.exec(r.stderr)?.[1];
+    expect(kept).toBeDefined();
+    await rm(kept!, { recursive: true, force: true });
+  });
+
+  it('names the missing tools and their Debian packages before running anything', async () => {
+    // A PATH with GStreamer and ffmpeg but no x264.
+    const bin = join(dir, 'path-without-x264');
+    await mkdir(bin);
+    for (const tool of ['ffmpeg', 'gst-launch-1.0', 'gst-inspect-1.0']) await symlink(join('/usr/bin', tool), join(bin, tool));
+    const saved = process.env.PATH;
+    process.env.PATH = bin;
     try {
-      const json = join(dir, 'bench-q.json');
-      const r = await run(['bench', '--only', `${CLIP}.y4m`, '--frames', '1', '--qp', '40', '--json', json]);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout.split('\n')[2]).toMatch(new RegExp(`^\\| ${CLIP} \\| 32x32 \\| 1 \\| 40 \\|`));
-      const [result] = (JSON.parse(await readFile(json, 'utf8')) as BenchReport).results;
-      expect(result).toMatchObject({ frames: 1, qp: 40 });
+      const r = await bench('--only', CLIP, '--out', join(dir, 'never'), '--encoder-cli', cli);
+      expect(r.stderr).toBe('h264-studio: the bench needs x264 (x264): run bash scripts/setup-bench-deps.sh as root (npm run bench does), ' +
+        'or apt-get install --no-install-recommends x264\n');
+      expect(r.code).toBe(2);
     } finally {
-      if (saved === undefined) delete process.env.H264_SEQUENCES;
-      else process.env.H264_SEQUENCES = saved;
+      process.env.PATH = saved;
     }
   });
 
   it('is listed in the help and has its own', async () => {
-    expect((await run(['--help'])).stdout).toMatch(/^ {2}bench {6}measure encode speed/m);
-    const r = await run(['help', 'bench']);
+    expect((await runCli(['--help'])).stdout.toString()).toMatch(/^ {2}bench {6}measure encode speed/m);
+    const r = await runCli(['help', 'bench']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Usage: h264-studio bench \[options\]/);
-    expect((await run(['bench', '--help'])).stdout).toBe(r.stdout);
+    expect(r.stdout.toString()).toMatch(/^Usage: h264-studio bench \[options\]/);
+    expect((await runCli(['bench', '--help'])).stdout.toString()).toBe(r.stdout.toString());
   });
 
-  it('names a missing clip, a missing folder and a bad option on one line, exit 2', async () => {
-    const missing = await run(['bench', '--sequences', dir, '--only', 'nope']);
-    expect(missing).toEqual({ code: 2, stdout: '', stderr: `h264-studio: no clip nope.y4m in ${dir}; there are: ${CLIP}\n` });
-    const noDir = await run(['bench', '--sequences', join(dir, 'absent')]);
-    expect(noDir).toEqual({ code: 2, stdout: '', stderr: `h264-studio: test sequences not found at ${join(dir, 'absent')} (--sequences)\n` });
-    const badQp = await run(['bench', '--sequences', dir, '--qp', '52']);
-    expect(badQp).toEqual({ code: 2, stdout: '', stderr: 'h264-studio: --qp must be an integer from 0 to 51, got 52\n' });
+  it('names a missing clip, a missing folder and bad options on one line, exit 2', async () => {
+    const seq = join(dir, 'seq');
+    expect(await bench('--only', 'nope')).toMatchObject({ code: 2, stderr: `h264-studio: no clip nope.y4m in ${seq}; there are: ${CLIP}\n` });
+    // The default clips are not in this folder.
+    expect(await bench()).toMatchObject({ code: 2, stderr: `h264-studio: no clip foreman_cif_352x288.y4m in ${seq}; there are: ${CLIP}\n` });
+    const noDir = await runCli(['bench', '--sequences', join(dir, 'absent')]);
+    expect(noDir).toMatchObject({ code: 2, stderr: `h264-studio: test sequences not found at ${join(dir, 'absent')} (--sequences)\n` });
+    expect((await bench('--only', CLIP, '--all')).stderr).toBe('h264-studio: --only and --all cannot be used together\n');
+    expect((await bench('--qps', '27,52')).stderr).toBe('h264-studio: --qps must be an integer from 0 to 51, got 52\n');
+    expect((await bench('--qps', '27,27')).stderr).toBe('h264-studio: --qps lists a QP twice: 27,27\n');
+    expect((await bench('--runs', '0')).stderr).toBe('h264-studio: --runs must be an integer from 1 to 99, got 0\n');
+    expect((await bench('--only', CLIP, '--encoder-cli', join(dir, 'none.js'))).stderr).toBe(`h264-studio: our encoder's CLI ${join(dir, 'none.js')} does not exist\n`);
   });
 });

@@ -273,6 +273,21 @@ describe('h264-studio encode: encoding (needs encoder/index.ts)', () => {
     expect(parseY4m(await readFile(recon)).header).toMatchObject({ fpsNum: 30000, fpsDen: 1001 });
   });
 
+  it('writes the figures the bench needs with --stats-json', async () => {
+    const output = path('stats.h264'), stats = path('stats.json');
+    const r = await run(['encode', '--input', clip, '--output', output, '--stats-json', stats, '--frames', '2']);
+    expect(r.code).toBe(0);
+    const written = JSON.parse(await readFile(stats, 'utf8')) as Record<string, number>;
+    expect(Object.keys(written)).toEqual(['frames', 'bytes', 'encodeSeconds', 'maxRssKiB']);
+    expect(written.frames).toBe(2);
+    expect(written.bytes).toBe((await readFile(output)).length);
+    expect(written.encodeSeconds).toBeGreaterThan(0);
+    // This test's own process: at least the few MiB any Node process holds.
+    expect(written.maxRssKiB).toBeGreaterThan(10_000);
+    expectUserError(await run(['encode', '--input', clip, '--output', path('stats2.h264'), '--stats-json', path('no/such/dir/s.json')]),
+      `cannot write --stats-json ${path('no/such/dir/s.json')}: no such file`);
+  });
+
   it('writes into an existing subdirectory', async () => {
     await mkdir(path('sub'));
     const r = await run(['encode', '--input', clip, '--output', path('sub/x.h264')]);
