@@ -6,12 +6,12 @@
 import { BitWriter, ueBits } from './common/bitstream.js';
 import type { Picture } from './common/picture.js';
 import {
-  AVAIL_LEFT, AVAIL_TOP, AVAIL_TOP_LEFT, Intra4x4Mode,
-  intra4x4ModeAvailable, intra16x16ModeAvailable, intraChromaModeAvailable,
+  AVAIL_LEFT, AVAIL_TOP, AVAIL_TOP_LEFT, Intra4x4Mode, Intra16x16Mode, IntraChromaMode,
+  chromaDc, dc4x4, dc16x16, intra4x4ModeAvailable, intra16x16ModeAvailable, intraChromaModeAvailable,
   predict4x4, predict16x16, predictChroma,
 } from './common/intra-pred.js';
 import {
-  ZIGZAG_4x4, QUANT_4x4, DEQUANT_4x4, forward4x4, inverse4x4, hadamard4x4, quant, satd4x4Px,
+  ZIGZAG_4x4, QUANT_4x4, forwardQuant4x4Px, hadamard4x4, hadamard4x4Px, quant, reconstruct4x4, satd4x4Px,
   dequantLumaDc, dequantChromaDc,
 } from './common/transform.js';
 import { BLK_TO_RASTER, MbKind, MbState, TOP_RIGHT_INSIDE } from './mb-state.js';
@@ -51,19 +51,48 @@ export interface IntraSearch {
 
 const FAST_I4_MODES = 0b000000111; // vertical, horizontal, DC (plus the predicted mode)
 
+/** The Intra_4x4 modes a block may use, as a bit mask, by its availability bits (0..7). */
+const I4_MODES_AVAILABLE = Uint16Array.from({ length: 8 }, (_, avail) => {
+  let mask = 0;
+  for (let mode = 0; mode < 9; mode++) if (intra4x4ModeAvailable(mode, avail)) mask |= 1 << mode;
+  return mask;
+});
+
 export class IntraCoder {
+  /** The macroblock's source: luma 16x16, then Cb (0..63) and Cr (64..127) 8x8. */
   private readonly src16 = new Uint8Array(256);
   private readonly srcC = new Uint8Array(128);
+  /**
+   * Hadamard transforms of the source's 4x4 blocks (luma raster block r at r * 16, chroma block
+   * c * 4 + blk at (c * 4 + blk) * 16), and per block the sum of |H| over all 16 coefficients,
+   * over all but row 0 and over all but column 0. With them the flat predictions (Vertical,
+   * Horizontal, DC), whose transforms are zero outside row 0, column 0 or the DC, cost a few
+   * operations per block instead of a SATD (see satdVertical).
+   */
+  private readonly hadY = new Int32Array(256);
+  private readonly hadC = new Int32Array(128);
+  private readonly absY = new Int32Array(16);
+  private readonly absNotRow0Y = new Int32Array(16);
+  private readonly absNotCol0Y = new Int32Array(16);
+  private readonly absC = new Int32Array(8);
+  private readonly absNotRow0C = new Int32Array(8);
+  private readonly absNotCol0C = new Int32Array(8);
+  /** Neighbouring reconstructed samples (layout of intra-pred.ts). */
   private readonly top16 = new Uint8Array(17);
   private readonly left16 = new Uint8Array(16);
-  private readonly topC = new Uint8Array(18);
-  private readonly leftC = new Uint8Array(16);
-  private readonly pred = new Uint8Array(256);
-  private readonly predC = new Uint8Array(128);
+  private readonly topCb = new Uint8Array(9);
+  private readonly topCr = new Uint8Array(9);
+  private readonly leftCb = new Uint8Array(8);
+  private readonly leftCr = new Uint8Array(8);
   private readonly edge = new Uint8Array(13);
+  private readonly pred = new Uint8Array(256);
+  private readonly predCb = new Uint8Array(64);
+  private readonly predCr = new Uint8Array(64);
   private readonly pred4 = new Uint8Array(16);
   private readonly bestPred4 = new Uint8Array(16);
-  private readonly diff = new Int32Array(16);
+  /** Scaled coefficients of Intra_16x16 (block r at r * 16) and chroma ((c * 4 + blk) * 16). */
+  private readonly coefY = new Int32Array(256);
+  private readonly coefC = new Int32Array(128);
   private readonly coef = new Int32Array(16);
   private readonly tmp = new Int32Array(16);
   private readonly dcm = new Int32Array(16);
@@ -72,6 +101,8 @@ export class IntraCoder {
   private readonly chroma = new ChromaCoding();
   private readonly writer16 = new BitWriter(1024);
   private readonly writer4 = new BitWriter(1024);
+  /** The candidate the last analyse() chose. */
+  private best: MbKind = MbKind.I16x16;
 
   constructor(
     private readonly src: Picture,
@@ -85,6 +116,21 @@ export class IntraCoder {
    * Returns the chosen kind.
    */
   encodeMacroblock(out: BitWriter, pos: MbPosition, p: QpParams, mbTypeOffset: number): MbKind {
+    this.analyse(pos, p, mbTypeOffset);
+    return this.commitBest(out, pos, mbTypeOffset);
+  }
+
+  /**
+   * Searches and codes the intra candidates of one macroblock and remembers the best; returns its
+   * J = SSD (luma + chroma) + lambda2 * bits (for I_PCM lambda2 times its size, SSD 0). Nothing
+   * is written to a slice and MbState is untouched, but Intra_4x4 reconstructs in place while it
+   * searches (later blocks predict from earlier ones): after analyse() the macroblock's area of
+   * the reconstructed picture holds scratch, and the caller must commit something that covers
+   * the whole macroblock — commitBest(), or another coding's reconstruction — before the next
+   * macroblock is analysed. `mbTypeOffset` (0 in I slices, 5 in P slices) must be the one later
+   * passed to commitBest().
+   */
+  analyse(pos: MbPosition, p: QpParams, mbTypeOffset: number): number {
     const { mbx, mby } = pos;
     const avail = (mbx > 0 ? AVAIL_LEFT : 0) | (mby > 0 ? AVAIL_TOP : 0) | (mbx > 0 && mby > 0 ? AVAIL_TOP_LEFT : 0);
     this.loadSource(mbx, mby);
@@ -94,7 +140,7 @@ export class IntraCoder {
     this.codeChroma(avail, p, chroma);
 
     const i16 = this.lumaI16;
-    this.codeI16(avail, p, i16);
+    this.searchI16(avail, p, i16);
     const i4 = this.lumaI4;
     this.codeI4(pos, avail, p, i4);
 
@@ -102,17 +148,23 @@ export class IntraCoder {
     w16.reset();
     w4.reset();
     // With RD both candidates are coded and J decides. Without, only the SATD winner is coded;
-    // the other is coded only if the winner's levels are not representable.
+    // the other is coded only if the winner's levels are not representable. Intra_16x16's
+    // residual is computed only when it is to be written (Intra_4x4's is, as it searches).
     let ok16 = false, ok4 = false;
     if (this.search.rd) {
+      this.codeI16(avail, p, i16);
       ok16 = this.codeCandidate(w16, pos, i16, chroma, mbTypeOffset);
       ok4 = this.codeCandidate(w4, pos, i4, chroma, mbTypeOffset);
     } else if (i16.satdCost <= i4.satdCost) {
+      this.codeI16(avail, p, i16);
       ok16 = this.codeCandidate(w16, pos, i16, chroma, mbTypeOffset);
       if (!ok16) ok4 = this.codeCandidate(w4, pos, i4, chroma, mbTypeOffset);
     } else {
       ok4 = this.codeCandidate(w4, pos, i4, chroma, mbTypeOffset);
-      if (!ok4) ok16 = this.codeCandidate(w16, pos, i16, chroma, mbTypeOffset);
+      if (!ok4) {
+        this.codeI16(avail, p, i16);
+        ok16 = this.codeCandidate(w16, pos, i16, chroma, mbTypeOffset);
+      }
     }
     const j16 = ok16 ? i16.ssd + chroma.ssd + p.lambda2 * w16.bitLength : Infinity;
     const j4 = ok4 ? i4.ssd + chroma.ssd + p.lambda2 * w4.bitLength : Infinity;
@@ -120,13 +172,27 @@ export class IntraCoder {
     const jPcm = p.lambda2 * pcmBits;
 
     if (jPcm < j16 && jPcm < j4) {
+      this.best = MbKind.IPcm;
+      return jPcm;
+    }
+    this.best = j4 < j16 ? MbKind.I4x4 : MbKind.I16x16;
+    return j4 < j16 ? j4 : j16;
+  }
+
+  /**
+   * Writes the candidate the last analyse() chose into `out` (I_PCM straight into it, with its
+   * alignment) and commits its reconstruction and MbState. Returns its kind.
+   */
+  commitBest(out: BitWriter, pos: MbPosition, mbTypeOffset: number): MbKind {
+    const best = this.best;
+    if (best === MbKind.IPcm) {
       this.writePcm(out, pos, mbTypeOffset);
       return MbKind.IPcm;
     }
-    const best = j4 < j16 ? i4 : i16;
-    out.append(j4 < j16 ? w4 : w16);
-    this.commit(pos, best, chroma);
-    return best.kind;
+    const luma = best === MbKind.I4x4 ? this.lumaI4 : this.lumaI16;
+    out.append(best === MbKind.I4x4 ? this.writer4 : this.writer16);
+    this.commit(pos, luma, this.chroma);
+    return best;
   }
 
   /** Writes a candidate into its scratch writer; false if it is not codable (levels, size). */
@@ -134,55 +200,83 @@ export class IntraCoder {
     return writeIntraMb(w, this.state, pos, luma, chroma, mbTypeOffset) && w.bitLength <= MAX_MB_BITS;
   }
 
+  /** Copies the macroblock's source samples and transforms its 4x4 blocks for the searches. */
   private loadSource(mbx: number, mby: number): void {
-    const { src } = this;
-    const sy = src.strideY, sc = src.strideC;
+    const { src, src16, srcC, hadY, hadC } = this;
+    const sy = src.strideY, sc = src.strideC, y = src.y, u = src.u, v = src.v;
     const oy = mby * 16 * sy + mbx * 16, oc = mby * 8 * sc + mbx * 8;
-    for (let y = 0; y < 16; y++) this.src16.set(src.y.subarray(oy + y * sy, oy + y * sy + 16), y * 16);
-    for (let y = 0; y < 8; y++) {
-      this.srcC.set(src.u.subarray(oc + y * sc, oc + y * sc + 8), y * 8);
-      this.srcC.set(src.v.subarray(oc + y * sc, oc + y * sc + 8), 64 + y * 8);
+    for (let r = 0; r < 16; r++) {
+      const so = oy + r * sy;
+      for (let x = 0; x < 16; x++) src16[r * 16 + x] = y[so + x]!;
+    }
+    for (let r = 0; r < 8; r++) {
+      const so = oc + r * sc;
+      for (let x = 0; x < 8; x++) {
+        srcC[r * 8 + x] = u[so + x]!;
+        srcC[64 + r * 8 + x] = v[so + x]!;
+      }
+    }
+    for (let r = 0; r < 16; r++) {
+      hadamard4x4Px(src16, (r >> 2) * 64 + (r & 3) * 4, 16, hadY, r * 16);
+      absSums(hadY, r * 16, this.absY, this.absNotRow0Y, this.absNotCol0Y, r);
+    }
+    for (let b = 0; b < 8; b++) {
+      hadamard4x4Px(srcC, (b >> 2) * 64 + ((b >> 1) & 1) * 32 + (b & 1) * 4, 8, hadC, b * 16);
+      absSums(hadC, b * 16, this.absC, this.absNotRow0C, this.absNotCol0C, b);
     }
   }
 
   /** Neighbouring reconstructed samples for Intra_16x16 and chroma (unfiltered, 8.3.1.2). */
   private loadEdges(mbx: number, mby: number, avail: number): void {
     const r = this.recon;
-    const sy = r.strideY, sc = r.strideC;
+    const sy = r.strideY, sc = r.strideC, ry = r.y, ru = r.u, rv = r.v;
     const oy = mby * 16 * sy + mbx * 16, oc = mby * 8 * sc + mbx * 8;
-    const { top16, left16, topC, leftC } = this;
-    top16.fill(128); left16.fill(128); topC.fill(128); leftC.fill(128);
-    if (avail & AVAIL_TOP) {
-      top16.set(r.y.subarray(oy - sy, oy - sy + 16), 1);
-      topC.set(r.u.subarray(oc - sc, oc - sc + 8), 1);
-      topC.set(r.v.subarray(oc - sc, oc - sc + 8), 10);
+    const { top16, left16, topCb, topCr, leftCb, leftCr } = this;
+    const hasTop = (avail & AVAIL_TOP) !== 0, hasLeft = (avail & AVAIL_LEFT) !== 0;
+    for (let x = 0; x < 16; x++) top16[1 + x] = hasTop ? ry[oy - sy + x]! : 128;
+    for (let y = 0; y < 16; y++) left16[y] = hasLeft ? ry[oy + y * sy - 1]! : 128;
+    for (let x = 0; x < 8; x++) {
+      topCb[1 + x] = hasTop ? ru[oc - sc + x]! : 128;
+      topCr[1 + x] = hasTop ? rv[oc - sc + x]! : 128;
     }
-    if (avail & AVAIL_LEFT) {
-      for (let y = 0; y < 16; y++) left16[y] = r.y[oy + y * sy - 1]!;
-      for (let y = 0; y < 8; y++) {
-        leftC[y] = r.u[oc + y * sc - 1]!;
-        leftC[8 + y] = r.v[oc + y * sc - 1]!;
-      }
+    for (let y = 0; y < 8; y++) {
+      leftCb[y] = hasLeft ? ru[oc + y * sc - 1]! : 128;
+      leftCr[y] = hasLeft ? rv[oc + y * sc - 1]! : 128;
     }
-    if (avail & AVAIL_TOP_LEFT) {
-      top16[0] = r.y[oy - sy - 1]!;
-      topC[0] = r.u[oc - sc - 1]!;
-      topC[9] = r.v[oc - sc - 1]!;
-    }
+    const hasTopLeft = (avail & AVAIL_TOP_LEFT) !== 0;
+    top16[0] = hasTopLeft ? ry[oy - sy - 1]! : 128;
+    topCb[0] = hasTopLeft ? ru[oc - sc - 1]! : 128;
+    topCr[0] = hasTopLeft ? rv[oc - sc - 1]! : 128;
   }
 
   // ---- chroma ------------------------------------------------------------------------------
 
   private codeChroma(avail: number, p: QpParams, out: ChromaCoding): void {
-    const { topC, leftC, predC, srcC } = this;
+    const { topCb, topCr, leftCb, leftCr, predCb, predCr, srcC, hadC, absC, absNotRow0C, absNotCol0C } = this;
     let bestMode = 0, bestCost = Infinity;
     for (let mode = 0; mode < 4; mode++) {
       if (!intraChromaModeAvailable(mode, avail)) continue;
-      predictChroma(mode, topC.subarray(0, 9), leftC.subarray(0, 8), avail, predC.subarray(0, 64));
-      predictChroma(mode, topC.subarray(9, 18), leftC.subarray(8, 16), avail, predC.subarray(64, 128));
       let cost = p.lambda * ueBits(mode);
+      if (mode === IntraChromaMode.Plane) {
+        predictChroma(mode, topCb, leftCb, avail, predCb);
+        predictChroma(mode, topCr, leftCr, avail, predCr);
+      }
       for (let c = 0; c < 2; c++) {
-        for (let blk = 0; blk < 4; blk++) cost += this.satdBlock(srcC, predC, c * 64 + (blk >> 1) * 32 + (blk & 1) * 4, 8);
+        const top = c === 0 ? topCb : topCr, left = c === 0 ? leftCb : leftCr;
+        for (let blk = 0; blk < 4; blk++) {
+          const b = c * 4 + blk, ho = b * 16;
+          const xO = (blk & 1) * 4, yO = (blk >> 1) * 4;
+          if (mode === IntraChromaMode.Dc) {
+            cost += satdDc(hadC, ho, absC[b]!, chromaDc(top, left, avail, blk));
+          } else if (mode === IntraChromaMode.Horizontal) {
+            cost += satdHorizontal(hadC, ho, absNotCol0C[b]!, left[yO]!, left[yO + 1]!, left[yO + 2]!, left[yO + 3]!);
+          } else if (mode === IntraChromaMode.Vertical) {
+            cost += satdVertical(hadC, ho, absNotRow0C[b]!, top[1 + xO]!, top[2 + xO]!, top[3 + xO]!, top[4 + xO]!);
+          } else {
+            const po = yO * 8 + xO;
+            cost += satd4x4Px(srcC, c * 64 + po, 8, c === 0 ? predCb : predCr, po, 8);
+          }
+        }
       }
       if (cost < bestCost) {
         bestCost = cost;
@@ -190,36 +284,28 @@ export class IntraCoder {
       }
     }
     out.mode = bestMode;
-    predictChroma(bestMode, topC.subarray(0, 9), leftC.subarray(0, 8), avail, predC.subarray(0, 64));
-    predictChroma(bestMode, topC.subarray(9, 18), leftC.subarray(8, 16), avail, predC.subarray(64, 128));
+    predictChroma(bestMode, topCb, leftCb, avail, predCb);
+    predictChroma(bestMode, topCr, leftCr, avail, predCr);
 
     const qp = p.qpc, m = (qp % 6) * 16, qbits = 15 + ((qp / 6) | 0);
     const bias = ((1 << qbits) / 3) | 0;
-    const { coef, diff, dcm } = this;
+    const { coefC, dcm, tmp } = this;
     let anyDc = false, anyAc = false;
-    out.ssd = 0;
     for (let c = 0; c < 2; c++) {
+      const pred = c === 0 ? predCb : predCr;
       for (let blk = 0; blk < 4; blk++) {
-        const o = c * 64 + (blk >> 1) * 32 + (blk & 1) * 4;
-        for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) diff[y * 4 + x] = srcC[o + y * 8 + x]! - predC[o + y * 8 + x]!;
-        forward4x4(diff, coef);
-        dcm[c * 4 + blk] = coef[0]!;
-        const base = (c * 4 + blk) * 16;
-        let nz = 0;
+        const po = (blk >> 1) * 32 + (blk & 1) * 4;
+        const b = c * 4 + blk, base = b * 16;
         out.ac[base] = 0;
-        for (let k = 1; k < 16; k++) {
-          const rpos = ZIGZAG_4x4[k]!;
-          const level = quant(coef[rpos]!, QUANT_4x4[m + rpos]!, bias, qbits);
-          out.ac[base + k] = level;
-          if (level !== 0) nz++;
-        }
-        out.nz[c * 4 + blk] = nz;
+        const nz = forwardQuant4x4Px(srcC, c * 64 + po, 8, pred, po, 8, coefC, base, out.ac, base, 1, qp, bias);
+        dcm[b] = coefC[base]!;
+        out.nz[b] = nz;
         if (nz) anyAc = true;
       }
       // 2x2 DC transform (the forward of 8-329) and quantisation with a doubled step.
-      hadamard2x2(dcm, c * 4, this.tmp);
+      hadamard2x2(dcm, c * 4, tmp);
       for (let i = 0; i < 4; i++) {
-        const level = quant(this.tmp[i]!, QUANT_4x4[m]!, 2 * bias, qbits + 1);
+        const level = quant(tmp[i]!, QUANT_4x4[m]!, 2 * bias, qbits + 1);
         out.dc[c * 4 + i] = level;
         if (level !== 0) anyDc = true;
       }
@@ -227,30 +313,52 @@ export class IntraCoder {
     out.cbp = anyAc ? 2 : anyDc ? 1 : 0;
     if (out.cbp < 2) out.nz.fill(0); // AC blocks are not coded: neighbours see TotalCoeff 0
     // Reconstruction — 8.5.11: inverse 2x2 DC transform, scaling, then each 4x4 block.
-    const f = this.dcm;
+    let ssd = 0;
     for (let c = 0; c < 2; c++) {
-      hadamard2x2(out.dc, c * 4, f);
+      const pred = c === 0 ? predCb : predCr;
+      hadamard2x2(out.dc, c * 4, dcm);
       for (let blk = 0; blk < 4; blk++) {
-        const o = c * 64 + (blk >> 1) * 32 + (blk & 1) * 4;
+        const po = (blk >> 1) * 32 + (blk & 1) * 4;
         const base = (c * 4 + blk) * 16;
-        this.dequantScan(out.ac, base, qp, coef);
-        coef[0] = dequantChromaDc(f[blk]!, qp);
-        this.reconstructBlock(coef, predC, o, 8, out.recon, o, 8);
+        const dc = dequantChromaDc(dcm[blk]!, qp);
+        coefC[base] = dc;
+        ssd += out.nz[c * 4 + blk]! !== 0 || dc !== 0
+          ? reconstruct4x4(coefC, base, pred, po, 8, out.recon, c * 64 + po, 8, srcC, c * 64 + po, 8)
+          : copyPrediction(pred, po, 8, out.recon, c * 64 + po, 8, srcC, c * 64 + po, 8);
       }
     }
-    out.ssd = ssd(srcC, out.recon, 128);
+    out.ssd = ssd;
   }
 
   // ---- Intra_16x16 -------------------------------------------------------------------------
 
-  private codeI16(avail: number, p: QpParams, out: LumaCoding): void {
-    const { top16, left16, pred, src16 } = this;
+  /** Chooses the Intra_16x16 mode by SATD; codeI16 computes its residual. */
+  private searchI16(avail: number, p: QpParams, out: LumaCoding): void {
+    const { top16, left16, pred, src16, hadY, absY, absNotRow0Y, absNotCol0Y } = this;
     let bestMode = 2, bestCost = Infinity;
     for (let mode = 0; mode < 4; mode++) {
       if (!intra16x16ModeAvailable(mode, avail)) continue;
-      predict16x16(mode, top16, left16, avail, pred);
       let cost = 0;
-      for (let r = 0; r < 16; r++) cost += this.satdBlock(src16, pred, (r >> 2) * 64 + (r & 3) * 4, 16);
+      if (mode === Intra16x16Mode.Vertical) {
+        for (let r = 0; r < 16; r++) {
+          const t = 1 + (r & 3) * 4;
+          cost += satdVertical(hadY, r * 16, absNotRow0Y[r]!, top16[t]!, top16[t + 1]!, top16[t + 2]!, top16[t + 3]!);
+        }
+      } else if (mode === Intra16x16Mode.Horizontal) {
+        for (let r = 0; r < 16; r++) {
+          const l = (r >> 2) * 4;
+          cost += satdHorizontal(hadY, r * 16, absNotCol0Y[r]!, left16[l]!, left16[l + 1]!, left16[l + 2]!, left16[l + 3]!);
+        }
+      } else if (mode === Intra16x16Mode.Dc) {
+        const dc = dc16x16(top16, left16, avail);
+        for (let r = 0; r < 16; r++) cost += satdDc(hadY, r * 16, absY[r]!, dc);
+      } else {
+        predict16x16(mode, top16, left16, avail, pred);
+        for (let r = 0; r < 16; r++) {
+          const o = (r >> 2) * 64 + (r & 3) * 4;
+          cost += satd4x4Px(src16, o, 16, pred, o, 16);
+        }
+      }
       if (cost < bestCost) {
         bestCost = cost;
         bestMode = mode;
@@ -259,25 +367,20 @@ export class IntraCoder {
     out.kind = MbKind.I16x16;
     out.mode16 = bestMode;
     out.satdCost = bestCost + p.lambda * ueBits(1 + bestMode);
-    predict16x16(bestMode, top16, left16, avail, pred);
+  }
 
+  /** Residual and reconstruction of Intra_16x16 in the mode searchI16 chose. */
+  private codeI16(avail: number, p: QpParams, out: LumaCoding): void {
+    const { top16, left16, pred, src16, coefY, dcm, tmp } = this;
+    predict16x16(out.mode16, top16, left16, avail, pred);
     const qp = p.qp, m = (qp % 6) * 16, qbits = 15 + ((qp / 6) | 0);
     const bias = ((1 << qbits) / 3) | 0;
-    const { diff, coef, dcm, tmp } = this;
     let anyAc = false;
     for (let r = 0; r < 16; r++) {
-      const o = (r >> 2) * 64 + (r & 3) * 4;
-      for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) diff[y * 4 + x] = src16[o + y * 16 + x]! - pred[o + y * 16 + x]!;
-      forward4x4(diff, coef);
-      dcm[r] = coef[0]!;
-      let nz = 0;
-      out.levels[r * 16] = 0;
-      for (let k = 1; k < 16; k++) {
-        const rpos = ZIGZAG_4x4[k]!;
-        const level = quant(coef[rpos]!, QUANT_4x4[m + rpos]!, bias, qbits);
-        out.levels[r * 16 + k] = level;
-        if (level !== 0) nz++;
-      }
+      const o = (r >> 2) * 64 + (r & 3) * 4, base = r * 16;
+      out.levels[base] = 0;
+      const nz = forwardQuant4x4Px(src16, o, 16, pred, o, 16, coefY, base, out.levels, base, 1, qp, bias);
+      dcm[r] = coefY[base]!;
       out.nz[r] = nz;
       if (nz) anyAc = true;
     }
@@ -291,13 +394,16 @@ export class IntraCoder {
     // Reconstruction — 8.5.10 then 8.5.12 per block.
     for (let k = 0; k < 16; k++) dcm[ZIGZAG_4x4[k]!] = out.dc[k]!;
     hadamard4x4(dcm, tmp);
+    let ssd = 0;
     for (let r = 0; r < 16; r++) {
-      const o = (r >> 2) * 64 + (r & 3) * 4;
-      this.dequantScan(out.levels, r * 16, qp, coef);
-      coef[0] = dequantLumaDc(tmp[r]!, qp);
-      this.reconstructBlock(coef, pred, o, 16, out.recon, o, 16);
+      const o = (r >> 2) * 64 + (r & 3) * 4, base = r * 16;
+      const dc = dequantLumaDc(tmp[r]!, qp);
+      coefY[base] = dc;
+      ssd += out.nz[r]! !== 0 || dc !== 0
+        ? reconstruct4x4(coefY, base, pred, o, 16, out.recon, o, 16, src16, o, 16)
+        : copyPrediction(pred, o, 16, out.recon, o, 16, src16, o, 16);
     }
-    out.ssd = ssd(src16, out.recon, 256);
+    out.ssd = ssd;
   }
 
   // ---- Intra_4x4 ---------------------------------------------------------------------------
@@ -305,12 +411,14 @@ export class IntraCoder {
   /** Codes the 16 blocks in decoding order, writing their reconstruction into the picture. */
   private codeI4(pos: MbPosition, mbAvail: number, p: QpParams, out: LumaCoding): void {
     const { mbx, mby } = pos;
-    const r = this.recon, sy = r.strideY;
+    const r = this.recon, sy = r.strideY, ry = r.y;
     const origin = mby * 16 * sy + mbx * 16;
-    const { edge, pred4, bestPred4, src16, diff, coef } = this;
-    const qp = p.qp, m = (qp % 6) * 16, qbits = 15 + ((qp / 6) | 0);
+    const { edge, pred4, bestPred4, src16, coef, hadY, absY, absNotRow0Y, absNotCol0Y } = this;
+    const qp = p.qp, qbits = 15 + ((qp / 6) | 0);
     const bias = ((1 << qbits) / 3) | 0;
+    const lambda = p.lambda;
     const state = this.state;
+    const searchMask = this.search.i4Modes === 'all' ? 0x1ff : FAST_I4_MODES;
     out.kind = MbKind.I4x4;
     out.cbp = 0;
     let ssdSum = 0, satdSum = 0;
@@ -324,15 +432,25 @@ export class IntraCoder {
       else hasTopRight = x4 < 3 && TOP_RIGHT_INSIDE[rpos] === 1;
       const avail = (hasLeft ? AVAIL_LEFT : 0) | (hasTop ? AVAIL_TOP : 0) | (hasLeft && hasTop ? AVAIL_TOP_LEFT : 0);
       const bo = origin + y4 * 4 * sy + x4 * 4;
-      // Edge samples (see intra-pred.ts for the layout).
-      edge.fill(128);
+      // Edge samples (see intra-pred.ts for the layout); 128 where unavailable (never used).
       if (hasTop) {
-        for (let x = 0; x < 4; x++) edge[5 + x] = r.y[bo - sy + x]!;
-        if (hasTopRight) for (let x = 4; x < 8; x++) edge[5 + x] = r.y[bo - sy + x]!;
-        else edge.fill(edge[8]!, 9, 13);
+        const t = bo - sy;
+        edge[5] = ry[t]!; edge[6] = ry[t + 1]!; edge[7] = ry[t + 2]!; edge[8] = ry[t + 3]!;
+        if (hasTopRight) {
+          edge[9] = ry[t + 4]!; edge[10] = ry[t + 5]!; edge[11] = ry[t + 6]!; edge[12] = ry[t + 7]!;
+        } else {
+          const v = edge[8]!;
+          edge[9] = v; edge[10] = v; edge[11] = v; edge[12] = v;
+        }
+      } else {
+        for (let k = 5; k < 13; k++) edge[k] = 128;
       }
-      if (hasLeft) for (let y = 0; y < 4; y++) edge[3 - y] = r.y[bo + y * sy - 1]!;
-      if (hasLeft && hasTop) edge[4] = r.y[bo - sy - 1]!;
+      if (hasLeft) {
+        edge[3] = ry[bo - 1]!; edge[2] = ry[bo + sy - 1]!; edge[1] = ry[bo + 2 * sy - 1]!; edge[0] = ry[bo + 3 * sy - 1]!;
+      } else {
+        edge[0] = 128; edge[1] = 128; edge[2] = 128; edge[3] = 128;
+      }
+      edge[4] = hasLeft && hasTop ? ry[bo - sy - 1]! : 128;
 
       // Predicted mode — 8.3.1.1: DC when a neighbour is unavailable, min(A, B) otherwise
       // (neighbours that are not Intra_4x4 count as DC; state.i4Mode stores 2 for them).
@@ -343,13 +461,25 @@ export class IntraCoder {
         predMode = a < b ? a : b;
       }
 
-      const so = y4 * 64 + x4 * 4;
+      // Mode search by SATD + lambda * (1 bit for the predicted mode, else 4). The flat modes
+      // are costed from the source block's Hadamard transform, the others from a prediction.
+      const so = y4 * 64 + x4 * 4, ho = rpos * 16;
       let bestMode = 2, bestCost = Infinity;
-      const modeMask = this.search.i4Modes === 'all' ? 0x1ff : FAST_I4_MODES | (1 << predMode);
+      const modeMask = (searchMask | (1 << predMode)) & I4_MODES_AVAILABLE[avail]!;
       for (let mode = 0; mode < 9; mode++) {
-        if ((modeMask & (1 << mode)) === 0 || !intra4x4ModeAvailable(mode, avail)) continue;
-        predict4x4(mode, edge, avail, pred4);
-        const cost = satd4x4Px(src16, so, 16, pred4, 0, 4) + p.lambda * (mode === predMode ? 1 : 4);
+        if ((modeMask & (1 << mode)) === 0) continue;
+        let satd: number;
+        if (mode === Intra4x4Mode.Vertical) {
+          satd = satdVertical(hadY, ho, absNotRow0Y[rpos]!, edge[5]!, edge[6]!, edge[7]!, edge[8]!);
+        } else if (mode === Intra4x4Mode.Horizontal) {
+          satd = satdHorizontal(hadY, ho, absNotCol0Y[rpos]!, edge[3]!, edge[2]!, edge[1]!, edge[0]!);
+        } else if (mode === Intra4x4Mode.Dc) {
+          satd = satdDc(hadY, ho, absY[rpos]!, dc4x4(edge, avail));
+        } else {
+          predict4x4(mode, edge, avail, pred4);
+          satd = satd4x4Px(src16, so, 16, pred4, 0, 4);
+        }
+        const cost = satd + lambda * (mode === predMode ? 1 : 4);
         if (cost < bestCost) {
           bestCost = cost;
           bestMode = mode;
@@ -360,29 +490,16 @@ export class IntraCoder {
       out.modes4[rpos] = bestMode;
       out.predModes4[rpos] = predMode;
 
-      for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) diff[y * 4 + x] = src16[so + y * 16 + x]! - bestPred4[y * 4 + x]!;
-      forward4x4(diff, coef);
-      let nz = 0;
-      for (let k = 0; k < 16; k++) {
-        const rp = ZIGZAG_4x4[k]!;
-        const level = quant(coef[rp]!, QUANT_4x4[m + rp]!, bias, qbits);
-        out.levels[rpos * 16 + k] = level;
-        if (level !== 0) nz++;
-      }
+      const nz = forwardQuant4x4Px(src16, so, 16, bestPred4, 0, 4, coef, 0, out.levels, rpos * 16, 0, qp, bias);
       out.nz[rpos] = nz;
       if (nz) out.cbp |= 1 << ((y4 >> 1) * 2 + (x4 >> 1));
-      this.dequantScan(out.levels, rpos * 16, qp, coef);
-      if (nz === 0) coef[0] = 0;
-      else coef[0] = out.levels[rpos * 16]! * DEQUANT_4x4[m]! << ((qp / 6) | 0);
-      // Reconstruct straight into the picture: the next blocks predict from it.
-      this.reconstructBlock(coef, bestPred4, 0, 4, r.y, bo, sy);
+      // Reconstruct straight into the picture (the next blocks predict from it) and the candidate.
+      ssdSum += nz !== 0
+        ? reconstruct4x4(coef, 0, bestPred4, 0, 4, ry, bo, sy, src16, so, 16)
+        : copyPrediction(bestPred4, 0, 4, ry, bo, sy, src16, so, 16);
       for (let y = 0; y < 4; y++) {
-        for (let x = 0; x < 4; x++) {
-          const v = r.y[bo + y * sy + x]!;
-          out.recon[so + y * 16 + x] = v;
-          const d = src16[so + y * 16 + x]! - v;
-          ssdSum += d * d;
-        }
+        const d = so + y * 16, s = bo + y * sy;
+        out.recon[d] = ry[s]!; out.recon[d + 1] = ry[s + 1]!; out.recon[d + 2] = ry[s + 2]!; out.recon[d + 3] = ry[s + 3]!;
       }
     }
     out.ssd = ssdSum;
@@ -391,50 +508,34 @@ export class IntraCoder {
 
   // ---- shared helpers ----------------------------------------------------------------------
 
-  private satdBlock(src: Uint8Array, pred: Uint8Array, o: number, stride: number): number {
-    return satd4x4Px(src, o, stride, pred, o, stride);
-  }
-
-  /** Scan-ordered levels at levels[base + 1..15] -> scaled raster coefficients (8.5.6, 8.5.12.1). */
-  private dequantScan(levels: Int32Array, base: number, qp: number, out: Int32Array): void {
-    const m = (qp % 6) * 16, shift = (qp / 6) | 0;
-    out[0] = 0;
-    for (let k = 1; k < 16; k++) {
-      const rp = ZIGZAG_4x4[k]!;
-      out[rp] = (levels[base + k]! * DEQUANT_4x4[m + rp]!) << shift;
-    }
-  }
-
-  /** Inverse transform of `coef` (raster, scaled) added to a prediction, clipped — 8.5.12, 8.5.14. */
-  private reconstructBlock(coef: Int32Array, pred: Uint8Array, po: number, ps: number, dst: Uint8Array, dOff: number, ds: number): void {
-    let any = false;
-    for (let i = 0; i < 16; i++) if (coef[i] !== 0) { any = true; break; }
-    if (any) inverse4x4(coef);
-    for (let y = 0; y < 4; y++) {
-      for (let x = 0; x < 4; x++) {
-        const v = pred[po + y * ps + x]! + (any ? coef[y * 4 + x]! : 0);
-        dst[dOff + y * ds + x] = v < 0 ? 0 : v > 255 ? 255 : v;
-      }
-    }
-  }
-
   /** Commits the chosen coding: reconstruction into the picture and context into MbState. */
   private commit(pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding): void {
     const { recon, state } = this;
-    const sy = recon.strideY, sc = recon.strideC;
+    const sy = recon.strideY, sc = recon.strideC, ry = recon.y, ru = recon.u, rv = recon.v;
     const oy = pos.mby * 16 * sy + pos.mbx * 16, oc = pos.mby * 8 * sc + pos.mbx * 8;
-    for (let y = 0; y < 16; y++) recon.y.set(luma.recon.subarray(y * 16, y * 16 + 16), oy + y * sy);
+    const ly = luma.recon, cr = chroma.recon;
+    for (let y = 0; y < 16; y++) {
+      const d = oy + y * sy;
+      for (let x = 0; x < 16; x++) ry[d + x] = ly[y * 16 + x]!;
+    }
     for (let y = 0; y < 8; y++) {
-      recon.u.set(chroma.recon.subarray(y * 8, y * 8 + 8), oc + y * sc);
-      recon.v.set(chroma.recon.subarray(64 + y * 8, 64 + y * 8 + 8), oc + y * sc);
+      const d = oc + y * sc;
+      for (let x = 0; x < 8; x++) {
+        ru[d + x] = cr[y * 8 + x]!;
+        rv[d + x] = cr[64 + y * 8 + x]!;
+      }
     }
     const mb = pos.mb;
     state.kind[mb] = luma.kind;
-    if (luma.kind === MbKind.I4x4) state.i4Mode.set(luma.modes4, mb * 16);
-    else state.i4Mode.fill(Intra4x4Mode.Dc, mb * 16, mb * 16 + 16);
-    state.nzLuma.set(luma.nz, mb * 16);
-    state.nzCb.set(chroma.nz.subarray(0, 4), mb * 4);
-    state.nzCr.set(chroma.nz.subarray(4, 8), mb * 4);
+    const i4 = luma.kind === MbKind.I4x4;
+    for (let k = 0; k < 16; k++) {
+      state.i4Mode[mb * 16 + k] = i4 ? luma.modes4[k]! : Intra4x4Mode.Dc;
+      state.nzLuma[mb * 16 + k] = luma.nz[k]!;
+    }
+    for (let k = 0; k < 4; k++) {
+      state.nzCb[mb * 4 + k] = chroma.nz[k]!;
+      state.nzCr[mb * 4 + k] = chroma.nz[4 + k]!;
+    }
   }
 
   /**
@@ -482,11 +583,55 @@ function hadamard2x2(c: Int32Array, o: number, out: Int32Array): void {
   out[3] = c0 - c1 - c2 + c3;
 }
 
-function ssd(a: Uint8Array, b: Uint8Array, n: number): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - b[i]!;
-    s += d * d;
+/** An uncoded block: the prediction is the reconstruction. Copies it to dst; returns its SSD against src. */
+function copyPrediction(
+  pred: Uint8Array, po: number, ps: number, dst: Uint8Array, dOff: number, ds: number, src: Uint8Array, so: number, ss: number,
+): number {
+  let ssd = 0;
+  for (let y = 0; y < 4; y++, po += ps, dOff += ds, so += ss) {
+    for (let x = 0; x < 4; x++) {
+      const v = pred[po + x]!;
+      dst[dOff + x] = v;
+      const d = src[so + x]! - v;
+      ssd += d * d;
+    }
   }
-  return s;
+  return ssd;
 }
+
+/** Per-block sums of |H|: all coefficients, all but row 0, all but column 0 (into index i). */
+function absSums(h: Int32Array, o: number, all: Int32Array, notRow0: Int32Array, notCol0: Int32Array, i: number): void {
+  const a0 = Math.abs(h[o]!), a1 = Math.abs(h[o + 1]!), a2 = Math.abs(h[o + 2]!), a3 = Math.abs(h[o + 3]!);
+  const a4 = Math.abs(h[o + 4]!), a8 = Math.abs(h[o + 8]!), a12 = Math.abs(h[o + 12]!);
+  const rest = Math.abs(h[o + 5]!) + Math.abs(h[o + 6]!) + Math.abs(h[o + 7]!) + Math.abs(h[o + 9]!) + Math.abs(h[o + 10]!)
+    + Math.abs(h[o + 11]!) + Math.abs(h[o + 13]!) + Math.abs(h[o + 14]!) + Math.abs(h[o + 15]!);
+  const row0 = a0 + a1 + a2 + a3, col0Below = a4 + a8 + a12;
+  all[i] = row0 + col0Below + rest;
+  notRow0[i] = col0Below + rest;
+  notCol0[i] = a1 + a2 + a3 + rest;
+}
+
+/*
+ * SATD against flat predictions from the source block's Hadamard transform h[o..o+15] (layout
+ * of hadamard4x4): H is linear, so SATD(src - pred) = sum |H(src) - H(pred)| / 2 exactly, and
+ * H(pred) of a flat prediction is sparse. Every row equal to t0..t3 (Vertical): H(pred) is
+ * 4 * H1(t) in row 0 and zero elsewhere; every column equal to l0..l3 (Horizontal): 4 * H1(l) in
+ * column 0; a constant dc: 16 * dc at the DC. H1 is the 1-D transform in the same output order.
+ */
+function satdVertical(h: Int32Array, o: number, absNotRow0: number, t0: number, t1: number, t2: number, t3: number): number {
+  const s01 = t0 + t1, m01 = t0 - t1, s23 = t2 + t3, m23 = t2 - t3;
+  return (absNotRow0 + Math.abs(h[o]! - 4 * (s01 + s23)) + Math.abs(h[o + 1]! - 4 * (s01 - s23))
+    + Math.abs(h[o + 2]! - 4 * (m01 - m23)) + Math.abs(h[o + 3]! - 4 * (m01 + m23))) >> 1;
+}
+
+function satdHorizontal(h: Int32Array, o: number, absNotCol0: number, l0: number, l1: number, l2: number, l3: number): number {
+  const s01 = l0 + l1, m01 = l0 - l1, s23 = l2 + l3, m23 = l2 - l3;
+  return (absNotCol0 + Math.abs(h[o]! - 4 * (s01 + s23)) + Math.abs(h[o + 4]! - 4 * (s01 - s23))
+    + Math.abs(h[o + 8]! - 4 * (m01 - m23)) + Math.abs(h[o + 12]! - 4 * (m01 + m23))) >> 1;
+}
+
+function satdDc(h: Int32Array, o: number, absAll: number, dc: number): number {
+  const h0 = h[o]!;
+  return (absAll - Math.abs(h0) + Math.abs(h0 - 16 * dc)) >> 1;
+}
+

@@ -76,11 +76,76 @@ export function forward4x4(src: Int32Array, dst: Int32Array): void {
 }
 
 /**
- * Transformation process for residual 4x4 blocks — 8.5.12.2: rows first (8-338..8-345), then
- * columns, then r = (h + 32) >> 6 (8-354). In place.
+ * The forward path of one 4x4 block, fused and unrolled: the difference a - b of two sample
+ * blocks (at ao and bo, strides as and bs), forward4x4, quantisation of the zig-zag positions
+ * start..15 into levels[lo + k] (scan order, what CAVLC writes) and, at coef[co + raster
+ * position], each level scaled as the decoder will scale it (8.5.12.1), ready for
+ * reconstruct4x4. With start = 1 (Intra_16x16 and chroma AC) coef[co] receives the unquantised
+ * DC coefficient and levels[lo] is left alone. `bias` sets the dead zone as in quant(). Returns
+ * TotalCoeff. The reference is forward4x4, then quant() per coefficient, then dequant4x4.
  */
-export function inverse4x4(d: Int32Array): void {
-  for (let i = 0; i < 16; i += 4) {
+export function forwardQuant4x4Px(
+  a: Uint8Array, ao: number, as: number, b: Uint8Array, bo: number, bs: number,
+  coef: Int32Array, co: number, levels: Int32Array, lo: number, start: number, qp: number, bias: number,
+): number {
+  // Rows (r{row}{column}), then columns (c{row}{column}): forward4x4's two passes.
+  let x0 = a[ao]! - b[bo]!, x1 = a[ao + 1]! - b[bo + 1]!, x2 = a[ao + 2]! - b[bo + 2]!, x3 = a[ao + 3]! - b[bo + 3]!;
+  const r00 = x0 + x3 + x1 + x2, r01 = 2 * (x0 - x3) + x1 - x2, r02 = x0 + x3 - x1 - x2, r03 = x0 - x3 - 2 * (x1 - x2);
+  ao += as; bo += bs;
+  x0 = a[ao]! - b[bo]!; x1 = a[ao + 1]! - b[bo + 1]!; x2 = a[ao + 2]! - b[bo + 2]!; x3 = a[ao + 3]! - b[bo + 3]!;
+  const r10 = x0 + x3 + x1 + x2, r11 = 2 * (x0 - x3) + x1 - x2, r12 = x0 + x3 - x1 - x2, r13 = x0 - x3 - 2 * (x1 - x2);
+  ao += as; bo += bs;
+  x0 = a[ao]! - b[bo]!; x1 = a[ao + 1]! - b[bo + 1]!; x2 = a[ao + 2]! - b[bo + 2]!; x3 = a[ao + 3]! - b[bo + 3]!;
+  const r20 = x0 + x3 + x1 + x2, r21 = 2 * (x0 - x3) + x1 - x2, r22 = x0 + x3 - x1 - x2, r23 = x0 - x3 - 2 * (x1 - x2);
+  ao += as; bo += bs;
+  x0 = a[ao]! - b[bo]!; x1 = a[ao + 1]! - b[bo + 1]!; x2 = a[ao + 2]! - b[bo + 2]!; x3 = a[ao + 3]! - b[bo + 3]!;
+  const r30 = x0 + x3 + x1 + x2, r31 = 2 * (x0 - x3) + x1 - x2, r32 = x0 + x3 - x1 - x2, r33 = x0 - x3 - 2 * (x1 - x2);
+  const c00 = r00 + r30 + r10 + r20, c10 = 2 * (r00 - r30) + r10 - r20, c20 = r00 + r30 - r10 - r20, c30 = r00 - r30 - 2 * (r10 - r20);
+  const c01 = r01 + r31 + r11 + r21, c11 = 2 * (r01 - r31) + r11 - r21, c21 = r01 + r31 - r11 - r21, c31 = r01 - r31 - 2 * (r11 - r21);
+  const c02 = r02 + r32 + r12 + r22, c12 = 2 * (r02 - r32) + r12 - r22, c22 = r02 + r32 - r12 - r22, c32 = r02 - r32 - 2 * (r12 - r22);
+  const c03 = r03 + r33 + r13 + r23, c13 = 2 * (r03 - r33) + r13 - r23, c23 = r03 + r33 - r13 - r23, c33 = r03 - r33 - 2 * (r13 - r23);
+
+  // Multipliers and scales of the three position classes (see QUANT_MF, DEQUANT_V).
+  const q6 = (qp / 6) | 0, m = qp - 6 * q6, qbits = 15 + q6;
+  const mfs = QUANT_MF[m]!, vs = DEQUANT_V[m]!;
+  const mf0 = mfs[0]!, mf1 = mfs[1]!, mf2 = mfs[2]!, v0 = vs[0]!, v1 = vs[1]!, v2 = vs[2]!;
+  let nz = 0, l: number;
+  if (start === 0) {
+    l = quantLevel(c00, mf0, bias, qbits); levels[lo] = l; coef[co] = (l * v0) << q6; nz += (l | -l) >>> 31;
+  } else {
+    coef[co] = c00;
+  }
+  // In raster order; levels go to their zig-zag index (Table 8-13), `(l | -l) >>> 31` is l !== 0.
+  l = quantLevel(c01, mf2, bias, qbits); levels[lo + 1] = l; coef[co + 1] = (l * v2) << q6; nz += (l | -l) >>> 31;
+  l = quantLevel(c02, mf0, bias, qbits); levels[lo + 5] = l; coef[co + 2] = (l * v0) << q6; nz += (l | -l) >>> 31;
+  l = quantLevel(c03, mf2, bias, qbits); levels[lo + 6] = l; coef[co + 3] = (l * v2) << q6; nz += (l | -l) >>> 31;
+  l = quantLevel(c10, mf2, bias, qbits); levels[lo + 2] = l; coef[co + 4] = (l * v2) << q6; nz += (l | -l) >>> 31;
+  l = quantLevel(c11, mf1, bias, qbits); levels[lo + 4] = l; coef[co + 5] = (l * v1) << q6; nz += (l | -l) >>> 31;
+  l = quantLevel(c12, mf2, bias, qbits); levels[lo + 7] = l; coef[co + 6] = (l * v2) << q6; nz += (l | -l) >>> 31;
+  l = quantLevel(c13, mf1, bias, qbits); levels[lo + 12] = l; coef[co + 7] = (l * v1) << q6; nz += (l | -l) >>> 31;
+  l = quantLevel(c20, mf0, bias, qbits); levels[lo + 3] = l; coef[co + 8] = (l * v0) << q6; nz += (l | -l) >>> 31;
+  l = quantLevel(c21, mf2, bias, qbits); levels[lo + 8] = l; coef[co + 9] = (l * v2) << q6; nz += (l | -l) >>> 31;
+  l = quantLevel(c22, mf0, bias, qbits); levels[lo + 11] = l; coef[co + 10] = (l * v0) << q6; nz += (l | -l) >>> 31;
+  l = quantLevel(c23, mf2, bias, qbits); levels[lo + 13] = l; coef[co + 11] = (l * v2) << q6; nz += (l | -l) >>> 31;
+  l = quantLevel(c30, mf2, bias, qbits); levels[lo + 9] = l; coef[co + 12] = (l * v2) << q6; nz += (l | -l) >>> 31;
+  l = quantLevel(c31, mf1, bias, qbits); levels[lo + 10] = l; coef[co + 13] = (l * v1) << q6; nz += (l | -l) >>> 31;
+  l = quantLevel(c32, mf2, bias, qbits); levels[lo + 14] = l; coef[co + 14] = (l * v2) << q6; nz += (l | -l) >>> 31;
+  l = quantLevel(c33, mf1, bias, qbits); levels[lo + 15] = l; coef[co + 15] = (l * v1) << q6; nz += (l | -l) >>> 31;
+  return nz;
+}
+
+/** quant() without the branch: (x ^ s) - s is |x| for s = x >> 31, and restores the sign after. */
+function quantLevel(c: number, mf: number, bias: number, qbits: number): number {
+  const s = c >> 31;
+  return ((((c ^ s) - s) * mf + bias) >> qbits ^ s) - s;
+}
+
+/**
+ * Transformation process for residual 4x4 blocks — 8.5.12.2: rows first (8-338..8-345), then
+ * columns, then r = (h + 32) >> 6 (8-354). In place, on d[o..o+15].
+ */
+export function inverse4x4(d: Int32Array, o = 0): void {
+  for (let i = o; i < o + 16; i += 4) {
     const d0 = d[i]!, d1 = d[i + 1]!, d2 = d[i + 2]!, d3 = d[i + 3]!;
     const e = d0 + d2, f = d0 - d2, g = (d1 >> 1) - d3, h = d1 + (d3 >> 1);
     d[i] = e + h;
@@ -88,7 +153,7 @@ export function inverse4x4(d: Int32Array): void {
     d[i + 2] = f - g;
     d[i + 3] = e - h;
   }
-  for (let j = 0; j < 4; j++) {
+  for (let j = o; j < o + 4; j++) {
     const f0 = d[j]!, f1 = d[4 + j]!, f2 = d[8 + j]!, f3 = d[12 + j]!;
     const e = f0 + f2, f = f0 - f2, g = (f1 >> 1) - f3, h = f1 + (f3 >> 1);
     d[j] = (e + h + 32) >> 6;
@@ -96,6 +161,54 @@ export function inverse4x4(d: Int32Array): void {
     d[8 + j] = (f - g + 32) >> 6;
     d[12 + j] = (e - h + 32) >> 6;
   }
+}
+
+/**
+ * Reconstruction of one 4x4 block, fused: inverse4x4 of coef[co..co+15] (8.5.12.2, the same
+ * arithmetic in locals), added to the prediction and clipped (8.5.14), written to dst. Returns
+ * the SSD of the result against src, which the mode decision needs. The reference is inverse4x4
+ * followed by the add and clip.
+ */
+export function reconstruct4x4(
+  coef: Int32Array, co: number, pred: Uint8Array, po: number, ps: number,
+  dst: Uint8Array, dOff: number, ds: number, src: Uint8Array, so: number, ss: number,
+): number {
+  // Rows: e, f, g, h as in 8-338..8-341, then f[i][0..3] (8-342..8-345).
+  let d0 = coef[co]!, d1 = coef[co + 1]!, d2 = coef[co + 2]!, d3 = coef[co + 3]!;
+  let e = d0 + d2, f = d0 - d2, g = (d1 >> 1) - d3, h = d1 + (d3 >> 1);
+  const f00 = e + h, f01 = f + g, f02 = f - g, f03 = e - h;
+  d0 = coef[co + 4]!; d1 = coef[co + 5]!; d2 = coef[co + 6]!; d3 = coef[co + 7]!;
+  e = d0 + d2; f = d0 - d2; g = (d1 >> 1) - d3; h = d1 + (d3 >> 1);
+  const f10 = e + h, f11 = f + g, f12 = f - g, f13 = e - h;
+  d0 = coef[co + 8]!; d1 = coef[co + 9]!; d2 = coef[co + 10]!; d3 = coef[co + 11]!;
+  e = d0 + d2; f = d0 - d2; g = (d1 >> 1) - d3; h = d1 + (d3 >> 1);
+  const f20 = e + h, f21 = f + g, f22 = f - g, f23 = e - h;
+  d0 = coef[co + 12]!; d1 = coef[co + 13]!; d2 = coef[co + 14]!; d3 = coef[co + 15]!;
+  e = d0 + d2; f = d0 - d2; g = (d1 >> 1) - d3; h = d1 + (d3 >> 1);
+  const f30 = e + h, f31 = f + g, f32 = f - g, f33 = e - h;
+  // Columns (8-346..8-353) and r = (h + 32) >> 6 (8-354), one column of samples at a time.
+  return reconstructColumn(f00, f10, f20, f30, pred, po, ps, dst, dOff, ds, src, so, ss)
+    + reconstructColumn(f01, f11, f21, f31, pred, po + 1, ps, dst, dOff + 1, ds, src, so + 1, ss)
+    + reconstructColumn(f02, f12, f22, f32, pred, po + 2, ps, dst, dOff + 2, ds, src, so + 2, ss)
+    + reconstructColumn(f03, f13, f23, f33, pred, po + 3, ps, dst, dOff + 3, ds, src, so + 3, ss);
+}
+
+function reconstructColumn(
+  f0: number, f1: number, f2: number, f3: number, pred: Uint8Array, po: number, ps: number,
+  dst: Uint8Array, dOff: number, ds: number, src: Uint8Array, so: number, ss: number,
+): number {
+  const e = f0 + f2, f = f0 - f2, g = (f1 >> 1) - f3, h = f1 + (f3 >> 1);
+  const v0 = clip255(pred[po]! + ((e + h + 32) >> 6));
+  const v1 = clip255(pred[po + ps]! + ((f + g + 32) >> 6));
+  const v2 = clip255(pred[po + 2 * ps]! + ((f - g + 32) >> 6));
+  const v3 = clip255(pred[po + 3 * ps]! + ((e - h + 32) >> 6));
+  dst[dOff] = v0; dst[dOff + ds] = v1; dst[dOff + 2 * ds] = v2; dst[dOff + 3 * ds] = v3;
+  const s0 = src[so]! - v0, s1 = src[so + ss]! - v1, s2 = src[so + 2 * ss]! - v2, s3 = src[so + 3 * ss]! - v3;
+  return s0 * s0 + s1 * s1 + s2 * s2 + s3 * s3;
+}
+
+function clip255(v: number): number {
+  return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
 /** 4x4 Hadamard (both the forward and the inverse of 8.5.10 are this matrix product, unscaled). */
@@ -128,7 +241,8 @@ export function quant(c: number, mf: number, bias: number, shift: number): numbe
 
 /**
  * Scaling of a 4x4 block's levels (not the DC of Intra16x16 or chroma) — 8.5.12.1 with flat
- * matrices: d = (c * LevelScale4x4) << (qP/6) >> 4 == c * v << (qP/6) exactly.
+ * matrices: d = (c * LevelScale4x4) << (qP/6) >> 4 == c * v << (qP/6) exactly. Raster in, raster
+ * out: the plain reference of the scaling that quant4x4 fuses with quantisation.
  */
 export function dequant4x4(levels: Int32Array, out: Int32Array, qp: number, startIdx: number): void {
   const m = (qp % 6) * 16, shift = (qp / 6) | 0;
@@ -161,28 +275,53 @@ export function satd4x4(diff: Int32Array, tmp: Int32Array): number {
   return s >> 1;
 }
 
-const satdTmp = new Int32Array(16);
-
 /**
  * SATD of a - b for 4x4 blocks read straight from two sample arrays (fused difference and
- * Hadamard; the fast kernel that satd4x4 is the reference for).
+ * Hadamard, the intermediate rows in locals; the fast kernel that satd4x4 is the reference for).
  */
 export function satd4x4Px(a: Uint8Array, ao: number, as: number, b: Uint8Array, bo: number, bs: number): number {
-  const t = satdTmp;
-  for (let i = 0; i < 4; i++, ao += as, bo += bs) {
-    const d0 = a[ao]! - b[bo]!, d1 = a[ao + 1]! - b[bo + 1]!, d2 = a[ao + 2]! - b[bo + 2]!, d3 = a[ao + 3]! - b[bo + 3]!;
-    const s01 = d0 + d1, m01 = d0 - d1, s23 = d2 + d3, m23 = d2 - d3;
-    t[i * 4] = s01 + s23;
-    t[i * 4 + 1] = s01 - s23;
-    t[i * 4 + 2] = m01 - m23;
-    t[i * 4 + 3] = m01 + m23;
-  }
-  let sum = 0;
-  for (let j = 0; j < 4; j++) {
-    const a0 = t[j]!, a1 = t[4 + j]!, a2 = t[8 + j]!, a3 = t[12 + j]!;
-    const s01 = a0 + a1, m01 = a0 - a1, s23 = a2 + a3, m23 = a2 - a3;
-    const v0 = s01 + s23, v1 = s01 - s23, v2 = m01 - m23, v3 = m01 + m23;
-    sum += (v0 < 0 ? -v0 : v0) + (v1 < 0 ? -v1 : v1) + (v2 < 0 ? -v2 : v2) + (v3 < 0 ? -v3 : v3);
-  }
-  return sum >> 1;
+  let d0 = a[ao]! - b[bo]!, d1 = a[ao + 1]! - b[bo + 1]!, d2 = a[ao + 2]! - b[bo + 2]!, d3 = a[ao + 3]! - b[bo + 3]!;
+  const r00 = d0 + d1 + d2 + d3, r01 = d0 + d1 - d2 - d3, r02 = d0 - d1 - d2 + d3, r03 = d0 - d1 + d2 - d3;
+  ao += as; bo += bs;
+  d0 = a[ao]! - b[bo]!; d1 = a[ao + 1]! - b[bo + 1]!; d2 = a[ao + 2]! - b[bo + 2]!; d3 = a[ao + 3]! - b[bo + 3]!;
+  const r10 = d0 + d1 + d2 + d3, r11 = d0 + d1 - d2 - d3, r12 = d0 - d1 - d2 + d3, r13 = d0 - d1 + d2 - d3;
+  ao += as; bo += bs;
+  d0 = a[ao]! - b[bo]!; d1 = a[ao + 1]! - b[bo + 1]!; d2 = a[ao + 2]! - b[bo + 2]!; d3 = a[ao + 3]! - b[bo + 3]!;
+  const r20 = d0 + d1 + d2 + d3, r21 = d0 + d1 - d2 - d3, r22 = d0 - d1 - d2 + d3, r23 = d0 - d1 + d2 - d3;
+  ao += as; bo += bs;
+  d0 = a[ao]! - b[bo]!; d1 = a[ao + 1]! - b[bo + 1]!; d2 = a[ao + 2]! - b[bo + 2]!; d3 = a[ao + 3]! - b[bo + 3]!;
+  const r30 = d0 + d1 + d2 + d3, r31 = d0 + d1 - d2 - d3, r32 = d0 - d1 - d2 + d3, r33 = d0 - d1 + d2 - d3;
+  return (colAbs(r00, r10, r20, r30) + colAbs(r01, r11, r21, r31) + colAbs(r02, r12, r22, r32) + colAbs(r03, r13, r23, r33)) >> 1;
 }
+
+/** Sum of |1-D Hadamard| of one column (a helper of satd4x4Px, small enough to be inlined). */
+function colAbs(a0: number, a1: number, a2: number, a3: number): number {
+  const s01 = a0 + a1, m01 = a0 - a1, s23 = a2 + a3, m23 = a2 - a3;
+  const v0 = s01 + s23, v1 = s01 - s23, v2 = m01 - m23, v3 = m01 + m23;
+  return (v0 < 0 ? -v0 : v0) + (v1 < 0 ? -v1 : v1) + (v2 < 0 ? -v2 : v2) + (v3 < 0 ? -v3 : v3);
+}
+
+/**
+ * hadamard4x4 of a 4x4 block of samples (at ao, stride as) into out[oo..oo+15], same layout.
+ * Because the transform is linear, sum |H(src) - H(pred)| / 2 is the SATD of src - pred, and
+ * H(pred) is sparse for flat predictions: the mode searches transform each source block once.
+ */
+export function hadamard4x4Px(a: Uint8Array, ao: number, as: number, out: Int32Array, oo: number): void {
+  for (let i = oo; i < oo + 16; i += 4, ao += as) {
+    const x0 = a[ao]!, x1 = a[ao + 1]!, x2 = a[ao + 2]!, x3 = a[ao + 3]!;
+    const s01 = x0 + x1, d01 = x0 - x1, s23 = x2 + x3, d23 = x2 - x3;
+    out[i] = s01 + s23;
+    out[i + 1] = s01 - s23;
+    out[i + 2] = d01 - d23;
+    out[i + 3] = d01 + d23;
+  }
+  for (let i = oo; i < oo + 4; i++) {
+    const x0 = out[i]!, x1 = out[4 + i]!, x2 = out[8 + i]!, x3 = out[12 + i]!;
+    const s01 = x0 + x1, d01 = x0 - x1, s23 = x2 + x3, d23 = x2 - x3;
+    out[i] = s01 + s23;
+    out[4 + i] = s01 - s23;
+    out[8 + i] = d01 - d23;
+    out[12 + i] = d01 + d23;
+  }
+}
+
