@@ -4,7 +4,7 @@
  */
 import type { BitSink } from './common/bitstream.js';
 import { writeResidualBlock } from './cavlc.js';
-import { CBP_INTRA_TO_CODE_NUM } from './common/cbp-tables.js';
+import { CBP_INTER_TO_CODE_NUM, CBP_INTRA_TO_CODE_NUM } from './common/cbp-tables.js';
 import { BLK_TO_RASTER, MbKind, type MbState } from './mb-state.js';
 
 /** A coded luma choice: Intra_4x4 or Intra_16x16, with levels in scan order. */
@@ -40,6 +40,24 @@ export class ChromaCoding {
   /** Reconstructed Cb (0..63) and Cr (64..127), 8x8 each. */
   readonly recon = new Uint8Array(128);
   ssd = 0;
+}
+
+/** A coded inter choice: partitioning, motion vector differences and residual. */
+export class InterCoding {
+  kind: MbKind = MbKind.P16x16;
+  /** sub_mb_type per 8x8 for P_8x8: 0 = 8x8, 1 = 8x4, 2 = 4x8, 3 = 4x4 (Table 7-17). */
+  readonly subTypes = new Uint8Array(4);
+  /** mvd_l0 in syntax order (partition, then sub-partition). */
+  readonly mvdx = new Int16Array(16);
+  readonly mvdy = new Int16Array(16);
+  numMvd = 0;
+  /** The resulting motion vector of every 4x4 block (raster), quarter samples. */
+  readonly mvx = new Int16Array(16);
+  readonly mvy = new Int16Array(16);
+  readonly luma = new LumaCoding();
+  readonly chroma = new ChromaCoding();
+  /** Search cost (SATD + lambda * bits) of the motion decision. */
+  cost = 0;
 }
 
 /** Neighbour context for one macroblock: where it is and what its neighbours hold. */
@@ -106,6 +124,27 @@ export function writeIntraMb(
   if (!i16) w.ue(CBP_INTRA_TO_CODE_NUM[cbp]!); // coded_block_pattern, me(v) — Table 9-4
   if (i16 || cbp !== 0) w.se(0); // mb_qp_delta: one QP per slice for now
   return writeResidual(w, state, pos, luma, chroma, i16);
+}
+
+/**
+ * A P macroblock other than P_Skip — 7.3.5, mb_pred() 7.3.5.1, sub_mb_pred() 7.3.5.2. With one
+ * reference picture, ref_idx_l0 is absent (num_ref_idx_l0_active_minus1 = 0). Returns false when
+ * a level is not representable.
+ */
+export function writeInterMb(w: BitSink, state: MbState, pos: MbPosition, c: InterCoding): boolean {
+  w.ue(c.kind - MbKind.P16x16); // mb_type: P_L0_16x16 0, P_L0_L0_16x8 1, P_L0_L0_8x16 2, P_8x8 3 (Table 7-13)
+  if (c.kind === MbKind.P8x8) {
+    for (let i = 0; i < 4; i++) w.ue(c.subTypes[i]!); // sub_mb_type
+  }
+  for (let i = 0; i < c.numMvd; i++) {
+    w.se(c.mvdx[i]!); // mvd_l0[][][0]
+    w.se(c.mvdy[i]!); // mvd_l0[][][1]
+  }
+  const cbp = c.luma.cbp | (c.chroma.cbp << 4);
+  w.ue(CBP_INTER_TO_CODE_NUM[cbp]!); // coded_block_pattern, me(v) — Table 9-4 (Inter)
+  if (cbp === 0) return true;
+  w.se(0); // mb_qp_delta
+  return writeResidual(w, state, pos, c.luma, c.chroma, false);
 }
 
 /** residual( 0, 15 ) — 7.3.5.3 with residual_luma() for CAVLC. */

@@ -8,6 +8,17 @@ export const enum MbKind {
   I4x4 = 0,
   I16x16 = 1,
   IPcm = 2,
+  PSkip = 3,
+  P16x16 = 4,
+  P16x8 = 5,
+  P8x16 = 6,
+  P8x8 = 7,
+}
+
+export const MB_KIND_COUNT = 8;
+
+export function isIntra(kind: number): boolean {
+  return kind <= MbKind.IPcm;
 }
 
 export class MbState {
@@ -24,6 +35,11 @@ export class MbState {
   readonly qpDeblock: Uint8Array;
   /** Boundary strengths, 32 per macroblock (see deblock.ts). */
   readonly bs: Uint8Array;
+  /** Motion vector per 4x4 block in quarter samples (0 for intra). */
+  readonly mvx: Int16Array;
+  readonly mvy: Int16Array;
+  /** refIdxL0 per 4x4 block: 0 for inter blocks (one reference), -1 for intra (8.4.1.3.2). */
+  readonly ref: Int8Array;
 
   constructor(readonly mbWidth: number, readonly mbHeight: number) {
     this.count = mbWidth * mbHeight;
@@ -34,11 +50,28 @@ export class MbState {
     this.nzCr = new Uint8Array(this.count * 4);
     this.qpDeblock = new Uint8Array(this.count);
     this.bs = new Uint8Array(this.count * 32);
+    this.mvx = new Int16Array(this.count * 16);
+    this.mvy = new Int16Array(this.count * 16);
+    this.ref = new Int8Array(this.count * 16);
+  }
+
+  /** Marks a macroblock intra for motion vector prediction: refIdx -1, zero vectors. */
+  setIntraMotion(mb: number): void {
+    this.ref.fill(-1, mb * 16, mb * 16 + 16);
+    this.mvx.fill(0, mb * 16, mb * 16 + 16);
+    this.mvy.fill(0, mb * 16, mb * 16 + 16);
   }
 }
 
 /** luma4x4BlkIdx -> raster position within the macroblock (6.4.3: x = InverseRasterScan…). */
 export const BLK_TO_RASTER = Uint8Array.of(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15);
+
+/** Raster position -> luma4x4BlkIdx: the decoding order of 4x4 blocks (and of partitions). */
+export const RASTER_TO_BLK = (() => {
+  const t = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) t[BLK_TO_RASTER[i]!] = i;
+  return t;
+})();
 
 /**
  * Whether the top-right neighbour samples p[4..7, -1] of a 4x4 block (raster position r) come

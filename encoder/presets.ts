@@ -2,18 +2,29 @@
  * Presets are data: small sets of choices applied over the defaults (STYLE.md). While the encoder
  * is intra-only they differ in the intra search; motion search joins them with P frames.
  */
+import type { InterSearch } from './inter.js';
 import type { IntraSearch } from './intra.js';
 import type { PresetName } from './options.js';
 
 export interface PresetChoices {
   intra: IntraSearch;
+  inter: InterSearch;
 }
 
 export const PRESET_CHOICES: Readonly<Record<PresetName, PresetChoices>> = {
-  /** Fewest decisions: 4 of the 9 Intra_4x4 modes, Intra_4x4 vs Intra_16x16 by SATD. */
-  realtime: { intra: { i4Modes: 'fast', rd: false } },
-  /** All 9 Intra_4x4 modes by SATD; Intra_4x4 vs Intra_16x16 vs I_PCM by exact RD cost. */
-  balanced: { intra: { i4Modes: 'all', rd: true } },
-  /** As balanced for now (it will add sub-partitions and wider motion search). */
-  quality: { intra: { i4Modes: 'all', rd: true } },
+  /** Fewest decisions: 16x16 motion with a short hexagon search; 4 of the 9 Intra_4x4 modes by SATD. */
+  realtime: {
+    intra: { i4Modes: 'fast', rd: false },
+    inter: { partitions: 'p16x16', method: 'hex', range: 8, subpel: 2, earlySkip: true },
+  },
+  /** 16x16, 16x8, 8x16 and 8x8 motion, hexagon search; all 9 Intra_4x4 modes; exact RD between candidates. */
+  balanced: {
+    intra: { i4Modes: 'all', rd: true },
+    inter: { partitions: 'p8x8', method: 'hex', range: 16, subpel: 2, earlySkip: true },
+  },
+  /** Adds 8x4, 4x8 and 4x4 sub-partitions (below level 3.1), a multi-hexagon search, no early skip. */
+  quality: {
+    intra: { i4Modes: 'all', rd: true },
+    inter: { partitions: 'sub8x8', method: 'umh', range: 24, subpel: 2, earlySkip: false },
+  },
 };

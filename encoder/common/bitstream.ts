@@ -68,6 +68,32 @@ export class BitWriter implements BitSink {
   }
 
   u(n: number, value: number): void {
+    if (n > 24) {
+      this.u(n - 24, value >>> 24);
+      this.u(24, value & 0xffffff);
+      return;
+    }
+    const pos = this.bytePos;
+    if (pos + 4 >= this.buf.length) this.ensure(4);
+    const buf = this.buf;
+    // The n bits, placed in a 32-bit window that starts at buf[pos] after its bitPos used bits
+    // (bitPos + n <= 31). Bytes past the current one are still zero: plain stores suffice there.
+    const used = this.bitPos + n;
+    const bits = (value & ((1 << n) - 1)) << (32 - used);
+    buf[pos] |= bits >>> 24;
+    if (used > 8) {
+      buf[pos + 1] = bits >>> 16;
+      if (used > 16) {
+        buf[pos + 2] = bits >>> 8;
+        if (used > 24) buf[pos + 3] = bits;
+      }
+    }
+    this.bytePos = pos + (used >> 3);
+    this.bitPos = used & 7;
+  }
+
+  /** The plain bit-by-byte writer that u() is tested against. */
+  uRef(n: number, value: number): void {
     this.ensure(5);
     while (n > 0) {
       const free = 8 - this.bitPos;

@@ -11,6 +11,7 @@
 import type { Picture } from './picture.js';
 import { ALPHA, BETA, TC0 } from './deblock-tables.js';
 import { CHROMA_QP } from './transform.js';
+import { isIntra, type MbState } from '../mb-state.js';
 
 export interface DeblockParams {
   /** FilterOffsetA = slice_alpha_c0_offset_div2 << 1 (7.4.3). */
@@ -142,5 +143,49 @@ export function setIntraBs(bs: Uint8Array, mb: number): void {
   for (let dir = 0; dir < 2; dir++) {
     bs.fill(4, b + dir * 16, b + dir * 16 + 4);
     bs.fill(3, b + dir * 16 + 4, b + dir * 16 + 16);
+  }
+}
+
+/**
+ * Boundary strengths of a macroblock in a P picture — 8.7.2.1 (frame macroblocks, one reference
+ * picture, transform_size_8x8_flag 0): 4 on a macroblock edge with an intra side, 3 inside an intra
+ * macroblock, 2 where either 4x4 block has coefficients, 1 where the vectors differ by 4 or more
+ * quarter samples in either component (or one side has no vector), else 0.
+ * The left and top neighbours must be committed already.
+ */
+export function setInterBs(state: MbState, mb: number, mbx: number, mby: number): void {
+  const b = mb * 32;
+  if (isIntra(state.kind[mb]!)) {
+    setIntraBs(state.bs, mb);
+    return;
+  }
+  const w = state.mbWidth;
+  for (let dir = 0; dir < 2; dir++) {
+    for (let e = 0; e < 4; e++) {
+      for (let s = 0; s < 4; s++) {
+        // q: block of this macroblock on the edge; p: the block before it across the edge.
+        const qBlk = dir === 0 ? s * 4 + e : e * 4 + s;
+        let pMb = mb, pBlk: number;
+        if (e > 0) {
+          pBlk = dir === 0 ? qBlk - 1 : qBlk - 4;
+        } else if (dir === 0) {
+          if (mbx === 0) { state.bs[b + e * 4 + s] = 0; continue; }
+          pMb = mb - 1; pBlk = s * 4 + 3;
+        } else {
+          if (mby === 0) { state.bs[b + 16 + e * 4 + s] = 0; continue; }
+          pMb = mb - w; pBlk = 12 + s;
+        }
+        let bs: number;
+        if (pMb !== mb && isIntra(state.kind[pMb]!)) bs = 4;
+        else if (state.nzLuma[pMb * 16 + pBlk]! > 0 || state.nzLuma[mb * 16 + qBlk]! > 0) bs = 2;
+        else {
+          const pi = pMb * 16 + pBlk, qi = mb * 16 + qBlk;
+          bs = state.ref[pi] !== state.ref[qi]
+            || Math.abs(state.mvx[pi]! - state.mvx[qi]!) >= 4
+            || Math.abs(state.mvy[pi]! - state.mvy[qi]!) >= 4 ? 1 : 0;
+        }
+        state.bs[b + dir * 16 + e * 4 + s] = bs;
+      }
+    }
   }
 }

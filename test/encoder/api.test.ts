@@ -532,8 +532,8 @@ function parseSliceHeaderStart(rbsp: Uint8Array, log2MaxFrameNum: number, idr: b
 }
 
 describe('every access unit: SPS, PPS, IDR', () => {
-  it('starts with a start code and holds SPS (7), PPS (8), IDR (5) in that order; keyframe() is true', () => {
-    const encoder = new H264Encoder(64, 48);
+  it('with gop 1, every frame is SPS (7), PPS (8), IDR (5) in that order; keyframe() is true', () => {
+    const encoder = new H264Encoder(64, 48, { gop: 1 });
     expect(encoder.keyframe(), 'before any frame').toBe(false);
     const idrPicIds: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -556,6 +556,22 @@ describe('every access unit: SPS, PPS, IDR', () => {
     // 7.4.3: "If two consecutive access units ... are both IDR access units, the value of
     // idr_pic_id in the slices of the first such IDR access unit shall differ from the second".
     for (let i = 1; i < idrPicIds.length; i++) expect(idrPicIds[i]).not.toBe(idrPicIds[i - 1]);
+  });
+
+  it('between IDRs, frames are one P slice (type 1, referenced) with frame_num counting up', () => {
+    const encoder = new H264Encoder(64, 48, { gop: 4 });
+    const log2MaxFrameNum = parseSps(splitAnnexB(encoder.encode(i420(64, 48, 1)))[0]!.rbsp).log2MaxFrameNumMinus4 + 4;
+    for (let i = 1; i < 8; i++) {
+      const nals = splitAnnexB(encoder.encode(i420(64, 48, i + 1)));
+      const idr = i % 4 === 0;
+      expect(encoder.keyframe(), `frame ${i}`).toBe(idr);
+      expect(encoder.stats().keyframe).toBe(idr);
+      expect(nals.map((n) => n.nalUnitType), `frame ${i}`).toEqual(idr ? [7, 8, 5] : [1]);
+      const slice = parseSliceHeaderStart(nals[nals.length - 1]!.rbsp, log2MaxFrameNum, idr);
+      expect(slice.frameNum, `frame ${i}: frame_num counts pictures since the IDR`).toBe(i % 4);
+      expect(idr ? [2, 7] : [0, 5], `frame ${i}: slice_type`).toContain(slice.sliceType);
+      expect(nals[nals.length - 1]!.nalRefIdc, 'P pictures are references for the next').toBeGreaterThan(0);
+    }
   });
 
   it('reports the qp it codes with in stats()', () => {

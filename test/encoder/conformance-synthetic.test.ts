@@ -1,6 +1,7 @@
 /**
- * Conformance sweep on synthetic content: every size the issue names, QP 0..51 samples; each
- * stream decoded by ffmpeg (strict error detection) and OpenH264 must equal the reconstruction.
+ * Conformance sweep of intra coding on synthetic content (gop 1: every frame an IDR; P frames
+ * have their own sweep in conformance-inter.test.ts): every size the issue names, QP 0..51
+ * samples; each stream decoded by ffmpeg (strict error detection) and OpenH264 must equal the reconstruction.
  */
 import { describe, expect, it } from 'vitest';
 import { SYNTHETIC_KINDS, syntheticImage, type SyntheticKind } from '../helpers/synthetic.js';
@@ -16,7 +17,7 @@ describe('conformance: synthetic content', () => {
     const kinds = width * height > 500_000 ? KINDS_1080P : SYNTHETIC_KINDS;
     for (const qp of QPS) {
       it(`${width}x${height} QP ${qp}: ${kinds.length} kinds decode bit-exactly`, async () => {
-        const clip = encodeClip(width, height, kinds.map((k, i) => syntheticImage(k, width, height, i + 1)), { qp });
+        const clip = encodeClip(width, height, kinds.map((k, i) => syntheticImage(k, width, height, i + 1)), { qp, gop: 1 });
         await expectDecodersReproduce(clip, width, height, `${width}x${height} qp${qp}`);
         expect(clip.keyframes.every(Boolean)).toBe(true);
       });
@@ -26,7 +27,7 @@ describe('conformance: synthetic content', () => {
   // The realtime preset takes other decisions (4 Intra_4x4 modes, no RD): its streams too.
   for (const qp of QPS) {
     it(`realtime preset, 200x150 QP ${qp}: decodes bit-exactly`, async () => {
-      const clip = encodeClip(200, 150, SYNTHETIC_KINDS.map((k, i) => syntheticImage(k, 200, 150, i + 1)), { qp, preset: 'realtime' });
+      const clip = encodeClip(200, 150, SYNTHETIC_KINDS.map((k, i) => syntheticImage(k, 200, 150, i + 1)), { qp, gop: 1, preset: 'realtime' });
       await expectDecodersReproduce(clip, 200, 150, `realtime 200x150 qp${qp}`);
     });
   }
@@ -34,7 +35,7 @@ describe('conformance: synthetic content', () => {
   it('the sweep reaches I_PCM, Intra_4x4 and Intra_16x16 macroblocks', () => {
     const counts = { pcm: 0, i4: 0, i16: 0 };
     for (const qp of [0, 30]) {
-      const clip = encodeClip(176, 144, SYNTHETIC_KINDS.map((k, i) => syntheticImage(k, 176, 144, i + 1)), { qp });
+      const clip = encodeClip(176, 144, SYNTHETIC_KINDS.map((k, i) => syntheticImage(k, 176, 144, i + 1)), { qp, gop: 1 });
       for (const s of clip.stats) {
         counts.pcm += s.mbPcm;
         counts.i4 += s.mbI4x4;

@@ -10,13 +10,39 @@ export interface EncodedClip {
   stream: Uint8Array;
   recon: Uint8Array[];
   stats: FrameStats[];
+  /** keyframe() after each frame: true where the frame was an IDR. */
   keyframes: boolean[];
 }
 
-export function encodeClip(width: number, height: number, images: Iterable<EncoderImage>, options: EncoderOptions): EncodedClip {
+export interface EncodeClipExtras {
+  /** Frame indices (0-based) before whose encode() the clip calls requestKeyframe(). */
+  requestKeyframeAt?: Iterable<number>;
+}
+
+/**
+ * Asks the encoder to make its next frame an IDR. P frames bring H264Encoder.requestKeyframe();
+ * until the method exists this throws saying so, so a test that needs it fails for that reason.
+ */
+export function requestKeyframe(enc: H264Encoder): void {
+  const method: unknown = (enc as unknown as { requestKeyframe?: unknown }).requestKeyframe;
+  if (typeof method !== 'function') {
+    throw new TypeError('H264Encoder has no requestKeyframe() method yet (it comes with P frames: "the next frame is an IDR")');
+  }
+  (method as (this: H264Encoder) => void).call(enc);
+}
+
+export function encodeClip(
+  width: number,
+  height: number,
+  images: Iterable<EncoderImage>,
+  options: EncoderOptions,
+  extras: EncodeClipExtras = {},
+): EncodedClip {
   const enc = new H264Encoder(width, height, options);
+  const requests = new Set(extras.requestKeyframeAt ?? []);
   const parts: Uint8Array[] = [], recon: Uint8Array[] = [], stats: FrameStats[] = [], keyframes: boolean[] = [];
   for (const image of images) {
+    if (requests.has(parts.length)) requestKeyframe(enc);
     parts.push(enc.encode(image));
     recon.push(enc.reconstructed().data);
     stats.push(enc.stats());

@@ -1,0 +1,421 @@
+/**
+ * Inter macroblock analysis and coding for P slices: P_Skip, P_L0_16x16, P_L0_L0_16x8,
+ * P_L0_L0_8x16 and P_8x8 (with 8x8, 8x4, 4x8 and 4x4 sub-partitions), one reference picture.
+ *
+ * Motion search per partition: the predicted vector, its neighbours' and the co-located vector of
+ * the previous frame and zero as starting points (SAD + lambda * mvd bits), a hexagon (or, in the
+ * quality preset, an uneven multi-hexagon) integer search, then half- and quarter-sample
+ * refinement by SATD. Partition modes are compared by SATD cost; the best is then coded and set
+ * against P_Skip by J = SSD + lambda2 * bits with exact CAVLC bit counts (intra is compared by the
+ * caller the same way).
+ */
+import { BitWriter, seBits, ueBits } from './common/bitstream.js';
+import { predictMv, predictSkipMv, MvShape, type MotionVector } from './common/mv-pred.js';
+import type { PaddedPlane } from './common/padded-plane.js';
+import type { Picture } from './common/picture.js';
+import { predictChroma as mcChroma, predictLuma as mcLuma } from './common/interpolate.js';
+import { satd4x4Px } from './common/transform.js';
+import type { QpParams } from './intra.js';
+import { InterCoding, writeInterMb, type MbPosition } from './macroblock-writer.js';
+import { MbKind, type MbState } from './mb-state.js';
+import { codeChromaResidual, codeLumaResidual } from './residual.js';
+
+/** The inter search a preset selects (presets are data: encoder/presets.ts). */
+export interface InterSearch {
+  /** Partitionings tried: 16x16 only; also 16x8, 8x16 and 8x8; or also sub-8x8. */
+  partitions: 'p16x16' | 'p8x8' | 'sub8x8';
+  /** Integer search: hexagon, or an uneven multi-hexagon (x264's UMH idea) for wide motion. */
+  method: 'hex' | 'umh';
+  /** Integer search range in full samples around the best starting point. */
+  range: number;
+  /** Sub-sample refinement: 1 = half samples, 2 = half then quarter samples. */
+  subpel: 1 | 2;
+  /** Decide P_Skip before motion search when its residual quantises to nothing. */
+  earlySkip: boolean;
+}
+
+/** Inter dead zone: a sixth of a step (JM, x264 without trellis). */
+const INTER_DEAD_ZONE = 1 / 6;
+/** Spec limit on a coded macroblock (A.3.1: 128 + RawMbBits = 3200 for 8-bit 4:2:0). */
+const MAX_MB_BITS = 3200;
+/** Motion vectors keep blocks this many samples inside the reference's padding (6-tap reach). */
+const PAD_MARGIN = 8;
+
+/** Partition rectangles in 4x4 units: x4, y4, w4, h4, prediction shape. */
+const MODE_PARTS: Record<number, number[][]> = {
+  [MbKind.P16x16]: [[0, 0, 4, 4, MvShape.Generic]],
+  [MbKind.P16x8]: [[0, 0, 4, 2, MvShape.Upper16x8], [0, 2, 4, 2, MvShape.Lower16x8]],
+  [MbKind.P8x16]: [[0, 0, 2, 4, MvShape.Left8x16], [2, 0, 2, 4, MvShape.Right8x16]],
+};
+/** Sub-partitions of an 8x8 by sub_mb_type (Table 7-17), offsets in 4x4 units. */
+const SUB_PARTS = [
+  [[0, 0, 2, 2]],
+  [[0, 0, 2, 1], [0, 1, 2, 1]],
+  [[0, 0, 1, 2], [1, 0, 1, 2]],
+  [[0, 0, 1, 1], [1, 0, 1, 1], [0, 1, 1, 1], [1, 1, 1, 1]],
+];
+const HEX = [[-2, 0], [-1, -2], [1, -2], [2, 0], [1, 2], [-1, 2]];
+const SQUARE = [[-1, -1], [0, -1], [1, -1], [-1, 0], [1, 0], [-1, 1], [0, 1], [1, 1]];
+
+export class InterCoder {
+  private refY!: PaddedPlane;
+  private refU!: PaddedPlane;
+  private refV!: PaddedPlane;
+  private prevMvx!: Int16Array;
+  private prevMvy!: Int16Array;
+  /** Vertical vector range of the level (Table A-1 MaxVmvR), in quarter samples. */
+  private readonly maxVmv: number;
+
+  private readonly src16 = new Uint8Array(256);
+  private readonly srcC = new Uint8Array(128);
+  private readonly pred16 = new Uint8Array(256);
+  private readonly predC = new Uint8Array(128);
+  private readonly skipPred16 = new Uint8Array(256);
+  private readonly skipPredC = new Uint8Array(128);
+  private readonly mp: MotionVector = { x: 0, y: 0 };
+  private readonly skipMv: MotionVector = { x: 0, y: 0 };
+  private readonly candidates = [new InterCoding(), new InterCoding(), new InterCoding(), new InterCoding()];
+  private readonly subTrial = new InterCoding();
+  private readonly skipCoding = new InterCoding();
+  private readonly writer = new BitWriter(1024);
+  private best: InterCoding | null = null;
+  private bestIsSkip = false;
+  private earlyDecision = false;
+
+  constructor(
+    private readonly src: Picture,
+    private readonly recon: Picture,
+    private readonly state: MbState,
+    private readonly search: InterSearch,
+    levelIdc: number,
+  ) {
+    // Table A-1 MaxVmvR: [-64, 63.75] at level 1, [-128, 127.75] from 1.1 to 2, [-256, 255.75]
+    // from 2.1 to 3, [-512, 511.75] from 3.1.
+    const range = levelIdc <= 10 ? 64 : levelIdc <= 20 ? 128 : levelIdc <= 30 ? 256 : 512;
+    this.maxVmv = range * 4;
+  }
+
+  /** The reference picture (deblocked, padded) and the previous frame's vectors. */
+  setReference(y: PaddedPlane, u: PaddedPlane, v: PaddedPlane, prevMvx: Int16Array, prevMvy: Int16Array): void {
+    this.refY = y;
+    this.refU = u;
+    this.refV = v;
+    this.prevMvx = prevMvx;
+    this.prevMvy = prevMvy;
+  }
+
+  /** Analyses the macroblock; returns the best inter J (P_Skip included) and remembers it. */
+  analyse(pos: MbPosition, p: QpParams): number {
+    this.loadSource(pos);
+    this.earlyDecision = false;
+    const { state } = this;
+    const skip = this.skipCoding;
+    predictSkipMv(state, pos.mb, pos.mbx, pos.mby, skip, this.skipMv);
+    skip.kind = MbKind.PSkip;
+    skip.mvx.fill(this.skipMv.x);
+    skip.mvy.fill(this.skipMv.y);
+    this.motionCompensate(pos, skip, this.skipPred16, this.skipPredC);
+    const jSkip = ssd(this.src16, this.skipPred16, 256) + ssd(this.srcC, this.skipPredC, 128) + p.lambda2;
+
+    if (this.search.earlySkip) {
+      // P_Skip when coding the residual would send nothing anyway (x264's early skip).
+      codeLumaResidual(this.src16, this.skipPred16, p.qp, INTER_DEAD_ZONE, true, skip.luma);
+      if (skip.luma.cbp === 0) {
+        codeChromaResidual(this.srcC, this.skipPredC, p.qpc, INTER_DEAD_ZONE, skip.chroma);
+        if (skip.chroma.cbp === 0) {
+          this.earlyDecision = true;
+          return this.remember(skip, true, jSkip);
+        }
+      }
+    }
+
+    // Motion search by partitioning; SATD costs decide the partitioning.
+    let best = this.searchMode(pos, p, MbKind.P16x16, this.candidates[0]!);
+    if (this.search.partitions !== 'p16x16') {
+      const c8 = this.searchP8x8(pos, p, this.candidates[1]!);
+      if (c8.cost < best.cost) {
+        best = c8;
+        const c168 = this.searchMode(pos, p, MbKind.P16x8, this.candidates[2]!);
+        if (c168.cost < best.cost) best = c168;
+        const c816 = this.searchMode(pos, p, MbKind.P8x16, this.candidates[3]!);
+        if (c816.cost < best.cost) best = c816;
+      }
+    }
+
+    // Code the winner and set it against P_Skip.
+    this.motionCompensate(pos, best, this.pred16, this.predC);
+    codeLumaResidual(this.src16, this.pred16, p.qp, INTER_DEAD_ZONE, true, best.luma);
+    codeChromaResidual(this.srcC, this.predC, p.qpc, INTER_DEAD_ZONE, best.chroma);
+    const w = this.writer;
+    w.reset();
+    const ok = writeInterMb(w, state, pos, best) && w.bitLength <= MAX_MB_BITS;
+    const jInter = ok ? best.luma.ssd + best.chroma.ssd + p.lambda2 * (w.bitLength + ueBits(0)) : Infinity;
+    return jInter < jSkip ? this.remember(best, false, jInter) : this.remember(skip, true, jSkip);
+  }
+
+  /** True when analyse() settled on P_Skip before motion search (nothing else worth comparing). */
+  get decidedEarly(): boolean {
+    return this.earlyDecision;
+  }
+
+  /** True when the remembered choice is P_Skip (nothing is written for it: the caller counts it in mb_skip_run). */
+  get bestIsPSkip(): boolean {
+    return this.bestIsSkip;
+  }
+
+  /** Writes the remembered choice (nothing for P_Skip) and commits reconstruction and state. */
+  commitBest(out: BitWriter, pos: MbPosition): MbKind {
+    const c = this.best!;
+    const { recon, state } = this;
+    const sy = recon.strideY, sc = recon.strideC;
+    const oy = pos.mby * 16 * sy + pos.mbx * 16, oc = pos.mby * 8 * sc + pos.mbx * 8;
+    const mb = pos.mb;
+    if (this.bestIsSkip) {
+      for (let y = 0; y < 16; y++) recon.y.set(this.skipPred16.subarray(y * 16, y * 16 + 16), oy + y * sy);
+      for (let y = 0; y < 8; y++) {
+        recon.u.set(this.skipPredC.subarray(y * 8, y * 8 + 8), oc + y * sc);
+        recon.v.set(this.skipPredC.subarray(64 + y * 8, 72 + y * 8), oc + y * sc);
+      }
+      state.nzLuma.fill(0, mb * 16, mb * 16 + 16);
+      state.nzCb.fill(0, mb * 4, mb * 4 + 4);
+      state.nzCr.fill(0, mb * 4, mb * 4 + 4);
+    } else {
+      out.append(this.writer);
+      for (let y = 0; y < 16; y++) recon.y.set(c.luma.recon.subarray(y * 16, y * 16 + 16), oy + y * sy);
+      for (let y = 0; y < 8; y++) {
+        recon.u.set(c.chroma.recon.subarray(y * 8, y * 8 + 8), oc + y * sc);
+        recon.v.set(c.chroma.recon.subarray(64 + y * 8, 72 + y * 8), oc + y * sc);
+      }
+      state.nzLuma.set(c.luma.nz, mb * 16);
+      state.nzCb.set(c.chroma.nz.subarray(0, 4), mb * 4);
+      state.nzCr.set(c.chroma.nz.subarray(4, 8), mb * 4);
+    }
+    state.kind[mb] = c.kind;
+    state.i4Mode.fill(2, mb * 16, mb * 16 + 16); // 8.3.1.1: not Intra_4x4 -> DC for prediction
+    state.mvx.set(c.mvx, mb * 16);
+    state.mvy.set(c.mvy, mb * 16);
+    state.ref.fill(0, mb * 16, mb * 16 + 16);
+    return c.kind;
+  }
+
+  private remember(c: InterCoding, isSkip: boolean, j: number): number {
+    this.best = c;
+    this.bestIsSkip = isSkip;
+    return j;
+  }
+
+  private loadSource(pos: MbPosition): void {
+    const { src } = this;
+    const sy = src.strideY, sc = src.strideC;
+    const oy = pos.mby * 16 * sy + pos.mbx * 16, oc = pos.mby * 8 * sc + pos.mbx * 8;
+    for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) this.src16[y * 16 + x] = src.y[oy + y * sy + x]!;
+    for (let y = 0; y < 8; y++) {
+      for (let x = 0; x < 8; x++) {
+        this.srcC[y * 8 + x] = src.u[oc + y * sc + x]!;
+        this.srcC[64 + y * 8 + x] = src.v[oc + y * sc + x]!;
+      }
+    }
+  }
+
+  /** Predicts the whole macroblock from the coding's per-block vectors (8.4.2.2). */
+  private motionCompensate(pos: MbPosition, c: InterCoding, dstY: Uint8Array, dstC: Uint8Array): void {
+    const x0 = pos.mbx * 16, y0 = pos.mby * 16;
+    // Every 4x4 block separately would be correct but slow: predict by partition rectangles.
+    for (const [x4, y4, w4, h4] of this.partitionRects(c)) {
+      const r = y4 * 4 + x4;
+      const mvx = c.mvx[r]!, mvy = c.mvy[r]!;
+      mcLuma(this.refY, x0 + x4 * 4, y0 + y4 * 4, mvx, mvy, w4 * 4, h4 * 4, dstY, y4 * 64 + x4 * 4, 16);
+      mcChroma(this.refU, (x0 >> 1) + x4 * 2, (y0 >> 1) + y4 * 2, mvx, mvy, w4 * 2, h4 * 2, dstC, y4 * 16 + x4 * 2, 8);
+      mcChroma(this.refV, (x0 >> 1) + x4 * 2, (y0 >> 1) + y4 * 2, mvx, mvy, w4 * 2, h4 * 2, dstC, 64 + y4 * 16 + x4 * 2, 8);
+    }
+  }
+
+  private readonly rects: number[][] = [];
+
+  /** The partition rectangles of a coding, in 4x4 units. */
+  private partitionRects(c: InterCoding): number[][] {
+    const rects = this.rects;
+    rects.length = 0;
+    if (c.kind === MbKind.P8x8) {
+      for (let i = 0; i < 4; i++) {
+        const bx = (i & 1) * 2, by = (i >> 1) * 2;
+        for (const [sx, sy, sw, sh] of SUB_PARTS[c.subTypes[i]!]!) rects.push([bx + sx!, by + sy!, sw!, sh!]);
+      }
+    } else if (c.kind === MbKind.PSkip) {
+      rects.push([0, 0, 4, 4]);
+    } else {
+      for (const [x4, y4, w4, h4] of MODE_PARTS[c.kind]!) rects.push([x4!, y4!, w4!, h4!]);
+    }
+    return rects;
+  }
+
+  /** Motion search for the partitions of a 16x16, 16x8 or 8x16 macroblock. */
+  private searchMode(pos: MbPosition, p: QpParams, kind: MbKind, c: InterCoding): InterCoding {
+    c.kind = kind;
+    c.numMvd = 0;
+    c.cost = p.lambda * ueBits(kind - MbKind.P16x16);
+    for (const [x4, y4, w4, h4, shape] of MODE_PARTS[kind]!) {
+      c.cost += this.searchPartition(pos, p, c, x4!, y4!, w4!, h4!, shape as MvShape);
+    }
+    return c;
+  }
+
+  /** P_8x8: each 8x8 as one partition or, where allowed, the best sub-partitioning. */
+  private searchP8x8(pos: MbPosition, p: QpParams, c: InterCoding): InterCoding {
+    c.kind = MbKind.P8x8;
+    c.numMvd = 0;
+    c.cost = p.lambda * ueBits(3);
+    const trial = this.subTrial;
+    for (let i = 0; i < 4; i++) {
+      const bx = (i & 1) * 2, by = (i >> 1) * 2;
+      let bestType = 0, bestCost = Infinity;
+      const types = this.search.partitions === 'sub8x8' ? 4 : 1;
+      for (let t = 0; t < types; t++) {
+        trial.mvx.set(c.mvx);
+        trial.mvy.set(c.mvy);
+        trial.numMvd = 0;
+        let cost = p.lambda * ueBits(t);
+        for (const [sx, sy, sw, sh] of SUB_PARTS[t]!) {
+          cost += this.searchPartition(pos, p, trial, bx + sx!, by + sy!, sw!, sh!, MvShape.Generic);
+        }
+        if (cost < bestCost) {
+          bestCost = cost;
+          bestType = t;
+          // Keep this sub-partitioning's vectors in c.
+          for (let k = 0; k < trial.numMvd; k++) {
+            c.mvdx[c.numMvd + k] = trial.mvdx[k]!;
+            c.mvdy[c.numMvd + k] = trial.mvdy[k]!;
+          }
+          for (let y = by; y < by + 2; y++) {
+            for (let x = bx; x < bx + 2; x++) {
+              c.mvx[y * 4 + x] = trial.mvx[y * 4 + x]!;
+              c.mvy[y * 4 + x] = trial.mvy[y * 4 + x]!;
+            }
+          }
+        }
+      }
+      c.subTypes[i] = bestType;
+      c.numMvd += SUB_PARTS[bestType]!.length;
+      c.cost += bestCost;
+    }
+    return c;
+  }
+
+  /**
+   * Searches one partition's vector, stores it into c (vectors of its blocks, its mvd) and returns
+   * its cost (SATD + lambda * mvd bits).
+   */
+  private searchPartition(pos: MbPosition, p: QpParams, c: InterCoding, x4: number, y4: number, w4: number, h4: number, shape: MvShape): number {
+    const { state } = this;
+    const mp = this.mp;
+    predictMv(state, pos.mb, pos.mbx, pos.mby, c, x4, y4, w4, shape, mp);
+    const px = pos.mbx * 16 + x4 * 4, py = pos.mby * 16 + y4 * 4, w = w4 * 4, h = h4 * 4;
+    const lambda = p.lambda;
+    const ref = this.refY;
+    // Vector limits: stay inside the padded reference, and inside the level's vertical range.
+    const minX = (-px - ref.pad + PAD_MARGIN) * 4, maxX = (ref.width - px - w + ref.pad - PAD_MARGIN) * 4;
+    const minY = Math.max(-this.maxVmv, (-py - ref.pad + PAD_MARGIN) * 4);
+    const maxY = Math.min(this.maxVmv - 1, (ref.height - py - h + ref.pad - PAD_MARGIN) * 4);
+    const so = y4 * 64 + x4 * 4;
+
+    // Integer search: starting points, then hexagon (and UMH) steps.
+    let bx = 0, by = 0, bestCost = Infinity;
+    const tryFull = (fx: number, fy: number): void => {
+      const qx = fx * 4, qy = fy * 4;
+      if (qx < minX || qx > maxX || qy < minY || qy > maxY) return;
+      const cost = sad(this.src16, so, ref.data, ref.origin + (py + fy) * ref.stride + px + fx, ref.stride, w, h)
+        + lambda * (seBits(qx - mp.x) + seBits(qy - mp.y));
+      if (cost < bestCost) {
+        bestCost = cost;
+        bx = fx;
+        by = fy;
+      }
+    };
+    tryFull((mp.x + 2) >> 2, (mp.y + 2) >> 2);
+    tryFull(0, 0);
+    const r = y4 * 4 + x4;
+    tryFull((this.prevMvx[pos.mb * 16 + r]! + 2) >> 2, (this.prevMvy[pos.mb * 16 + r]! + 2) >> 2);
+    if (pos.mbx > 0) tryFull((state.mvx[(pos.mb - 1) * 16 + 3]! + 2) >> 2, (state.mvy[(pos.mb - 1) * 16 + 3]! + 2) >> 2);
+    if (pos.mby > 0) tryFull((state.mvx[(pos.mb - state.mbWidth) * 16 + 12]! + 2) >> 2, (state.mvy[(pos.mb - state.mbWidth) * 16 + 12]! + 2) >> 2);
+    if (x4 > 0 || y4 > 0) tryFull((c.mvx[0]! + 2) >> 2, (c.mvy[0]! + 2) >> 2);
+
+    if (this.search.method === 'umh') {
+      // Uneven multi-hexagon: a cross, then hexagons of growing radius around the best start.
+      const cx = bx, cy = by, range = this.search.range;
+      for (let d = 2; d <= range; d += 2) {
+        tryFull(cx + d, cy); tryFull(cx - d, cy);
+        if (d <= range / 2) { tryFull(cx, cy + d); tryFull(cx, cy - d); }
+      }
+      for (let k = 4; k <= range; k += 4) {
+        for (const [hx, hy] of HEX) tryFull(cx + hx! * (k >> 1), cy + hy! * (k >> 1));
+      }
+    }
+    for (let it = 0; it < this.search.range; it++) {
+      const cx = bx, cy = by;
+      for (const [hx, hy] of HEX) tryFull(cx + hx!, cy + hy!);
+      if (bx === cx && by === cy) break;
+    }
+    {
+      const cx = bx, cy = by;
+      for (const [dx, dy] of SQUARE) tryFull(cx + dx!, cy + dy!);
+    }
+
+    // Sub-sample refinement by SATD of the interpolated prediction.
+    let qx = bx * 4, qy = by * 4;
+    let best = this.satdCost(px, py, w, h, so, qx, qy, mp, lambda);
+    for (let step = 2; step >= (this.search.subpel === 2 ? 1 : 2); step >>= 1) {
+      const cx = qx, cy = qy;
+      for (const [dx, dy] of SQUARE) {
+        const tx = cx + dx! * step, ty = cy + dy! * step;
+        if (tx < minX || tx > maxX || ty < minY || ty > maxY) continue;
+        const cost = this.satdCost(px, py, w, h, so, tx, ty, mp, lambda);
+        if (cost < best) {
+          best = cost;
+          qx = tx;
+          qy = ty;
+        }
+      }
+    }
+
+    for (let y = y4; y < y4 + h4; y++) {
+      for (let x = x4; x < x4 + w4; x++) {
+        c.mvx[y * 4 + x] = qx;
+        c.mvy[y * 4 + x] = qy;
+      }
+    }
+    c.mvdx[c.numMvd] = qx - mp.x;
+    c.mvdy[c.numMvd] = qy - mp.y;
+    c.numMvd++;
+    return best;
+  }
+
+  private satdCost(px: number, py: number, w: number, h: number, so: number, qx: number, qy: number, mp: MotionVector, lambda: number): number {
+    const pred = this.pred16;
+    mcLuma(this.refY, px, py, qx, qy, w, h, pred, so, 16);
+    let s = 0;
+    for (let y = 0; y < h; y += 4) {
+      for (let x = 0; x < w; x += 4) s += satd4x4Px(this.src16, so + y * 16 + x, 16, pred, so + y * 16 + x, 16);
+    }
+    return s + lambda * (seBits(qx - mp.x) + seBits(qy - mp.y));
+  }
+}
+
+function sad(a: Uint8Array, ao: number, b: Uint8Array, bo: number, bs: number, w: number, h: number): number {
+  let s = 0;
+  for (let y = 0; y < h; y++, ao += 16, bo += bs) {
+    for (let x = 0; x < w; x++) {
+      const d = a[ao + x]! - b[bo + x]!;
+      s += d < 0 ? -d : d;
+    }
+  }
+  return s;
+}
+
+function ssd(a: Uint8Array, b: Uint8Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    s += d * d;
+  }
+  return s;
+}

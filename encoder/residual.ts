@@ -1,0 +1,187 @@
+/**
+ * Residual coding of a predicted macroblock (inter, or any prediction made in full beforehand):
+ * 4x4 transforms of luma, chroma with its 2x2 DC transform, quantisation with a chosen dead zone,
+ * and the reconstruction a decoder computes (8.5.11, 8.5.12).
+ *
+ * Luma blocks whose 8x8 carries only a few isolated +-1 levels are zeroed (x264's decimation):
+ * coding them costs more bits than the distortion they remove.
+ */
+import {
+  ZIGZAG_4x4, QUANT_4x4, DEQUANT_4x4, forward4x4, inverse4x4, quant, dequantChromaDc,
+} from './common/transform.js';
+import type { ChromaCoding, LumaCoding } from './macroblock-writer.js';
+
+const diff = new Int32Array(16);
+const coef = new Int32Array(16);
+const dcm = new Int32Array(8);
+const dcT = new Int32Array(4);
+
+/**
+ * x264's decimate score weights for a +-1 level by the zeros that precede it (scan order, from the
+ * end): isolated small levels score little.
+ */
+const DECIMATE_4x4 = Uint8Array.of(3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+/** Decimation score of one block's levels (scan order); 9 or more means "keep". */
+function decimateScore(levels: Int32Array, base: number): number {
+  let i = 15;
+  while (i >= 0 && levels[base + i] === 0) i--;
+  let score = 0;
+  while (i >= 0) {
+    const v = levels[base + i]!;
+    if (v > 1 || v < -1) return 9;
+    i--;
+    let run = 0;
+    while (i >= 0 && levels[base + i] === 0) { i--; run++; }
+    score += DECIMATE_4x4[run]!;
+  }
+  return score;
+}
+
+/**
+ * Codes the 16 luma 4x4 blocks of `src - pred` (both 16x16, stride 16) into `out` (levels, nz,
+ * cbp, recon, ssd). `bias` is the quantiser rounding in units of 2^-qbits of a step.
+ */
+export function codeLumaResidual(src: Uint8Array, pred: Uint8Array, qp: number, deadZone: number, decimate: boolean, out: LumaCoding): void {
+  const m = (qp % 6) * 16, qbits = 15 + ((qp / 6) | 0), shift = (qp / 6) | 0;
+  const bias = ((1 << qbits) * deadZone) | 0;
+  out.cbp = 0;
+  for (let r = 0; r < 16; r++) {
+    const o = (r >> 2) * 64 + (r & 3) * 4;
+    for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) diff[y * 4 + x] = src[o + y * 16 + x]! - pred[o + y * 16 + x]!;
+    forward4x4(diff, coef);
+    let nz = 0;
+    for (let k = 0; k < 16; k++) {
+      const rp = ZIGZAG_4x4[k]!;
+      const level = quant(coef[rp]!, QUANT_4x4[m + rp]!, bias, qbits);
+      out.levels[r * 16 + k] = level;
+      if (level !== 0) nz++;
+    }
+    out.nz[r] = nz;
+  }
+  // Decimation per 8x8 (score < 4) and per macroblock (total < 6), as x264 does for inter blocks.
+  let total = 0;
+  for (let b8 = 0; b8 < 4; b8++) {
+    const r0 = (b8 >> 1) * 8 + (b8 & 1) * 2;
+    let score = 0, any = false;
+    for (let k = 0; k < 4; k++) {
+      const r = r0 + (k & 1) + (k >> 1) * 4;
+      if (out.nz[r]) {
+        any = true;
+        score += decimate ? decimateScore(out.levels, r * 16) : 9;
+      }
+    }
+    if (!any) continue;
+    if (score < 4) {
+      for (let k = 0; k < 4; k++) clearBlock(out, r0 + (k & 1) + (k >> 1) * 4);
+    } else {
+      out.cbp |= 1 << b8;
+      total += score;
+    }
+  }
+  if (decimate && out.cbp !== 0 && total < 6) {
+    for (let r = 0; r < 16; r++) clearBlock(out, r);
+    out.cbp = 0;
+  }
+  // Reconstruction.
+  let ssd = 0;
+  for (let r = 0; r < 16; r++) {
+    const o = (r >> 2) * 64 + (r & 3) * 4;
+    if (out.nz[r]) {
+      for (let k = 0; k < 16; k++) {
+        const rp = ZIGZAG_4x4[k]!;
+        coef[rp] = (out.levels[r * 16 + k]! * DEQUANT_4x4[m + rp]!) << shift;
+      }
+      inverse4x4(coef);
+    }
+    for (let y = 0; y < 4; y++) {
+      for (let x = 0; x < 4; x++) {
+        const i = o + y * 16 + x;
+        let v = pred[i]! + (out.nz[r] ? coef[y * 4 + x]! : 0);
+        v = v < 0 ? 0 : v > 255 ? 255 : v;
+        out.recon[i] = v;
+        const d = src[i]! - v;
+        ssd += d * d;
+      }
+    }
+  }
+  out.ssd = ssd;
+}
+
+function clearBlock(out: LumaCoding, r: number): void {
+  out.levels.fill(0, r * 16, r * 16 + 16);
+  out.nz[r] = 0;
+}
+
+/**
+ * Codes the chroma residual of `src - pred` (Cb then Cr, 8x8 each, stride 8) into `out` (dc, ac,
+ * nz, cbp, recon, ssd). The prediction mode field is left to the caller.
+ */
+export function codeChromaResidual(src: Uint8Array, pred: Uint8Array, qpc: number, deadZone: number, out: ChromaCoding): void {
+  const m = (qpc % 6) * 16, qbits = 15 + ((qpc / 6) | 0), shift = (qpc / 6) | 0;
+  const bias = ((1 << qbits) * deadZone) | 0;
+  let anyDc = false, anyAc = false;
+  for (let c = 0; c < 2; c++) {
+    for (let blk = 0; blk < 4; blk++) {
+      const o = c * 64 + (blk >> 1) * 32 + (blk & 1) * 4;
+      for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) diff[y * 4 + x] = src[o + y * 8 + x]! - pred[o + y * 8 + x]!;
+      forward4x4(diff, coef);
+      dcm[c * 4 + blk] = coef[0]!;
+      const base = (c * 4 + blk) * 16;
+      let nz = 0;
+      out.ac[base] = 0;
+      for (let k = 1; k < 16; k++) {
+        const rp = ZIGZAG_4x4[k]!;
+        const level = quant(coef[rp]!, QUANT_4x4[m + rp]!, bias, qbits);
+        out.ac[base + k] = level;
+        if (level !== 0) nz++;
+      }
+      out.nz[c * 4 + blk] = nz;
+      if (nz) anyAc = true;
+    }
+    hadamard2x2(dcm, c * 4, dcT);
+    for (let i = 0; i < 4; i++) {
+      const level = quant(dcT[i]!, QUANT_4x4[m]!, 2 * bias, qbits + 1);
+      out.dc[c * 4 + i] = level;
+      if (level !== 0) anyDc = true;
+    }
+  }
+  out.cbp = anyAc ? 2 : anyDc ? 1 : 0;
+  if (out.cbp < 2) out.nz.fill(0);
+  let ssd = 0;
+  for (let c = 0; c < 2; c++) {
+    hadamard2x2(out.dc, c * 4, dcT);
+    for (let blk = 0; blk < 4; blk++) {
+      const o = c * 64 + (blk >> 1) * 32 + (blk & 1) * 4;
+      const base = (c * 4 + blk) * 16;
+      coef[0] = dequantChromaDc(dcT[blk]!, qpc);
+      for (let k = 1; k < 16; k++) {
+        const rp = ZIGZAG_4x4[k]!;
+        coef[rp] = (out.ac[base + k]! * DEQUANT_4x4[m + rp]!) << shift;
+      }
+      let any = false;
+      for (let i = 0; i < 16; i++) if (coef[i] !== 0) { any = true; break; }
+      if (any) inverse4x4(coef);
+      for (let y = 0; y < 4; y++) {
+        for (let x = 0; x < 4; x++) {
+          const i = o + y * 8 + x;
+          let v = pred[i]! + (any ? coef[y * 4 + x]! : 0);
+          v = v < 0 ? 0 : v > 255 ? 255 : v;
+          out.recon[i] = v;
+          const d = src[i]! - v;
+          ssd += d * d;
+        }
+      }
+    }
+  }
+  out.ssd = ssd;
+}
+
+/** The 2x2 chroma DC transform (8-329), its own inverse up to scale. */
+function hadamard2x2(c: Int32Array, o: number, out: Int32Array): void {
+  const c0 = c[o]!, c1 = c[o + 1]!, c2 = c[o + 2]!, c3 = c[o + 3]!;
+  out[0] = c0 + c1 + c2 + c3;
+  out[1] = c0 - c1 + c2 - c3;
+  out[2] = c0 + c1 - c2 - c3;
+  out[3] = c0 - c1 - c2 + c3;
+}
