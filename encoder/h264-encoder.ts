@@ -82,6 +82,8 @@ export class H264Encoder {
   /** Frames since the last IDR (0 for the IDR itself); -1 before the first frame. */
   private framesSinceIdr = -1;
   private keyframeRequested = false;
+  /** The reference changed since the inter coder last derived its half-sample planes. */
+  private referenceStale = false;
   private readonly lastStats: FrameStats = {
     keyframe: false, bytes: 0, qp: 0, mbI4x4: 0, mbI16x16: 0, mbPcm: 0, mbPSkip: 0, mbP16x16: 0, mbP16x8: 0, mbP8x16: 0, mbP8x8: 0,
   };
@@ -223,6 +225,7 @@ export class H264Encoder {
     this.refV.fillFrom(this.recon.v, this.recon.strideC);
     this.prevMvx.set(this.state.mvx);
     this.prevMvy.set(this.state.mvy);
+    this.referenceStale = true;
 
     if (idr) this.idrCount++;
     this.lastWasKeyframe = idr;
@@ -254,6 +257,10 @@ export class H264Encoder {
   /** slice_data() of a P slice — 7.3.4: mb_skip_run before every coded macroblock and at the end. */
   private codePSlice(w: BitWriter, params: QpParams, qp: number): void {
     const { state, inter, intra } = this;
+    if (this.referenceStale) {
+      inter.prepareReference();
+      this.referenceStale = false;
+    }
     const pos = this.position;
     let skipRun = 0;
     for (let mby = 0, mb = 0; mby < state.mbHeight; mby++) {

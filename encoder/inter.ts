@@ -11,9 +11,9 @@
  */
 import { BitWriter, seBits, ueBits } from './common/bitstream.js';
 import { predictMv, predictSkipMv, MvShape, type MotionVector } from './common/mv-pred.js';
-import type { PaddedPlane } from './common/padded-plane.js';
 import type { Picture } from './common/picture.js';
-import { predictChroma as mcChroma, predictLuma as mcLuma } from './common/interpolate.js';
+import { interpolateHalfPlanes, predictChroma as mcChroma, predictLumaFromPlanes } from './common/interpolate.js';
+import { LUMA_PAD, PaddedPlane } from './common/padded-plane.js';
 import { satd4x4Px } from './common/transform.js';
 import type { QpParams } from './intra.js';
 import { InterCoding, writeInterMb, type MbPosition } from './macroblock-writer.js';
@@ -30,6 +30,11 @@ export interface InterSearch {
   range: number;
   /** Sub-sample refinement: 1 = half samples, 2 = half then quarter samples. */
   subpel: 1 | 2;
+  /**
+   * Sub-sample candidates around the best: 'diamond' the 4 direct neighbours, repeated while it
+   * improves (at most twice per step, x264's pattern); 'square' all 8 neighbours once.
+   */
+  subpelPattern: 'diamond' | 'square';
   /** Decide P_Skip before motion search when its residual quantises to nothing. */
   earlySkip: boolean;
 }
@@ -56,9 +61,14 @@ const SUB_PARTS = [
 ];
 const HEX = [[-2, 0], [-1, -2], [1, -2], [2, 0], [1, 2], [-1, 2]];
 const SQUARE = [[-1, -1], [0, -1], [1, -1], [-1, 0], [1, 0], [-1, 1], [0, 1], [1, 1]];
+const DIAMOND = [[0, -1], [-1, 0], [1, 0], [0, 1]];
 
 export class InterCoder {
   private refY!: PaddedPlane;
+  /** Half-sample planes of the reference (b, h and j of 8.4.2.2.1), made once per reference. */
+  private readonly halfH: PaddedPlane;
+  private readonly halfV: PaddedPlane;
+  private readonly halfHV: PaddedPlane;
   private refU!: PaddedPlane;
   private refV!: PaddedPlane;
   private prevMvx!: Int16Array;
@@ -93,6 +103,19 @@ export class InterCoder {
     // from 2.1 to 3, [-512, 511.75] from 3.1.
     const range = levelIdc <= 10 ? 64 : levelIdc <= 20 ? 128 : levelIdc <= 30 ? 256 : 512;
     this.maxVmv = range * 4;
+    this.halfH = new PaddedPlane(src.width, src.height, LUMA_PAD);
+    this.halfV = new PaddedPlane(src.width, src.height, LUMA_PAD);
+    this.halfHV = new PaddedPlane(src.width, src.height, LUMA_PAD);
+  }
+
+  /** Call after the reference picture changed: derives its half-sample planes. */
+  prepareReference(): void {
+    interpolateHalfPlanes(this.refY, this.halfH, this.halfV, this.halfHV);
+  }
+
+  /** Luma prediction of a block from the reference planes (bit-exact with 8.4.2.2.1). */
+  private mcLuma(x: number, y: number, mvx: number, mvy: number, w: number, h: number, dst: Uint8Array, dstOffset: number, dstStride: number): void {
+    predictLumaFromPlanes(this.refY, this.halfH, this.halfV, this.halfHV, x, y, mvx, mvy, w, h, dst, dstOffset, dstStride);
   }
 
   /** The reference picture (deblocked, padded) and the previous frame's vectors. */
@@ -224,7 +247,7 @@ export class InterCoder {
     for (const [x4, y4, w4, h4] of this.partitionRects(c)) {
       const r = y4 * 4 + x4;
       const mvx = c.mvx[r]!, mvy = c.mvy[r]!;
-      mcLuma(this.refY, x0 + x4 * 4, y0 + y4 * 4, mvx, mvy, w4 * 4, h4 * 4, dstY, y4 * 64 + x4 * 4, 16);
+      this.mcLuma(x0 + x4 * 4, y0 + y4 * 4, mvx, mvy, w4 * 4, h4 * 4, dstY, y4 * 64 + x4 * 4, 16);
       mcChroma(this.refU, (x0 >> 1) + x4 * 2, (y0 >> 1) + y4 * 2, mvx, mvy, w4 * 2, h4 * 2, dstC, y4 * 16 + x4 * 2, 8);
       mcChroma(this.refV, (x0 >> 1) + x4 * 2, (y0 >> 1) + y4 * 2, mvx, mvy, w4 * 2, h4 * 2, dstC, 64 + y4 * 16 + x4 * 2, 8);
     }
@@ -319,61 +342,60 @@ export class InterCoder {
     const so = y4 * 64 + x4 * 4;
 
     // Integer search: starting points, then hexagon (and UMH) steps.
-    let bx = 0, by = 0, bestCost = Infinity;
-    const tryFull = (fx: number, fy: number): void => {
-      const qx = fx * 4, qy = fy * 4;
-      if (qx < minX || qx > maxX || qy < minY || qy > maxY) return;
-      const cost = sad(this.src16, so, ref.data, ref.origin + (py + fy) * ref.stride + px + fx, ref.stride, w, h)
-        + lambda * (seBits(qx - mp.x) + seBits(qy - mp.y));
-      if (cost < bestCost) {
-        bestCost = cost;
-        bx = fx;
-        by = fy;
-      }
-    };
-    tryFull((mp.x + 2) >> 2, (mp.y + 2) >> 2);
-    tryFull(0, 0);
+    const f = this.full;
+    f.cost = Infinity; f.x = 0; f.y = 0;
+    f.so = so; f.px = px; f.py = py; f.w = w; f.h = h;
+    f.minX = minX; f.maxX = maxX; f.minY = minY; f.maxY = maxY;
+    f.mpx = mp.x; f.mpy = mp.y; f.lambda = lambda;
+    this.tryFull((mp.x + 2) >> 2, (mp.y + 2) >> 2);
+    this.tryFull(0, 0);
     const r = y4 * 4 + x4;
-    tryFull((this.prevMvx[pos.mb * 16 + r]! + 2) >> 2, (this.prevMvy[pos.mb * 16 + r]! + 2) >> 2);
-    if (pos.mbx > 0) tryFull((state.mvx[(pos.mb - 1) * 16 + 3]! + 2) >> 2, (state.mvy[(pos.mb - 1) * 16 + 3]! + 2) >> 2);
-    if (pos.mby > 0) tryFull((state.mvx[(pos.mb - state.mbWidth) * 16 + 12]! + 2) >> 2, (state.mvy[(pos.mb - state.mbWidth) * 16 + 12]! + 2) >> 2);
-    if (x4 > 0 || y4 > 0) tryFull((c.mvx[0]! + 2) >> 2, (c.mvy[0]! + 2) >> 2);
+    this.tryFull((this.prevMvx[pos.mb * 16 + r]! + 2) >> 2, (this.prevMvy[pos.mb * 16 + r]! + 2) >> 2);
+    if (pos.mbx > 0) this.tryFull((state.mvx[(pos.mb - 1) * 16 + 3]! + 2) >> 2, (state.mvy[(pos.mb - 1) * 16 + 3]! + 2) >> 2);
+    if (pos.mby > 0) this.tryFull((state.mvx[(pos.mb - state.mbWidth) * 16 + 12]! + 2) >> 2, (state.mvy[(pos.mb - state.mbWidth) * 16 + 12]! + 2) >> 2);
+    if (x4 > 0 || y4 > 0) this.tryFull((c.mvx[0]! + 2) >> 2, (c.mvy[0]! + 2) >> 2);
 
     if (this.search.method === 'umh') {
       // Uneven multi-hexagon: a cross, then hexagons of growing radius around the best start.
-      const cx = bx, cy = by, range = this.search.range;
+      const cx = f.x, cy = f.y, range = this.search.range;
       for (let d = 2; d <= range; d += 2) {
-        tryFull(cx + d, cy); tryFull(cx - d, cy);
-        if (d <= range / 2) { tryFull(cx, cy + d); tryFull(cx, cy - d); }
+        this.tryFull(cx + d, cy); this.tryFull(cx - d, cy);
+        if (d <= range / 2) { this.tryFull(cx, cy + d); this.tryFull(cx, cy - d); }
       }
       for (let k = 4; k <= range; k += 4) {
-        for (const [hx, hy] of HEX) tryFull(cx + hx! * (k >> 1), cy + hy! * (k >> 1));
+        for (let i = 0; i < 6; i++) this.tryFull(cx + HEX[i]![0]! * (k >> 1), cy + HEX[i]![1]! * (k >> 1));
       }
     }
     for (let it = 0; it < this.search.range; it++) {
-      const cx = bx, cy = by;
-      for (const [hx, hy] of HEX) tryFull(cx + hx!, cy + hy!);
-      if (bx === cx && by === cy) break;
+      const cx = f.x, cy = f.y;
+      for (let i = 0; i < 6; i++) this.tryFull(cx + HEX[i]![0]!, cy + HEX[i]![1]!);
+      if (f.x === cx && f.y === cy) break;
     }
     {
-      const cx = bx, cy = by;
-      for (const [dx, dy] of SQUARE) tryFull(cx + dx!, cy + dy!);
+      const cx = f.x, cy = f.y;
+      for (let i = 0; i < 8; i++) this.tryFull(cx + SQUARE[i]![0]!, cy + SQUARE[i]![1]!);
     }
+    const bx = f.x, by = f.y;
 
     // Sub-sample refinement by SATD of the interpolated prediction.
     let qx = bx * 4, qy = by * 4;
     let best = this.satdCost(px, py, w, h, so, qx, qy, mp, lambda);
+    const pattern = this.search.subpelPattern === 'square' ? SQUARE : DIAMOND;
+    const rounds = this.search.subpelPattern === 'square' ? 1 : 2;
     for (let step = 2; step >= (this.search.subpel === 2 ? 1 : 2); step >>= 1) {
-      const cx = qx, cy = qy;
-      for (const [dx, dy] of SQUARE) {
-        const tx = cx + dx! * step, ty = cy + dy! * step;
-        if (tx < minX || tx > maxX || ty < minY || ty > maxY) continue;
-        const cost = this.satdCost(px, py, w, h, so, tx, ty, mp, lambda);
-        if (cost < best) {
-          best = cost;
-          qx = tx;
-          qy = ty;
+      for (let round = 0; round < rounds; round++) {
+        const cx = qx, cy = qy;
+        for (let i = 0; i < pattern.length; i++) {
+          const tx = cx + pattern[i]![0]! * step, ty = cy + pattern[i]![1]! * step;
+          if (tx < minX || tx > maxX || ty < minY || ty > maxY) continue;
+          const cost = this.satdCost(px, py, w, h, so, tx, ty, mp, lambda);
+          if (cost < best) {
+            best = cost;
+            qx = tx;
+            qy = ty;
+          }
         }
+        if (qx === cx && qy === cy) break;
       }
     }
 
@@ -389,9 +411,31 @@ export class InterCoder {
     return best;
   }
 
+  /** The integer search's state (one object for the encoder's life: no per-partition closures). */
+  private readonly full = {
+    cost: Infinity, x: 0, y: 0, so: 0, px: 0, py: 0, w: 0, h: 0,
+    minX: 0, maxX: 0, minY: 0, maxY: 0, mpx: 0, mpy: 0, lambda: 0,
+  };
+
+  /** Full-sample candidate: SAD + lambda * mvd bits, kept if it beats the best so far. */
+  private tryFull(fx: number, fy: number): void {
+    const f = this.full;
+    const qx = fx * 4, qy = fy * 4;
+    if (qx < f.minX || qx > f.maxX || qy < f.minY || qy > f.maxY) return;
+    const mvCost = f.lambda * (seBits(qx - f.mpx) + seBits(qy - f.mpy));
+    if (mvCost >= f.cost) return;
+    const ref = this.refY;
+    const cost = sad(this.src16, f.so, ref.data, ref.origin + (f.py + fy) * ref.stride + f.px + fx, ref.stride, f.w, f.h, f.cost - mvCost) + mvCost;
+    if (cost < f.cost) {
+      f.cost = cost;
+      f.x = fx;
+      f.y = fy;
+    }
+  }
+
   private satdCost(px: number, py: number, w: number, h: number, so: number, qx: number, qy: number, mp: MotionVector, lambda: number): number {
     const pred = this.pred16;
-    mcLuma(this.refY, px, py, qx, qy, w, h, pred, so, 16);
+    this.mcLuma(px, py, qx, qy, w, h, pred, so, 16);
     let s = 0;
     for (let y = 0; y < h; y += 4) {
       for (let x = 0; x < w; x += 4) s += satd4x4Px(this.src16, so + y * 16 + x, 16, pred, so + y * 16 + x, 16);
@@ -400,13 +444,15 @@ export class InterCoder {
   }
 }
 
-function sad(a: Uint8Array, ao: number, b: Uint8Array, bo: number, bs: number, w: number, h: number): number {
+/** Sum of absolute differences (a has stride 16); stops early once it reaches `limit`. */
+function sad(a: Uint8Array, ao: number, b: Uint8Array, bo: number, bs: number, w: number, h: number, limit: number): number {
   let s = 0;
   for (let y = 0; y < h; y++, ao += 16, bo += bs) {
     for (let x = 0; x < w; x++) {
       const d = a[ao + x]! - b[bo + x]!;
       s += d < 0 ? -d : d;
     }
+    if (s >= limit) return s;
   }
   return s;
 }
