@@ -11,8 +11,8 @@ import {
   predict4x4, predict16x16, predictChroma,
 } from './common/intra-pred.js';
 import {
-  ZIGZAG_4x4, QUANT_4x4, forwardQuant4x4Px, hadamard4x4, hadamard4x4Px, quant, reconstruct4x4, satd4x4Px,
-  dequantLumaDc, dequantChromaDc,
+  ZIGZAG_4x4, QUANT_4x4, forwardQuant4x4Px, hadamard4x4, hadamard4x4Px, hadamardAbsSums, quant, reconstruct4x4,
+  satd4x4Px, satdDc, satdHorizontal, satdVertical, dequantLumaDc, dequantChromaDc,
 } from './common/transform.js';
 import { BLK_TO_RASTER, MbKind, MbState, TOP_RIGHT_INSIDE } from './mb-state.js';
 import { ChromaCoding, LumaCoding, writeIntraMb, type MbPosition } from './macroblock-writer.js';
@@ -104,12 +104,36 @@ export class IntraCoder {
   /** The candidate the last analyse() chose. */
   private best: MbKind = MbKind.I16x16;
 
+  /**
+   * 32-bit views of the planes and of the macroblock buffers the copies go between: macroblock
+   * rows are 16 or 8 samples at offsets and strides that are multiples of 8, so whole rows move
+   * as 4 or 2 words (the byte order is irrelevant to a copy).
+   */
+  private readonly srcY32: Uint32Array;
+  private readonly srcU32: Uint32Array;
+  private readonly srcV32: Uint32Array;
+  private readonly reconY32: Uint32Array;
+  private readonly reconU32: Uint32Array;
+  private readonly reconV32: Uint32Array;
+  private readonly src16w = new Uint32Array(this.src16.buffer);
+  private readonly srcCw = new Uint32Array(this.srcC.buffer);
+  private readonly reconI16w = new Uint32Array(this.lumaI16.recon.buffer, this.lumaI16.recon.byteOffset, 64);
+  private readonly reconI4w = new Uint32Array(this.lumaI4.recon.buffer, this.lumaI4.recon.byteOffset, 64);
+  private readonly reconCw = new Uint32Array(this.chroma.recon.buffer, this.chroma.recon.byteOffset, 32);
+
   constructor(
     private readonly src: Picture,
     private readonly recon: Picture,
     private readonly state: MbState,
     private readonly search: IntraSearch,
-  ) {}
+  ) {
+    this.srcY32 = words(src.y, src.strideY);
+    this.srcU32 = words(src.u, src.strideC);
+    this.srcV32 = words(src.v, src.strideC);
+    this.reconY32 = words(recon.y, recon.strideY);
+    this.reconU32 = words(recon.u, recon.strideC);
+    this.reconV32 = words(recon.v, recon.strideC);
+  }
 
   /**
    * Codes one macroblock of an I slice into `out` and commits its reconstruction and state.
@@ -202,27 +226,25 @@ export class IntraCoder {
 
   /** Copies the macroblock's source samples and transforms its 4x4 blocks for the searches. */
   private loadSource(mbx: number, mby: number): void {
-    const { src, src16, srcC, hadY, hadC } = this;
-    const sy = src.strideY, sc = src.strideC, y = src.y, u = src.u, v = src.v;
-    const oy = mby * 16 * sy + mbx * 16, oc = mby * 8 * sc + mbx * 8;
+    const { src, src16, srcC, hadY, hadC, srcY32, srcU32, srcV32, src16w, srcCw } = this;
+    const sy = src.strideY >> 2, sc = src.strideC >> 2; // in words
+    const oy = mby * 16 * sy + mbx * 4, oc = mby * 8 * sc + mbx * 2;
     for (let r = 0; r < 16; r++) {
-      const so = oy + r * sy;
-      for (let x = 0; x < 16; x++) src16[r * 16 + x] = y[so + x]!;
+      const so = oy + r * sy, d = r * 4;
+      src16w[d] = srcY32[so]!; src16w[d + 1] = srcY32[so + 1]!; src16w[d + 2] = srcY32[so + 2]!; src16w[d + 3] = srcY32[so + 3]!;
     }
     for (let r = 0; r < 8; r++) {
-      const so = oc + r * sc;
-      for (let x = 0; x < 8; x++) {
-        srcC[r * 8 + x] = u[so + x]!;
-        srcC[64 + r * 8 + x] = v[so + x]!;
-      }
+      const so = oc + r * sc, d = r * 2;
+      srcCw[d] = srcU32[so]!; srcCw[d + 1] = srcU32[so + 1]!;
+      srcCw[16 + d] = srcV32[so]!; srcCw[17 + d] = srcV32[so + 1]!;
     }
     for (let r = 0; r < 16; r++) {
       hadamard4x4Px(src16, (r >> 2) * 64 + (r & 3) * 4, 16, hadY, r * 16);
-      absSums(hadY, r * 16, this.absY, this.absNotRow0Y, this.absNotCol0Y, r);
+      hadamardAbsSums(hadY, r * 16, this.absY, this.absNotRow0Y, this.absNotCol0Y, r);
     }
     for (let b = 0; b < 8; b++) {
       hadamard4x4Px(srcC, (b >> 2) * 64 + ((b >> 1) & 1) * 32 + (b & 1) * 4, 8, hadC, b * 16);
-      absSums(hadC, b * 16, this.absC, this.absNotRow0C, this.absNotCol0C, b);
+      hadamardAbsSums(hadC, b * 16, this.absC, this.absNotRow0C, this.absNotCol0C, b);
     }
   }
 
@@ -408,12 +430,15 @@ export class IntraCoder {
 
   // ---- Intra_4x4 ---------------------------------------------------------------------------
 
-  /** Codes the 16 blocks in decoding order, writing their reconstruction into the picture. */
+  /**
+   * Codes the 16 blocks in decoding order, writing their reconstruction into the picture (and into
+   * out.recon through reconI4w: `out` is this.lumaI4).
+   */
   private codeI4(pos: MbPosition, mbAvail: number, p: QpParams, out: LumaCoding): void {
     const { mbx, mby } = pos;
     const r = this.recon, sy = r.strideY, ry = r.y;
     const origin = mby * 16 * sy + mbx * 16;
-    const { edge, pred4, bestPred4, src16, coef, hadY, absY, absNotRow0Y, absNotCol0Y } = this;
+    const { edge, pred4, bestPred4, src16, coef, hadY, absY, absNotRow0Y, absNotCol0Y, reconI4w, reconY32 } = this;
     const qp = p.qp, qbits = 15 + ((qp / 6) | 0);
     const bias = ((1 << qbits) / 3) | 0;
     const lambda = p.lambda;
@@ -497,10 +522,9 @@ export class IntraCoder {
       ssdSum += nz !== 0
         ? reconstruct4x4(coef, 0, bestPred4, 0, 4, ry, bo, sy, src16, so, 16)
         : copyPrediction(bestPred4, 0, 4, ry, bo, sy, src16, so, 16);
-      for (let y = 0; y < 4; y++) {
-        const d = so + y * 16, s = bo + y * sy;
-        out.recon[d] = ry[s]!; out.recon[d + 1] = ry[s + 1]!; out.recon[d + 2] = ry[s + 2]!; out.recon[d + 3] = ry[s + 3]!;
-      }
+      const dw = so >> 2, sw = bo >> 2, syw = sy >> 2; // one word per row
+      reconI4w[dw] = reconY32[sw]!; reconI4w[dw + 4] = reconY32[sw + syw]!;
+      reconI4w[dw + 8] = reconY32[sw + 2 * syw]!; reconI4w[dw + 12] = reconY32[sw + 3 * syw]!;
     }
     out.ssd = ssdSum;
     out.satdCost = satdSum;
@@ -510,20 +534,18 @@ export class IntraCoder {
 
   /** Commits the chosen coding: reconstruction into the picture and context into MbState. */
   private commit(pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding): void {
-    const { recon, state } = this;
-    const sy = recon.strideY, sc = recon.strideC, ry = recon.y, ru = recon.u, rv = recon.v;
-    const oy = pos.mby * 16 * sy + pos.mbx * 16, oc = pos.mby * 8 * sc + pos.mbx * 8;
-    const ly = luma.recon, cr = chroma.recon;
+    const { recon, state, reconY32, reconU32, reconV32, reconCw } = this;
+    const sy = recon.strideY >> 2, sc = recon.strideC >> 2; // in words
+    const oy = pos.mby * 16 * sy + pos.mbx * 4, oc = pos.mby * 8 * sc + pos.mbx * 2;
+    const ly = luma === this.lumaI4 ? this.reconI4w : this.reconI16w;
     for (let y = 0; y < 16; y++) {
-      const d = oy + y * sy;
-      for (let x = 0; x < 16; x++) ry[d + x] = ly[y * 16 + x]!;
+      const d = oy + y * sy, s = y * 4;
+      reconY32[d] = ly[s]!; reconY32[d + 1] = ly[s + 1]!; reconY32[d + 2] = ly[s + 2]!; reconY32[d + 3] = ly[s + 3]!;
     }
     for (let y = 0; y < 8; y++) {
-      const d = oc + y * sc;
-      for (let x = 0; x < 8; x++) {
-        ru[d + x] = cr[y * 8 + x]!;
-        rv[d + x] = cr[64 + y * 8 + x]!;
-      }
+      const d = oc + y * sc, s = y * 2;
+      reconU32[d] = reconCw[s]!; reconU32[d + 1] = reconCw[s + 1]!;
+      reconV32[d] = reconCw[16 + s]!; reconV32[d + 1] = reconCw[17 + s]!;
     }
     const mb = pos.mb;
     state.kind[mb] = luma.kind;
@@ -599,39 +621,10 @@ function copyPrediction(
   return ssd;
 }
 
-/** Per-block sums of |H|: all coefficients, all but row 0, all but column 0 (into index i). */
-function absSums(h: Int32Array, o: number, all: Int32Array, notRow0: Int32Array, notCol0: Int32Array, i: number): void {
-  const a0 = Math.abs(h[o]!), a1 = Math.abs(h[o + 1]!), a2 = Math.abs(h[o + 2]!), a3 = Math.abs(h[o + 3]!);
-  const a4 = Math.abs(h[o + 4]!), a8 = Math.abs(h[o + 8]!), a12 = Math.abs(h[o + 12]!);
-  const rest = Math.abs(h[o + 5]!) + Math.abs(h[o + 6]!) + Math.abs(h[o + 7]!) + Math.abs(h[o + 9]!) + Math.abs(h[o + 10]!)
-    + Math.abs(h[o + 11]!) + Math.abs(h[o + 13]!) + Math.abs(h[o + 14]!) + Math.abs(h[o + 15]!);
-  const row0 = a0 + a1 + a2 + a3, col0Below = a4 + a8 + a12;
-  all[i] = row0 + col0Below + rest;
-  notRow0[i] = col0Below + rest;
-  notCol0[i] = a1 + a2 + a3 + rest;
+/** A 32-bit view of a plane whose buffer, offset and stride allow whole-word row copies. */
+function words(plane: Uint8Array, stride: number): Uint32Array {
+  if (plane.byteOffset % 4 !== 0 || plane.length % 4 !== 0 || stride % 8 !== 0) {
+    throw new Error(`IntraCoder: planes must be word-aligned with strides a multiple of 8 (offset ${plane.byteOffset}, stride ${stride})`);
+  }
+  return new Uint32Array(plane.buffer, plane.byteOffset, plane.length >> 2);
 }
-
-/*
- * SATD against flat predictions from the source block's Hadamard transform h[o..o+15] (layout
- * of hadamard4x4): H is linear, so SATD(src - pred) = sum |H(src) - H(pred)| / 2 exactly, and
- * H(pred) of a flat prediction is sparse. Every row equal to t0..t3 (Vertical): H(pred) is
- * 4 * H1(t) in row 0 and zero elsewhere; every column equal to l0..l3 (Horizontal): 4 * H1(l) in
- * column 0; a constant dc: 16 * dc at the DC. H1 is the 1-D transform in the same output order.
- */
-function satdVertical(h: Int32Array, o: number, absNotRow0: number, t0: number, t1: number, t2: number, t3: number): number {
-  const s01 = t0 + t1, m01 = t0 - t1, s23 = t2 + t3, m23 = t2 - t3;
-  return (absNotRow0 + Math.abs(h[o]! - 4 * (s01 + s23)) + Math.abs(h[o + 1]! - 4 * (s01 - s23))
-    + Math.abs(h[o + 2]! - 4 * (m01 - m23)) + Math.abs(h[o + 3]! - 4 * (m01 + m23))) >> 1;
-}
-
-function satdHorizontal(h: Int32Array, o: number, absNotCol0: number, l0: number, l1: number, l2: number, l3: number): number {
-  const s01 = l0 + l1, m01 = l0 - l1, s23 = l2 + l3, m23 = l2 - l3;
-  return (absNotCol0 + Math.abs(h[o]! - 4 * (s01 + s23)) + Math.abs(h[o + 4]! - 4 * (s01 - s23))
-    + Math.abs(h[o + 8]! - 4 * (m01 - m23)) + Math.abs(h[o + 12]! - 4 * (m01 + m23))) >> 1;
-}
-
-function satdDc(h: Int32Array, o: number, absAll: number, dc: number): number {
-  const h0 = h[o]!;
-  return (absAll - Math.abs(h0) + Math.abs(h0 - 16 * dc)) >> 1;
-}
-

@@ -302,8 +302,7 @@ export function predict16x16(mode: number, top: Uint8Array, left: Uint8Array, av
       }
       return;
     case Intra16x16Mode.Dc: { // 8.3.3.3
-      const dc = dc16x16(top, left, avail);
-      for (let i = 0; i < 256; i++) pred[i] = dc;
+      pred.fill(dc16x16(top, left, avail), 0, 256); // one fill of 256 samples beats a loop
       return;
     }
     case Intra16x16Mode.Plane: { // 8.3.3.4
@@ -316,9 +315,7 @@ export function predict16x16(mode: number, top: Uint8Array, left: Uint8Array, av
       const a = 16 * (left[15]! + top[16]!);
       const b = (5 * h + 32) >> 6, c = (5 * v + 32) >> 6;
       for (let y = 0; y < 16; y++) {
-        // a + b * (x - 7) + c * (y - 7) + 16, stepped by b along the row
-        let acc = a - 7 * b + c * (y - 7) + 16;
-        for (let i = y * 16; i < y * 16 + 16; i++, acc += b) pred[i] = clip255(acc >> 5);
+        for (let x = 0; x < 16; x++) pred[y * 16 + x] = clip255((a + b * (x - 7) + c * (y - 7) + 16) >> 5);
       }
       return;
     }
@@ -381,9 +378,7 @@ export function predictChroma(mode: number, top: Uint8Array, left: Uint8Array, a
       const a = 16 * (left[7]! + top[8]!);
       const b = (34 * h + 32) >> 6, c = (34 * v + 32) >> 6;
       for (let y = 0; y < 8; y++) {
-        // a + b * (x - 3) + c * (y - 3) + 16, stepped by b along the row
-        let acc = a - 3 * b + c * (y - 3) + 16;
-        for (let i = y * 8; i < y * 8 + 8; i++, acc += b) pred[i] = clip255(acc >> 5);
+        for (let x = 0; x < 8; x++) pred[y * 8 + x] = clip255((a + b * (x - 3) + c * (y - 3) + 16) >> 5);
       }
       return;
     }

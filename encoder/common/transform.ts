@@ -142,10 +142,10 @@ function quantLevel(c: number, mf: number, bias: number, qbits: number): number 
 
 /**
  * Transformation process for residual 4x4 blocks — 8.5.12.2: rows first (8-338..8-345), then
- * columns, then r = (h + 32) >> 6 (8-354). In place, on d[o..o+15].
+ * columns, then r = (h + 32) >> 6 (8-354). In place.
  */
-export function inverse4x4(d: Int32Array, o = 0): void {
-  for (let i = o; i < o + 16; i += 4) {
+export function inverse4x4(d: Int32Array): void {
+  for (let i = 0; i < 16; i += 4) {
     const d0 = d[i]!, d1 = d[i + 1]!, d2 = d[i + 2]!, d3 = d[i + 3]!;
     const e = d0 + d2, f = d0 - d2, g = (d1 >> 1) - d3, h = d1 + (d3 >> 1);
     d[i] = e + h;
@@ -153,7 +153,7 @@ export function inverse4x4(d: Int32Array, o = 0): void {
     d[i + 2] = f - g;
     d[i + 3] = e - h;
   }
-  for (let j = o; j < o + 4; j++) {
+  for (let j = 0; j < 4; j++) {
     const f0 = d[j]!, f1 = d[4 + j]!, f2 = d[8 + j]!, f3 = d[12 + j]!;
     const e = f0 + f2, f = f0 - f2, g = (f1 >> 1) - f3, h = f1 + (f3 >> 1);
     d[j] = (e + h + 32) >> 6;
@@ -325,3 +325,43 @@ export function hadamard4x4Px(a: Uint8Array, ao: number, as: number, out: Int32A
   }
 }
 
+/**
+ * Sums of |h| over one transformed block h[o..o+15] (hadamard4x4Px): of all 16 coefficients, of
+ * all but row 0 and of all but column 0, into all[i], notRow0[i] and notCol0[i]. What satdVertical,
+ * satdHorizontal and satdDc need besides the coefficients their prediction touches.
+ */
+export function hadamardAbsSums(h: Int32Array, o: number, all: Int32Array, notRow0: Int32Array, notCol0: Int32Array, i: number): void {
+  const a0 = Math.abs(h[o]!), a1 = Math.abs(h[o + 1]!), a2 = Math.abs(h[o + 2]!), a3 = Math.abs(h[o + 3]!);
+  const a4 = Math.abs(h[o + 4]!), a8 = Math.abs(h[o + 8]!), a12 = Math.abs(h[o + 12]!);
+  const rest = Math.abs(h[o + 5]!) + Math.abs(h[o + 6]!) + Math.abs(h[o + 7]!) + Math.abs(h[o + 9]!) + Math.abs(h[o + 10]!)
+    + Math.abs(h[o + 11]!) + Math.abs(h[o + 13]!) + Math.abs(h[o + 14]!) + Math.abs(h[o + 15]!);
+  const row0 = a0 + a1 + a2 + a3, col0Below = a4 + a8 + a12;
+  all[i] = row0 + col0Below + rest;
+  notRow0[i] = col0Below + rest;
+  notCol0[i] = a1 + a2 + a3 + rest;
+}
+
+/*
+ * SATD against flat predictions, from the source block's Hadamard transform h[o..o+15]
+ * (hadamard4x4Px) and its hadamardAbsSums: H is linear, so SATD(src - pred) = sum |H(src) -
+ * H(pred)| / 2 exactly, and H(pred) of a flat prediction is sparse. Every row equal to t0..t3
+ * (Vertical): H(pred) is 4 * H1(t) in row 0 and zero elsewhere; every column equal to l0..l3
+ * (Horizontal): 4 * H1(l) in column 0; a constant dc: 16 * dc at the DC. H1 is the 1-D transform
+ * in hadamard4x4's output order. Each equals satd4x4Px against that prediction, its reference.
+ */
+export function satdVertical(h: Int32Array, o: number, absNotRow0: number, t0: number, t1: number, t2: number, t3: number): number {
+  const s01 = t0 + t1, m01 = t0 - t1, s23 = t2 + t3, m23 = t2 - t3;
+  return (absNotRow0 + Math.abs(h[o]! - 4 * (s01 + s23)) + Math.abs(h[o + 1]! - 4 * (s01 - s23))
+    + Math.abs(h[o + 2]! - 4 * (m01 - m23)) + Math.abs(h[o + 3]! - 4 * (m01 + m23))) >> 1;
+}
+
+export function satdHorizontal(h: Int32Array, o: number, absNotCol0: number, l0: number, l1: number, l2: number, l3: number): number {
+  const s01 = l0 + l1, m01 = l0 - l1, s23 = l2 + l3, m23 = l2 - l3;
+  return (absNotCol0 + Math.abs(h[o]! - 4 * (s01 + s23)) + Math.abs(h[o + 4]! - 4 * (s01 - s23))
+    + Math.abs(h[o + 8]! - 4 * (m01 - m23)) + Math.abs(h[o + 12]! - 4 * (m01 + m23))) >> 1;
+}
+
+export function satdDc(h: Int32Array, o: number, absAll: number, dc: number): number {
+  const h0 = h[o]!;
+  return (absAll - Math.abs(h0) + Math.abs(h0 - 16 * dc)) >> 1;
+}

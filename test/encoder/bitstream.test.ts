@@ -139,6 +139,22 @@ describe('u(n) — 7.2', () => {
     }
   });
 
+  it('the fast u() writes what the plain uRef() does, for every n, offset and stray high bits', () => {
+    const rnd = prng(12);
+    for (let trial = 0; trial < 200; trial++) {
+      const fast = new BitWriter(1), ref = new BitWriter(1);
+      for (let k = 0; k < 100; k++) {
+        const n = rnd() % 33, value = rnd() | 0; // bits above n are ignored
+        fast.u(n, value);
+        ref.uRef(n, value);
+      }
+      fast.trailingBits();
+      ref.trailingBits();
+      expect(fast.bitLength).toBe(ref.bitLength);
+      expect([...fast.bytes()]).toEqual([...ref.bytes()]);
+    }
+  });
+
   it('random sequences of u/ue/se equal their concatenated bit strings and survive buffer growth', () => {
     const rnd = prng(11);
     for (let trial = 0; trial < 30; trial++) {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AVAIL_LEFT, AVAIL_TOP, AVAIL_TOP_LEFT, intra16x16ModeAvailable, intra4x4ModeAvailable,
-  intraChromaModeAvailable, predict16x16, predict4x4, predictChroma,
+  intraChromaModeAvailable, predict16x16, predict4x4, predict4x4Ref, predictChroma,
 } from '../../encoder/common/intra-pred.js';
 import { prng } from '../helpers/synthetic.js';
 
@@ -286,7 +286,7 @@ function describeAvail(a: Availability): string {
 const MODES_4x4 = ['Vertical', 'Horizontal', 'DC', 'Diagonal_Down_Left', 'Diagonal_Down_Right', 'Vertical_Right',
   'Horizontal_Down', 'Vertical_Left', 'Horizontal_Up'];
 
-describe('Intra_4x4 — 8.3.1.2', () => {
+describe.each([['predict4x4', predict4x4], ['predict4x4Ref', predict4x4Ref]] as const)('Intra_4x4 — 8.3.1.2: %s', (_, predict4x4) => {
   it.each(MODES_4x4.map((name, mode) => [mode, name] as const))('mode %i (%s): every allowed availability, random edges', (mode) => {
     const rnd = prng(400 + mode);
     const pred = new Uint8Array(16);
@@ -315,6 +315,23 @@ describe('Intra_4x4 — 8.3.1.2', () => {
     const pred = new Uint8Array(16);
     predict4x4(3, edge4x4(nb, prng(42)), availBits(a), pred);
     expect(pred[15]).toBe(nb.p(3, -1));
+  });
+});
+
+describe('predict4x4 (unrolled) against predict4x4Ref (per sample)', () => {
+  it('agrees for every mode and availability on random edges, including the samples it must not read', () => {
+    const rnd = prng(450);
+    const fast = new Uint8Array(16), ref = new Uint8Array(16), e = new Uint8Array(13);
+    for (let trial = 0; trial < 20000; trial++) {
+      for (let k = 0; k < 13; k++) e[k] = trial % 3 === 0 ? (rnd() & 1 ? 255 : 0) : rnd() & 255;
+      const avail = rnd() & 7, mode = trial % 9;
+      if (!intra4x4ModeAvailable(mode, avail)) continue;
+      fast.fill(1);
+      ref.fill(2);
+      predict4x4(mode, e, avail, fast);
+      predict4x4Ref(mode, e, avail, ref);
+      expect([...fast]).toEqual([...ref]);
+    }
   });
 });
 

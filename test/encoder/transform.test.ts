@@ -6,8 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  CHROMA_QP, dequant4x4, dequantChromaDc, dequantLumaDc, forward4x4, hadamard4x4, inverse4x4,
-  quant, QUANT_4x4, satd4x4, ZIGZAG_4x4,
+  CHROMA_QP, dequant4x4, dequantChromaDc, dequantLumaDc, forward4x4, forwardQuant4x4Px, hadamard4x4, hadamard4x4Px,
+  hadamardAbsSums, inverse4x4, quant, QUANT_4x4, reconstruct4x4, satd4x4, satd4x4Px, satdDc, satdHorizontal,
+  satdVertical, ZIGZAG_4x4,
 } from '../../encoder/common/transform.js';
 import { prng } from '../helpers/synthetic.js';
 
@@ -298,6 +299,133 @@ describe('satd4x4', () => {
       const diff = randomBlock(rnd, -255, 255);
       const sum = toRaster(matMul(matMul(H4, toMatrix(diff)), H4)).reduce((s, v) => s + Math.abs(v), 0);
       expect(satd4x4(diff, tmp)).toBe(shr(sum, 1));
+    }
+  });
+});
+
+// ---------------------------------------------------------------- fast kernels against references
+
+/** A plane of random samples with a stride, and the offset of a 4x4 block in it. */
+function randomPlane(rnd: () => number, stride: number, rows: number, style: number): Uint8Array {
+  const p = new Uint8Array(stride * rows);
+  for (let k = 0; k < p.length; k++) p[k] = style === 0 ? rnd() & 255 : style === 1 ? (rnd() & 1 ? 255 : 0) : 100 + (rnd() % 40);
+  return p;
+}
+
+/** The 4x4 block at (o, stride) as a raster Int32Array. */
+function blockOf(p: Uint8Array, o: number, stride: number): Int32Array {
+  const b = new Int32Array(16);
+  for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) b[y * 4 + x] = p[o + y * stride + x]!;
+  return b;
+}
+
+describe('satd4x4Px (fast) against satd4x4 of the difference (reference)', () => {
+  it('agrees on random, extreme and near-flat blocks with any strides', () => {
+    const rnd = prng(501);
+    const tmp = new Int32Array(16);
+    for (let trial = 0; trial < 3000; trial++) {
+      const as = [4, 8, 16, 37][trial & 3]!, bs = [16, 4, 8, 21][(trial >> 2) & 3]!;
+      const a = randomPlane(rnd, as, 5, trial % 3), b = randomPlane(rnd, bs, 5, (trial >> 1) % 3);
+      const ao = rnd() % (as - 3), bo = rnd() % (bs - 3);
+      const diff = blockOf(a, ao, as).map((v, k) => v - blockOf(b, bo, bs)[k]!);
+      expect(satd4x4Px(a, ao, as, b, bo, bs)).toBe(satd4x4(diff, tmp));
+    }
+  });
+});
+
+describe('hadamard4x4Px and the flat-prediction SATDs', () => {
+  it('hadamard4x4Px equals hadamard4x4 of the samples', () => {
+    const rnd = prng(502);
+    const out = new Int32Array(20), ref = new Int32Array(16);
+    for (let trial = 0; trial < 1000; trial++) {
+      const p = randomPlane(rnd, 16, 4, trial % 3);
+      hadamard4x4Px(p, 0, 16, out, 3);
+      hadamard4x4(blockOf(p, 0, 16), ref);
+      expect([...out.subarray(3, 19)]).toEqual([...ref]);
+    }
+  });
+
+  it('satdVertical, satdHorizontal and satdDc equal satd4x4Px against the flat prediction', () => {
+    const rnd = prng(503);
+    const h = new Int32Array(16), all = new Int32Array(1), notRow0 = new Int32Array(1), notCol0 = new Int32Array(1);
+    const pred = new Uint8Array(16);
+    for (let trial = 0; trial < 2000; trial++) {
+      const src = randomPlane(rnd, 16, 4, trial % 3);
+      hadamard4x4Px(src, 0, 16, h, 0);
+      hadamardAbsSums(h, 0, all, notRow0, notCol0, 0);
+      expect(all[0]).toBe([...h].reduce((s, v) => s + Math.abs(v), 0));
+      const e = Array.from({ length: 4 }, () => (trial & 4 ? rnd() & 1 ? 255 : 0 : rnd() & 255));
+      for (let k = 0; k < 16; k++) pred[k] = e[k & 3]!; // every row e (Vertical)
+      expect(satdVertical(h, 0, notRow0[0]!, e[0]!, e[1]!, e[2]!, e[3]!)).toBe(satd4x4Px(src, 0, 16, pred, 0, 4));
+      for (let k = 0; k < 16; k++) pred[k] = e[k >> 2]!; // every column e (Horizontal)
+      expect(satdHorizontal(h, 0, notCol0[0]!, e[0]!, e[1]!, e[2]!, e[3]!)).toBe(satd4x4Px(src, 0, 16, pred, 0, 4));
+      pred.fill(e[0]!);
+      expect(satdDc(h, 0, all[0]!, e[0]!)).toBe(satd4x4Px(src, 0, 16, pred, 0, 4));
+    }
+  });
+});
+
+describe('forwardQuant4x4Px (fast) against forward4x4, quant and dequant4x4 (references)', () => {
+  it.each(Array.from({ length: 52 }, (_, qp) => qp))('QP %i: levels in scan order, scaled coefficients, TotalCoeff', (qp) => {
+    const rnd = prng(600 + qp);
+    const qbits = 15 + Math.floor(qp / 6), m = (qp % 6) * 16;
+    const coef = new Int32Array(20), levels = new Int32Array(24), fwd = new Int32Array(16), raster = new Int32Array(16);
+    const scaled = new Int32Array(16);
+    for (let trial = 0; trial < 300; trial++) {
+      const a = randomPlane(rnd, 16, 4, trial % 3), b = randomPlane(rnd, 8, 4, (trial >> 1) % 3);
+      const bias = [Math.floor(2 ** qbits / 3), Math.floor(2 ** qbits / 6), 0][trial % 3]!;
+      const start = (trial >> 2) & 1;
+      coef.fill(-7); levels.fill(-9);
+      const nz = forwardQuant4x4Px(a, 0, 16, b, 4, 8, coef, 2, levels, 5, start, qp, bias);
+
+      forward4x4(blockOf(a, 0, 16).map((v, k) => v - blockOf(b, 4, 8)[k]!), fwd);
+      for (let k = 0; k < 16; k++) raster[k] = quant(fwd[k]!, QUANT_4x4[m + k]!, bias, qbits);
+      dequant4x4(raster, scaled, qp, 0);
+      let expectedNz = 0;
+      const got: number[] = [], expected: number[] = [];
+      for (let k = start; k < 16; k++) {
+        const rp = ZIGZAG_4x4[k]!;
+        got.push(levels[5 + k]!, coef[2 + rp]!);
+        expected.push(raster[rp]!, specScale(raster[rp]!, qp, rp >> 2, rp & 3));
+        if (scaled[rp] !== expected[expected.length - 1]) expected.push(NaN); // dequant4x4 off the spec
+        if (raster[rp] !== 0) expectedNz++;
+      }
+      expect(got).toEqual(expected);
+      expect(nz).toBe(expectedNz);
+      if (start === 1) {
+        expect(coef[2]).toBe(fwd[0]); // the unquantised DC, for the DC transform
+        expect(levels[5]).toBe(-9); // untouched
+      }
+      expect([coef[0], coef[1], coef[18], coef[19], levels[4], levels[21]]).toEqual([-7, -7, -7, -7, -9, -9]);
+    }
+  });
+});
+
+describe('reconstruct4x4 (fast) against inverse4x4 then add and clip (reference)', () => {
+  it('writes the same samples and returns their SSD against the source', () => {
+    const rnd = prng(700);
+    const coef = new Int32Array(20), d = new Int32Array(16);
+    for (let trial = 0; trial < 3000; trial++) {
+      const range = [64, 1024, 8192][trial % 3]!;
+      const c = randomBlock(rnd, -range, range - 1);
+      if (trial & 8) for (let k = 1; k < 16; k++) c[k] = 0; // DC only
+      coef.set(c, 3);
+      const pred = randomPlane(rnd, 8, 4, trial % 3), src = randomPlane(rnd, 16, 4, 0);
+      const dst = new Uint8Array(24 * 4).fill(77), ref = new Uint8Array(24 * 4).fill(77);
+      const ssd = reconstruct4x4(coef, 3, pred, 4, 8, dst, 2, 24, src, 0, 16);
+      d.set(c);
+      inverse4x4(d);
+      let expectedSsd = 0;
+      for (let y = 0; y < 4; y++) {
+        for (let x = 0; x < 4; x++) {
+          const v = Math.min(255, Math.max(0, pred[4 + y * 8 + x]! + d[y * 4 + x]!)); // 8.5.14 Clip1
+          ref[2 + y * 24 + x] = v;
+          expectedSsd += (src[y * 16 + x]! - v) ** 2;
+        }
+      }
+      expect([...dst]).toEqual([...ref]);
+      expect(ssd).toBe(expectedSsd);
+      expect([...coef.subarray(3, 19)]).toEqual([...c]); // coefficients are not modified
     }
   });
 });
