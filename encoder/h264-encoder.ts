@@ -63,6 +63,7 @@ export class H264Encoder {
   private readonly state: MbState;
   private readonly intra: IntraCoder;
   private readonly inter: InterCoder;
+  private readonly intraInPFactor: number;
   /** The reference for the next P picture: the deblocked reconstruction, edge-padded. */
   private readonly refY: PaddedPlane;
   private readonly refU: PaddedPlane;
@@ -119,6 +120,7 @@ export class H264Encoder {
     this.parameterSets = this.writeParameterSets();
     const choices = PRESET_CHOICES[this.options.preset];
     this.intra = new IntraCoder(this.src, this.recon, this.state, choices.intra);
+    this.intraInPFactor = choices.intraInPFactor;
     // Table A-1 MaxMvsPer2Mb is 16 from level 3.1: no sub-8x8 partitions there (x264 does the same).
     const interSearch = level.levelIdc > 30 && choices.inter.partitions === 'sub8x8'
       ? { ...choices.inter, partitions: 'p8x8' as const }
@@ -267,8 +269,15 @@ export class H264Encoder {
       for (let mbx = 0; mbx < state.mbWidth; mbx++, mb++) {
         pos.mb = mb; pos.mbx = mbx; pos.mby = mby;
         const jInter = inter.analyse(pos, params);
-        // An early P_Skip is final; otherwise intra competes on the same J = SSD + lambda2 * bits.
-        const jIntra = inter.bestIsPSkip && inter.decidedEarly ? Infinity : intra.analyse(pos, params, P_SLICE_INTRA_OFFSET);
+        // An early P_Skip is final. Otherwise intra competes on the same J = SSD + lambda2 * bits
+        // when a cheap Intra_16x16 estimate says it might win (always, in the quality preset).
+        let jIntra = Infinity;
+        if (!(inter.bestIsPSkip && inter.decidedEarly)) {
+          const gate = this.intraInPFactor;
+          if (gate === Infinity || intra.estimate(pos, params) < gate * inter.searchCost) {
+            jIntra = intra.analyse(pos, params, P_SLICE_INTRA_OFFSET);
+          }
+        }
         let kind: MbKind;
         if (jIntra < jInter) {
           w.ue(skipRun); // mb_skip_run

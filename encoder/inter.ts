@@ -91,6 +91,7 @@ export class InterCoder {
   private best: InterCoding | null = null;
   private bestIsSkip = false;
   private earlyDecision = false;
+  private lastSearchCost = Infinity;
 
   constructor(
     private readonly src: Picture,
@@ -131,6 +132,7 @@ export class InterCoder {
   analyse(pos: MbPosition, p: QpParams): number {
     this.loadSource(pos);
     this.earlyDecision = false;
+    this.lastSearchCost = Infinity;
     const { state } = this;
     const skip = this.skipCoding;
     predictSkipMv(state, pos.mb, pos.mbx, pos.mby, skip, this.skipMv);
@@ -165,6 +167,7 @@ export class InterCoder {
       }
     }
 
+    this.lastSearchCost = best.cost;
     // Code the winner and set it against P_Skip.
     this.motionCompensate(pos, best, this.pred16, this.predC);
     codeLumaResidual(this.src16, this.pred16, p.qp, INTER_DEAD_ZONE, true, best.luma);
@@ -174,6 +177,11 @@ export class InterCoder {
     const ok = writeInterMb(w, state, pos, best) && w.bitLength <= MAX_MB_BITS;
     const jInter = ok ? best.luma.ssd + best.chroma.ssd + p.lambda2 * (w.bitLength + ueBits(0)) : Infinity;
     return jInter < jSkip ? this.remember(best, false, jInter) : this.remember(skip, true, jSkip);
+  }
+
+  /** SATD-domain cost of the best partitioning the last analyse() searched (Infinity if none). */
+  get searchCost(): number {
+    return this.lastSearchCost;
   }
 
   /** True when analyse() settled on P_Skip before motion search (nothing else worth comparing). */

@@ -154,6 +154,20 @@ export class IntraCoder {
    * macroblock is analysed. `mbTypeOffset` (0 in I slices, 5 in P slices) must be the one later
    * passed to commitBest().
    */
+  /**
+   * A cheap look at how well intra could do: the best Intra_16x16 SATD cost (+ lambda * mode
+   * bits), in the same domain as the inter search's costs. P slices use it to decide whether the
+   * full analyse() is worth running. Leaves the picture and state untouched.
+   */
+  estimate(pos: MbPosition, p: QpParams): number {
+    const { mbx, mby } = pos;
+    const avail = (mbx > 0 ? AVAIL_LEFT : 0) | (mby > 0 ? AVAIL_TOP : 0) | (mbx > 0 && mby > 0 ? AVAIL_TOP_LEFT : 0);
+    this.loadSource(mbx, mby);
+    this.loadEdges(mbx, mby, avail);
+    this.searchI16(avail, p, this.lumaI16);
+    return this.lumaI16.satdCost;
+  }
+
   analyse(pos: MbPosition, p: QpParams, mbTypeOffset: number): number {
     const { mbx, mby } = pos;
     const avail = (mbx > 0 ? AVAIL_LEFT : 0) | (mby > 0 ? AVAIL_TOP : 0) | (mbx > 0 && mby > 0 ? AVAIL_TOP_LEFT : 0);

@@ -9,6 +9,11 @@ import type { PresetName } from './options.js';
 export interface PresetChoices {
   intra: IntraSearch;
   inter: InterSearch;
+  /**
+   * In P slices the full intra analysis runs only when the Intra_16x16 SATD estimate is below
+   * this factor times the inter search's cost (Infinity: always).
+   */
+  intraInPFactor: number;
 }
 
 export const PRESET_CHOICES: Readonly<Record<PresetName, PresetChoices>> = {
@@ -16,15 +21,18 @@ export const PRESET_CHOICES: Readonly<Record<PresetName, PresetChoices>> = {
   realtime: {
     intra: { i4Modes: 'fast', rd: false },
     inter: { partitions: 'p16x16', method: 'hex', range: 8, subpel: 2, subpelPattern: 'diamond', earlySkip: true },
+    intraInPFactor: 1,
   },
   /** 16x16, 16x8, 8x16 and 8x8 motion, hexagon search; all 9 Intra_4x4 modes; exact RD between candidates. */
   balanced: {
     intra: { i4Modes: 'all', rd: true },
     inter: { partitions: 'p8x8', method: 'hex', range: 16, subpel: 2, subpelPattern: 'diamond', earlySkip: true },
+    intraInPFactor: 1.5,
   },
   /** Adds 8x4, 4x8 and 4x4 sub-partitions (below level 3.1), a multi-hexagon search, no early skip. */
   quality: {
     intra: { i4Modes: 'all', rd: true },
     inter: { partitions: 'sub8x8', method: 'umh', range: 24, subpel: 2, subpelPattern: 'square', earlySkip: false },
+    intraInPFactor: Infinity,
   },
 };

@@ -6,13 +6,12 @@
  * Luma blocks whose 8x8 carries only a few isolated +-1 levels are zeroed (x264's decimation):
  * coding them costs more bits than the distortion they remove.
  */
-import {
-  ZIGZAG_4x4, QUANT_4x4, DEQUANT_4x4, forward4x4, inverse4x4, quant, dequantChromaDc,
-} from './common/transform.js';
+import { QUANT_4x4, dequantChromaDc, forwardQuant4x4Px, quant, reconstruct4x4 } from './common/transform.js';
 import type { ChromaCoding, LumaCoding } from './macroblock-writer.js';
 
-const diff = new Int32Array(16);
-const coef = new Int32Array(16);
+/** Scaled coefficients of every 4x4 block (raster block r at r * 16), ready for reconstruction. */
+const lumaCoef = new Int32Array(256);
+const chromaCoef = new Int32Array(128);
 const dcm = new Int32Array(8);
 const dcT = new Int32Array(4);
 
@@ -40,24 +39,15 @@ function decimateScore(levels: Int32Array, base: number): number {
 
 /**
  * Codes the 16 luma 4x4 blocks of `src - pred` (both 16x16, stride 16) into `out` (levels, nz,
- * cbp, recon, ssd). `bias` is the quantiser rounding in units of 2^-qbits of a step.
+ * cbp, recon, ssd). `deadZone` is the quantiser rounding as a fraction of a step.
  */
 export function codeLumaResidual(src: Uint8Array, pred: Uint8Array, qp: number, deadZone: number, decimate: boolean, out: LumaCoding): void {
-  const m = (qp % 6) * 16, qbits = 15 + ((qp / 6) | 0), shift = (qp / 6) | 0;
+  const qbits = 15 + ((qp / 6) | 0);
   const bias = ((1 << qbits) * deadZone) | 0;
   out.cbp = 0;
   for (let r = 0; r < 16; r++) {
     const o = (r >> 2) * 64 + (r & 3) * 4;
-    for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) diff[y * 4 + x] = src[o + y * 16 + x]! - pred[o + y * 16 + x]!;
-    forward4x4(diff, coef);
-    let nz = 0;
-    for (let k = 0; k < 16; k++) {
-      const rp = ZIGZAG_4x4[k]!;
-      const level = quant(coef[rp]!, QUANT_4x4[m + rp]!, bias, qbits);
-      out.levels[r * 16 + k] = level;
-      if (level !== 0) nz++;
-    }
-    out.nz[r] = nz;
+    out.nz[r] = forwardQuant4x4Px(src, o, 16, pred, o, 16, lumaCoef, r * 16, out.levels, r * 16, 0, qp, bias);
   }
   // Decimation per 8x8 (score < 4) and per macroblock (total < 6), as x264 does for inter blocks.
   let total = 0;
@@ -83,25 +73,19 @@ export function codeLumaResidual(src: Uint8Array, pred: Uint8Array, qp: number, 
     for (let r = 0; r < 16; r++) clearBlock(out, r);
     out.cbp = 0;
   }
-  // Reconstruction.
+  // Reconstruction: blocks without levels are the prediction itself.
   let ssd = 0;
   for (let r = 0; r < 16; r++) {
     const o = (r >> 2) * 64 + (r & 3) * 4;
     if (out.nz[r]) {
-      for (let k = 0; k < 16; k++) {
-        const rp = ZIGZAG_4x4[k]!;
-        coef[rp] = (out.levels[r * 16 + k]! * DEQUANT_4x4[m + rp]!) << shift;
-      }
-      inverse4x4(coef);
-    }
-    for (let y = 0; y < 4; y++) {
-      for (let x = 0; x < 4; x++) {
-        const i = o + y * 16 + x;
-        let v = pred[i]! + (out.nz[r] ? coef[y * 4 + x]! : 0);
-        v = v < 0 ? 0 : v > 255 ? 255 : v;
-        out.recon[i] = v;
-        const d = src[i]! - v;
-        ssd += d * d;
+      ssd += reconstruct4x4(lumaCoef, r * 16, pred, o, 16, out.recon, o, 16, src, o, 16);
+    } else {
+      for (let y = 0; y < 4; y++) {
+        for (let x = 0; x < 4; x++) {
+          const i = o + y * 16 + x, v = pred[i]!, d = src[i]! - v;
+          out.recon[i] = v;
+          ssd += d * d;
+        }
       }
     }
   }
@@ -110,6 +94,7 @@ export function codeLumaResidual(src: Uint8Array, pred: Uint8Array, qp: number, 
 
 function clearBlock(out: LumaCoding, r: number): void {
   out.levels.fill(0, r * 16, r * 16 + 16);
+  lumaCoef.fill(0, r * 16, r * 16 + 16);
   out.nz[r] = 0;
 }
 
@@ -118,24 +103,17 @@ function clearBlock(out: LumaCoding, r: number): void {
  * nz, cbp, recon, ssd). The prediction mode field is left to the caller.
  */
 export function codeChromaResidual(src: Uint8Array, pred: Uint8Array, qpc: number, deadZone: number, out: ChromaCoding): void {
-  const m = (qpc % 6) * 16, qbits = 15 + ((qpc / 6) | 0), shift = (qpc / 6) | 0;
+  const m = (qpc % 6) * 16, qbits = 15 + ((qpc / 6) | 0);
   const bias = ((1 << qbits) * deadZone) | 0;
   let anyDc = false, anyAc = false;
   for (let c = 0; c < 2; c++) {
     for (let blk = 0; blk < 4; blk++) {
       const o = c * 64 + (blk >> 1) * 32 + (blk & 1) * 4;
-      for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) diff[y * 4 + x] = src[o + y * 8 + x]! - pred[o + y * 8 + x]!;
-      forward4x4(diff, coef);
-      dcm[c * 4 + blk] = coef[0]!;
       const base = (c * 4 + blk) * 16;
-      let nz = 0;
+      // start = 1: AC levels in scan order, the unquantised DC left in chromaCoef[base].
+      const nz = forwardQuant4x4Px(src, o, 8, pred, o, 8, chromaCoef, base, out.ac, base, 1, qpc, bias);
       out.ac[base] = 0;
-      for (let k = 1; k < 16; k++) {
-        const rp = ZIGZAG_4x4[k]!;
-        const level = quant(coef[rp]!, QUANT_4x4[m + rp]!, bias, qbits);
-        out.ac[base + k] = level;
-        if (level !== 0) nz++;
-      }
+      dcm[c * 4 + blk] = chromaCoef[base]!;
       out.nz[c * 4 + blk] = nz;
       if (nz) anyAc = true;
     }
@@ -154,24 +132,8 @@ export function codeChromaResidual(src: Uint8Array, pred: Uint8Array, qpc: numbe
     for (let blk = 0; blk < 4; blk++) {
       const o = c * 64 + (blk >> 1) * 32 + (blk & 1) * 4;
       const base = (c * 4 + blk) * 16;
-      coef[0] = dequantChromaDc(dcT[blk]!, qpc);
-      for (let k = 1; k < 16; k++) {
-        const rp = ZIGZAG_4x4[k]!;
-        coef[rp] = (out.ac[base + k]! * DEQUANT_4x4[m + rp]!) << shift;
-      }
-      let any = false;
-      for (let i = 0; i < 16; i++) if (coef[i] !== 0) { any = true; break; }
-      if (any) inverse4x4(coef);
-      for (let y = 0; y < 4; y++) {
-        for (let x = 0; x < 4; x++) {
-          const i = o + y * 8 + x;
-          let v = pred[i]! + (any ? coef[y * 4 + x]! : 0);
-          v = v < 0 ? 0 : v > 255 ? 255 : v;
-          out.recon[i] = v;
-          const d = src[i]! - v;
-          ssd += d * d;
-        }
-      }
+      chromaCoef[base] = dequantChromaDc(dcT[blk]!, qpc); // 8.5.11.2 scaled DC into the block
+      ssd += reconstruct4x4(chromaCoef, base, pred, o, 8, out.recon, o, 8, src, o, 8);
     }
   }
   out.ssd = ssd;
