@@ -146,7 +146,7 @@ export class InterCoder {
       // P_Skip when coding the residual would send nothing anyway (x264's early skip).
       codeLumaResidual(this.src16, this.skipPred16, p.qp, INTER_DEAD_ZONE, true, skip.luma);
       if (skip.luma.cbp === 0) {
-        codeChromaResidual(this.srcC, this.skipPredC, p.qpc, INTER_DEAD_ZONE, skip.chroma);
+        codeChromaResidual(this.srcC, this.skipPredC, 0, this.skipPredC, 64, p.qpc, INTER_DEAD_ZONE, skip.chroma);
         if (skip.chroma.cbp === 0) {
           this.earlyDecision = true;
           return this.remember(skip, true, jSkip);
@@ -171,7 +171,7 @@ export class InterCoder {
     // Code the winner and set it against P_Skip.
     this.motionCompensate(pos, best, this.pred16, this.predC);
     codeLumaResidual(this.src16, this.pred16, p.qp, INTER_DEAD_ZONE, true, best.luma);
-    codeChromaResidual(this.srcC, this.predC, p.qpc, INTER_DEAD_ZONE, best.chroma);
+    codeChromaResidual(this.srcC, this.predC, 0, this.predC, 64, p.qpc, INTER_DEAD_ZONE, best.chroma);
     const w = this.writer;
     w.reset();
     const ok = writeInterMb(w, state, pos, best) && w.bitLength <= MAX_MB_BITS;

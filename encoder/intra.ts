@@ -12,10 +12,14 @@ import {
 } from './common/intra-pred.js';
 import {
   ZIGZAG_4x4, QUANT_4x4, forwardQuant4x4Px, hadamard4x4, hadamard4x4Px, hadamardAbsSums, quant, reconstruct4x4,
-  satd4x4Px, satdDc, satdHorizontal, satdVertical, dequantLumaDc, dequantChromaDc,
+  satd4x4Px, satdDc, satdHorizontal, satdVertical, dequantLumaDc,
 } from './common/transform.js';
 import { BLK_TO_RASTER, MbKind, MbState, TOP_RIGHT_INSIDE } from './mb-state.js';
 import { ChromaCoding, LumaCoding, writeIntraMb, type MbPosition } from './macroblock-writer.js';
+import { codeChromaResidual, copyPrediction } from './residual.js';
+
+/** Intra dead zone: a third of a step (JM, x264 without trellis). */
+const INTRA_DEAD_ZONE = 1 / 3;
 
 /** Spec limit on a coded macroblock (A.3.1 item: 128 + RawMbBits for 8-bit 4:2:0 = 3200). */
 const MAX_MB_BITS = 3200;
@@ -92,7 +96,6 @@ export class IntraCoder {
   private readonly bestPred4 = new Uint8Array(16);
   /** Scaled coefficients of Intra_16x16 (block r at r * 16) and chroma ((c * 4 + blk) * 16). */
   private readonly coefY = new Int32Array(256);
-  private readonly coefC = new Int32Array(128);
   private readonly coef = new Int32Array(16);
   private readonly tmp = new Int32Array(16);
   private readonly dcm = new Int32Array(16);
@@ -323,47 +326,7 @@ export class IntraCoder {
     predictChroma(bestMode, topCb, leftCb, avail, predCb);
     predictChroma(bestMode, topCr, leftCr, avail, predCr);
 
-    const qp = p.qpc, m = (qp % 6) * 16, qbits = 15 + ((qp / 6) | 0);
-    const bias = ((1 << qbits) / 3) | 0;
-    const { coefC, dcm, tmp } = this;
-    let anyDc = false, anyAc = false;
-    for (let c = 0; c < 2; c++) {
-      const pred = c === 0 ? predCb : predCr;
-      for (let blk = 0; blk < 4; blk++) {
-        const po = (blk >> 1) * 32 + (blk & 1) * 4;
-        const b = c * 4 + blk, base = b * 16;
-        out.ac[base] = 0;
-        const nz = forwardQuant4x4Px(srcC, c * 64 + po, 8, pred, po, 8, coefC, base, out.ac, base, 1, qp, bias);
-        dcm[b] = coefC[base]!;
-        out.nz[b] = nz;
-        if (nz) anyAc = true;
-      }
-      // 2x2 DC transform (the forward of 8-329) and quantisation with a doubled step.
-      hadamard2x2(dcm, c * 4, tmp);
-      for (let i = 0; i < 4; i++) {
-        const level = quant(tmp[i]!, QUANT_4x4[m]!, 2 * bias, qbits + 1);
-        out.dc[c * 4 + i] = level;
-        if (level !== 0) anyDc = true;
-      }
-    }
-    out.cbp = anyAc ? 2 : anyDc ? 1 : 0;
-    if (out.cbp < 2) out.nz.fill(0); // AC blocks are not coded: neighbours see TotalCoeff 0
-    // Reconstruction — 8.5.11: inverse 2x2 DC transform, scaling, then each 4x4 block.
-    let ssd = 0;
-    for (let c = 0; c < 2; c++) {
-      const pred = c === 0 ? predCb : predCr;
-      hadamard2x2(out.dc, c * 4, dcm);
-      for (let blk = 0; blk < 4; blk++) {
-        const po = (blk >> 1) * 32 + (blk & 1) * 4;
-        const base = (c * 4 + blk) * 16;
-        const dc = dequantChromaDc(dcm[blk]!, qp);
-        coefC[base] = dc;
-        ssd += out.nz[c * 4 + blk]! !== 0 || dc !== 0
-          ? reconstruct4x4(coefC, base, pred, po, 8, out.recon, c * 64 + po, 8, srcC, c * 64 + po, 8)
-          : copyPrediction(pred, po, 8, out.recon, c * 64 + po, 8, srcC, c * 64 + po, 8);
-      }
-    }
-    out.ssd = ssd;
+    codeChromaResidual(srcC, predCb, 0, predCr, 0, p.qpc, INTRA_DEAD_ZONE, out);
   }
 
   // ---- Intra_16x16 -------------------------------------------------------------------------
@@ -607,33 +570,8 @@ export class IntraCoder {
   }
 }
 
-/**
- * The 2x2 transform of chroma DC, [[1,1],[1,-1]] c [[1,1],[1,-1]] — 8-329; its own inverse up to
- * scale, so the encoder uses it both ways. Reads c[o..o+3] (raster), writes out[0..3].
- */
-function hadamard2x2(c: Int32Array, o: number, out: Int32Array): void {
-  const c0 = c[o]!, c1 = c[o + 1]!, c2 = c[o + 2]!, c3 = c[o + 3]!;
-  out[0] = c0 + c1 + c2 + c3;
-  out[1] = c0 - c1 + c2 - c3;
-  out[2] = c0 + c1 - c2 - c3;
-  out[3] = c0 - c1 - c2 + c3;
-}
 
 /** An uncoded block: the prediction is the reconstruction. Copies it to dst; returns its SSD against src. */
-function copyPrediction(
-  pred: Uint8Array, po: number, ps: number, dst: Uint8Array, dOff: number, ds: number, src: Uint8Array, so: number, ss: number,
-): number {
-  let ssd = 0;
-  for (let y = 0; y < 4; y++, po += ps, dOff += ds, so += ss) {
-    for (let x = 0; x < 4; x++) {
-      const v = pred[po + x]!;
-      dst[dOff + x] = v;
-      const d = src[so + x]! - v;
-      ssd += d * d;
-    }
-  }
-  return ssd;
-}
 
 /** A 32-bit view of a plane whose buffer, offset and stride allow whole-word row copies. */
 function words(plane: Uint8Array, stride: number): Uint32Array {

@@ -77,17 +77,9 @@ export function codeLumaResidual(src: Uint8Array, pred: Uint8Array, qp: number, 
   let ssd = 0;
   for (let r = 0; r < 16; r++) {
     const o = (r >> 2) * 64 + (r & 3) * 4;
-    if (out.nz[r]) {
-      ssd += reconstruct4x4(lumaCoef, r * 16, pred, o, 16, out.recon, o, 16, src, o, 16);
-    } else {
-      for (let y = 0; y < 4; y++) {
-        for (let x = 0; x < 4; x++) {
-          const i = o + y * 16 + x, v = pred[i]!, d = src[i]! - v;
-          out.recon[i] = v;
-          ssd += d * d;
-        }
-      }
-    }
+    ssd += out.nz[r]
+      ? reconstruct4x4(lumaCoef, r * 16, pred, o, 16, out.recon, o, 16, src, o, 16)
+      : copyPrediction(pred, o, 16, out.recon, o, 16, src, o, 16);
   }
   out.ssd = ssd;
 }
@@ -99,20 +91,26 @@ function clearBlock(out: LumaCoding, r: number): void {
 }
 
 /**
- * Codes the chroma residual of `src - pred` (Cb then Cr, 8x8 each, stride 8) into `out` (dc, ac,
- * nz, cbp, recon, ssd). The prediction mode field is left to the caller.
+ * Codes the chroma residual (Cb then Cr, 8x8 each, stride 8) of `src` (Cb at 0, Cr at 64) against
+ * the predictions predCb[cbOffset..] and predCr[crOffset..] (stride 8) into `out` (dc, ac, nz,
+ * cbp, recon, ssd), with the 2x2 DC transform and a doubled DC step (8.5.11). Intra and inter
+ * macroblocks share it; the prediction mode field is left to the caller.
  */
-export function codeChromaResidual(src: Uint8Array, pred: Uint8Array, qpc: number, deadZone: number, out: ChromaCoding): void {
+export function codeChromaResidual(
+  src: Uint8Array, predCb: Uint8Array, cbOffset: number, predCr: Uint8Array, crOffset: number,
+  qpc: number, deadZone: number, out: ChromaCoding,
+): void {
   const m = (qpc % 6) * 16, qbits = 15 + ((qpc / 6) | 0);
   const bias = ((1 << qbits) * deadZone) | 0;
   let anyDc = false, anyAc = false;
   for (let c = 0; c < 2; c++) {
+    const pred = c === 0 ? predCb : predCr, pOff = c === 0 ? cbOffset : crOffset;
     for (let blk = 0; blk < 4; blk++) {
-      const o = c * 64 + (blk >> 1) * 32 + (blk & 1) * 4;
+      const o = (blk >> 1) * 32 + (blk & 1) * 4;
       const base = (c * 4 + blk) * 16;
-      // start = 1: AC levels in scan order, the unquantised DC left in chromaCoef[base].
-      const nz = forwardQuant4x4Px(src, o, 8, pred, o, 8, chromaCoef, base, out.ac, base, 1, qpc, bias);
       out.ac[base] = 0;
+      // start = 1: AC levels in scan order, the unquantised DC left in chromaCoef[base].
+      const nz = forwardQuant4x4Px(src, c * 64 + o, 8, pred, pOff + o, 8, chromaCoef, base, out.ac, base, 1, qpc, bias);
       dcm[c * 4 + blk] = chromaCoef[base]!;
       out.nz[c * 4 + blk] = nz;
       if (nz) anyAc = true;
@@ -125,18 +123,39 @@ export function codeChromaResidual(src: Uint8Array, pred: Uint8Array, qpc: numbe
     }
   }
   out.cbp = anyAc ? 2 : anyDc ? 1 : 0;
-  if (out.cbp < 2) out.nz.fill(0);
+  if (out.cbp < 2) out.nz.fill(0); // AC blocks are not coded: neighbours see TotalCoeff 0
+  // Reconstruction: inverse 2x2 DC transform, scaling (8-330), then each 4x4 block.
   let ssd = 0;
   for (let c = 0; c < 2; c++) {
+    const pred = c === 0 ? predCb : predCr, pOff = c === 0 ? cbOffset : crOffset;
     hadamard2x2(out.dc, c * 4, dcT);
     for (let blk = 0; blk < 4; blk++) {
-      const o = c * 64 + (blk >> 1) * 32 + (blk & 1) * 4;
+      const o = (blk >> 1) * 32 + (blk & 1) * 4;
       const base = (c * 4 + blk) * 16;
-      chromaCoef[base] = dequantChromaDc(dcT[blk]!, qpc); // 8.5.11.2 scaled DC into the block
-      ssd += reconstruct4x4(chromaCoef, base, pred, o, 8, out.recon, o, 8, src, o, 8);
+      const dc = dequantChromaDc(dcT[blk]!, qpc);
+      chromaCoef[base] = dc;
+      ssd += out.nz[c * 4 + blk]! !== 0 || dc !== 0
+        ? reconstruct4x4(chromaCoef, base, pred, pOff + o, 8, out.recon, c * 64 + o, 8, src, c * 64 + o, 8)
+        : copyPrediction(pred, pOff + o, 8, out.recon, c * 64 + o, 8, src, c * 64 + o, 8);
     }
   }
   out.ssd = ssd;
+}
+
+/** A 4x4 block without residual: the prediction is the reconstruction. Returns its SSD. */
+export function copyPrediction(
+  pred: Uint8Array, po: number, ps: number, dst: Uint8Array, dOff: number, ds: number, src: Uint8Array, so: number, ss: number,
+): number {
+  let ssd = 0;
+  for (let y = 0; y < 4; y++, po += ps, dOff += ds, so += ss) {
+    for (let x = 0; x < 4; x++) {
+      const v = pred[po + x]!;
+      dst[dOff + x] = v;
+      const d = src[so + x]! - v;
+      ssd += d * d;
+    }
+  }
+  return ssd;
 }
 
 /** The 2x2 chroma DC transform (8-329), its own inverse up to scale. */
