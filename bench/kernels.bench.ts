@@ -113,7 +113,7 @@ function quantBlock(c: Int32Array, co: number, out: Int32Array): number {
     ['quant x16 + zig-zag (intra dead zone)', perBlock(), () => {
       for (let b = 0, i = c2(BLOCKS); b < BLOCKS; b++, i = i + 1 === n ? 0 : i + 1) sink += quantBlock(blocks.coef, i * 16, levels);
     }],
-    ['dequant4x4 (unused: intra.ts has its own zig-zag dequantScan)', perBlock(), () => {
+    ['dequant4x4 (reference for the fused kernels)', perBlock(), () => {
       for (let b = 0, i = c3(BLOCKS); b < BLOCKS; b++, i = i + 1 === n ? 0 : i + 1) dequant4x4(rasterLevels[i]!, coef, QP, 0);
       sink += coef[0]!;
     }],
@@ -134,7 +134,7 @@ function quantBlock(c: Int32Array, co: number, out: Int32Array): number {
     ['satd4x4Px (fused, from samples)', perBlock(), () => {
       for (let b = 0, i = c7(BLOCKS); b < BLOCKS; b++, i = i + 1 === n ? 0 : i + 1) sink += satd4x4Px(blocks.src, i * 16, 4, blocks.pred, i * 16, 4);
     }],
-    ['code a 4x4 block as intra.ts does: forward + quant + dequant + inverse + add/clip', perBlock(BLOCKS_PER_MB * 2.5 * MBS_720P,
+    ['code a 4x4 block, unfused reference: forward + quant + dequant + inverse + add/clip', perBlock(BLOCKS_PER_MB * 2.5 * MBS_720P,
       '40 per macroblock: 16 Intra 4x4 + 16 Intra 16x16 + 8 chroma'), () => {
       for (let b = 0, i = c8(BLOCKS); b < BLOCKS; b++, i = i + 1 === n ? 0 : i + 1) {
         forward4x4(blocks.resid[i]!, coef);
