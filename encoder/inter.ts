@@ -374,10 +374,19 @@ export class InterCoder {
         for (let i = 0; i < 6; i++) this.tryFull(cx + HEX[i]![0]! * (k >> 1), cy + HEX[i]![1]! * (k >> 1));
       }
     }
+    // Hexagon steps. After a move in direction d, only directions d-1, d, d+1 around the new
+    // centre are new points: the other three were evaluated around the previous centre (and
+    // cannot win the strict comparison), so the search result is the same as checking all six.
+    let dir = -1;
     for (let it = 0; it < this.search.range; it++) {
       const cx = f.x, cy = f.y;
-      for (let i = 0; i < 6; i++) this.tryFull(cx + HEX[i]![0]!, cy + HEX[i]![1]!);
+      for (let i = 0; i < 6; i++) {
+        // In index order, as a full pass would visit them, so ties resolve the same way.
+        if (dir >= 0 && i !== dir && i !== (dir + 1) % 6 && i !== (dir + 5) % 6) continue;
+        this.tryFull(cx + HEX[i]![0]!, cy + HEX[i]![1]!);
+      }
       if (f.x === cx && f.y === cy) break;
+      dir = hexDirection(f.x - cx, f.y - cy);
     }
     {
       const cx = f.x, cy = f.y;
@@ -396,7 +405,7 @@ export class InterCoder {
         for (let i = 0; i < pattern.length; i++) {
           const tx = cx + pattern[i]![0]! * step, ty = cy + pattern[i]![1]! * step;
           if (tx < minX || tx > maxX || ty < minY || ty > maxY) continue;
-          const cost = this.satdCost(px, py, w, h, so, tx, ty, mp, lambda);
+          const cost = this.satdCost(px, py, w, h, so, tx, ty, mp, lambda, best);
           if (cost < best) {
             best = cost;
             qx = tx;
@@ -441,15 +450,32 @@ export class InterCoder {
     }
   }
 
-  private satdCost(px: number, py: number, w: number, h: number, so: number, qx: number, qy: number, mp: MotionVector, lambda: number): number {
+  /**
+   * SATD of the interpolated prediction + lambda * mvd bits; stops adding blocks once the cost
+   * reaches `limit` (the best so far: such a candidate cannot be taken).
+   */
+  private satdCost(px: number, py: number, w: number, h: number, so: number, qx: number, qy: number, mp: MotionVector, lambda: number, limit = Infinity): number {
+    // The cost is always formed as (integer SATD) + lambda * bits, so early exits cannot change
+    // a comparison by floating-point rounding.
+    const mvCost = lambda * (seBits(qx - mp.x) + seBits(qy - mp.y));
+    if (mvCost >= limit) return mvCost;
     const pred = this.pred16;
     this.mcLuma(px, py, qx, qy, w, h, pred, so, 16);
     let s = 0;
     for (let y = 0; y < h; y += 4) {
       for (let x = 0; x < w; x += 4) s += satd4x4Px(this.src16, so + y * 16 + x, 16, pred, so + y * 16 + x, 16);
+      if (s + mvCost >= limit) return s + mvCost;
     }
-    return s + lambda * (seBits(qx - mp.x) + seBits(qy - mp.y));
+    return s + mvCost;
   }
+
+
+}
+
+/** Index in HEX of a step (dx, dy). */
+function hexDirection(dx: number, dy: number): number {
+  for (let i = 0; i < 6; i++) if (HEX[i]![0] === dx && HEX[i]![1] === dy) return i;
+  return -1;
 }
 
 /** Sum of absolute differences (a has stride 16); stops early once it reaches `limit`. */
