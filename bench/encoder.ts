@@ -21,6 +21,8 @@ async function load<T>(path: string): Promise<T> {
 export const bitstream = await load<typeof import('../encoder/common/bitstream.js')>('common/bitstream.js');
 export const deblock = await load<typeof import('../encoder/common/deblock.js')>('common/deblock.js');
 export const intraPred = await load<typeof import('../encoder/common/intra-pred.js')>('common/intra-pred.js');
+export const interpolate = await load<typeof import('../encoder/common/interpolate.js')>('common/interpolate.js');
+export const paddedPlane = await load<typeof import('../encoder/common/padded-plane.js')>('common/padded-plane.js');
 export const picture = await load<typeof import('../encoder/common/picture.js')>('common/picture.js');
 export const transform = await load<typeof import('../encoder/common/transform.js')>('common/transform.js');
 export const cavlc = await load<typeof import('../encoder/cavlc.js')>('cavlc.js');

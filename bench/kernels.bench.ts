@@ -7,14 +7,13 @@
  * (256 4x4 blocks, 1024 Exp-Golomb codes, ...) because timing one 30 ns call would time the timer;
  * kernel-report.ts turns the batches back into a cost per block, per macroblock and per frame.
  *
- * Intra-only for now: SAD (motion search) and sub-sample interpolation arrive with P frames, and
- * their benches belong in the `motion` group below when those kernels exist.
+ * Motion compensation kernels are in the last group; SAD is private to the motion search and
+ * shows in the whole-encoder benches and the profile.
  */
-import { bench, describe } from 'vitest';
 import type { BitSink } from '../encoder/common/bitstream.js';
 import type { EncoderImage } from '../encoder/image.js';
 import {
-  bitstream, cavlc, deblock, imageConvert, intraPred, picture, transform,
+  bitstream, cavlc, deblock, imageConvert, interpolate, intraPred, paddedPlane, picture, transform,
 } from './encoder.js';
 import {
   buildBlockPool, buildMbPool, copyPicture, IntraFrameCoder, loadFrame, quantisePool, randomBytes, type LevelSet,
@@ -372,10 +371,45 @@ function quantBlock(c: Int32Array, co: number, out: Int32Array): number {
   ]));
 }
 
-// ---- motion (P frames) -------------------------------------------------------------------------
+// ---- motion compensation (P frames) -------------------------------------------------------------
 
-describe('motion: SAD and sub-sample interpolation arrive with P frames (no such kernel in encoder/ yet)', () => {
-  bench.todo('SAD 16x16 / 8x8 / 4x4 (motion search)');
-  bench.todo('luma 6-tap half-sample and bilinear quarter-sample interpolation (8.4.2.2.1)');
-  bench.todo('chroma 1/8-sample interpolation (8.4.2.2.2)');
-});
+{
+  // Reference: flower 720p frame 0, edge-padded as the encoder keeps it. SAD is private to the
+  // motion search (inter.ts): see the whole-encoder benches and the profile for its share.
+  const { PaddedPlane, LUMA_PAD, CHROMA_PAD } = paddedPlane;
+  const { interpolateHalfPlanes, predictLuma, predictLumaFromPlanes, predictChroma: mcChroma } = interpolate;
+  const fp = flower.pic;
+  const refY = new PaddedPlane(fp.width, fp.height, LUMA_PAD);
+  refY.fillFrom(fp.y, fp.strideY);
+  const refU = new PaddedPlane(fp.width >> 1, fp.height >> 1, CHROMA_PAD);
+  refU.fillFrom(fp.u, fp.strideC);
+  const hP = new PaddedPlane(fp.width, fp.height, LUMA_PAD);
+  const vP = new PaddedPlane(fp.width, fp.height, LUMA_PAD);
+  const hvP = new PaddedPlane(fp.width, fp.height, LUMA_PAD);
+  interpolateHalfPlanes(refY, hP, vP, hvP);
+  const dst = new Uint8Array(256);
+  let k = 0;
+  const nextX = (): number => (k = (k + 37) % 60) * 16 + 16;
+  group('motion compensation (interpolate.ts; flower 720p reference)', [
+    ['interpolateHalfPlanes (b, h, j planes of a whole reference)', { units: 1, unit: 'frame', perFrame: 1 }, () => {
+      interpolateHalfPlanes(refY, hP, vP, hvP);
+      sink += hP.data[hP.origin]!;
+    }],
+    ['predictLumaFromPlanes 16x16 at (1,1) (averages two planes)', { units: 1, unit: '16x16 block' }, () => {
+      predictLumaFromPlanes(refY, hP, vP, hvP, nextX(), 64, 5, -3, 16, 16, dst, 0, 16);
+      sink += dst[0]!;
+    }],
+    ['predictLumaFromPlanes 16x16 at (2,2) (a plane copy)', { units: 1, unit: '16x16 block' }, () => {
+      predictLumaFromPlanes(refY, hP, vP, hvP, nextX(), 64, 6, 2, 16, 16, dst, 0, 16);
+      sink += dst[0]!;
+    }],
+    ['predictLuma 16x16 at (1,1) (6-tap from the full-sample plane)', { units: 1, unit: '16x16 block' }, () => {
+      predictLuma(refY, nextX(), 64, 5, -3, 16, 16, dst, 0, 16);
+      sink += dst[0]!;
+    }],
+    ['predictChroma 8x8 at (3,5) (1/8-sample bilinear)', { units: 1, unit: '8x8 block' }, () => {
+      mcChroma(refU, nextX() >> 1, 32, 3, 5, 8, 8, dst, 0, 8);
+      sink += dst[0]!;
+    }],
+  ]);
+}

@@ -42,18 +42,13 @@ export function qpParams(qp: number, chromaQp: number): QpParams {
 }
 
 /**
- * The intra search a preset selects (presets are data: encoder/presets.ts).
- * - `i4Modes`: 'all' tries the 9 Intra_4x4 modes; 'fast' only the predicted mode, vertical,
- *   horizontal and DC.
- * - `rd`: true codes both Intra_16x16 and Intra_4x4 and keeps the lower J = SSD + lambda2 * bits;
- *   false decides by SATD cost and codes only the winner.
+ * The intra search a preset selects (presets are data: encoder/presets.ts). Every Intra_4x4
+ * block tries the 9 modes by SATD; `rd`: true codes both Intra_16x16 and Intra_4x4 and keeps the
+ * lower J = SSD + lambda2 * bits, false decides by SATD cost and codes only the winner.
  */
 export interface IntraSearch {
-  i4Modes: 'all' | 'fast';
   rd: boolean;
 }
-
-const FAST_I4_MODES = 0b000000111; // vertical, horizontal, DC (plus the predicted mode)
 
 /** The Intra_4x4 modes a block may use, as a bit mask, by its availability bits (0..7). */
 const I4_MODES_AVAILABLE = Uint16Array.from({ length: 8 }, (_, avail) => {
@@ -420,7 +415,6 @@ export class IntraCoder {
     const bias = ((1 << qbits) / 3) | 0;
     const lambda = p.lambda;
     const state = this.state;
-    const searchMask = this.search.i4Modes === 'all' ? 0x1ff : FAST_I4_MODES;
     out.kind = MbKind.I4x4;
     out.cbp = 0;
     let ssdSum = 0, satdSum = 0;
@@ -467,7 +461,7 @@ export class IntraCoder {
       // are costed from the source block's Hadamard transform, the others from a prediction.
       const so = y4 * 64 + x4 * 4, ho = rpos * 16;
       let bestMode = 2, bestCost = Infinity;
-      const modeMask = (searchMask | (1 << predMode)) & I4_MODES_AVAILABLE[avail]!;
+      const modeMask = I4_MODES_AVAILABLE[avail]!;
       for (let mode = 0; mode < 9; mode++) {
         if ((modeMask & (1 << mode)) === 0) continue;
         let satd: number;

@@ -19,19 +19,19 @@ export interface PresetChoices {
 export const PRESET_CHOICES: Readonly<Record<PresetName, PresetChoices>> = {
   /** Fewest decisions: 16x16 motion with a short hexagon search; Intra_4x4 vs Intra_16x16 by SATD. */
   realtime: {
-    intra: { i4Modes: 'all', rd: false },
+    intra: { rd: false },
     inter: { partitions: 'p16x16', method: 'hex', range: 8, subpel: 2, subpelPattern: 'diamond', earlySkip: true },
     intraInPFactor: 1,
   },
   /** 16x16, 16x8, 8x16 and 8x8 motion, hexagon search; all 9 Intra_4x4 modes; exact RD between candidates. */
   balanced: {
-    intra: { i4Modes: 'all', rd: true },
+    intra: { rd: true },
     inter: { partitions: 'p8x8', method: 'hex', range: 16, subpel: 2, subpelPattern: 'diamond', earlySkip: true },
     intraInPFactor: 1.5,
   },
   /** Adds 8x4, 4x8 and 4x4 sub-partitions (below level 3.1), a multi-hexagon search, no early skip. */
   quality: {
-    intra: { i4Modes: 'all', rd: true },
+    intra: { rd: true },
     inter: { partitions: 'sub8x8', method: 'umh', range: 24, subpel: 2, subpelPattern: 'square', earlySkip: false },
     intraInPFactor: Infinity,
   },

@@ -138,7 +138,7 @@ export function renderReport(results: BenchResults): string {
   out.push(`- Every encoder at a constant QP (${st.qps.join(', ')} for the curves, ${st.speedQp} for speed), an IDR frame every ${st.gop} frames, one thread, ` +
     'on the first N frames of each clip (a trimmed copy of the .y4m, header unchanged). Command lines:', '');
   out.push(table(['encoder', 'command'], ['l', 'l'], results.encoders.map((e) => [e.label, `\`${e.command}\``])), '');
-  out.push('- Ours is intra-only for now (every frame an IDR; GOP has no effect yet), and `quality` equals `balanced` until P frames land.');
+  out.push('- Ours codes one IDR every GOP and P frames between them (one reference picture), as the anchors do; presets are described in the README.');
   out.push('- Every stream is decoded by ffmpeg with `-xerror -err_detect +crccheck+bitstream+buffer+explode` (any error fails the bench) and ' +
     'must give exactly the encoded number of frames at the source size. Quality is measured on the decoded frames against the source.');
   out.push(`- PSNR: mean over frames of per-frame PSNR (a perfect plane counts as ${100} dB); YUV-PSNR = mean over frames of (6 Y + U + V) / 8 of the ` +
