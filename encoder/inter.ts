@@ -202,24 +202,18 @@ export class InterCoder {
     const oy = pos.mby * 16 * sy + pos.mbx * 16, oc = pos.mby * 8 * sc + pos.mbx * 8;
     const mb = pos.mb;
     if (this.bestIsSkip) {
-      for (let y = 0; y < 16; y++) recon.y.set(this.skipPred16.subarray(y * 16, y * 16 + 16), oy + y * sy);
-      for (let y = 0; y < 8; y++) {
-        recon.u.set(this.skipPredC.subarray(y * 8, y * 8 + 8), oc + y * sc);
-        recon.v.set(this.skipPredC.subarray(64 + y * 8, 72 + y * 8), oc + y * sc);
-      }
+      this.writeRecon(this.skipPred16, this.skipPredC, oy, oc, sy, sc);
       state.nzLuma.fill(0, mb * 16, mb * 16 + 16);
       state.nzCb.fill(0, mb * 4, mb * 4 + 4);
       state.nzCr.fill(0, mb * 4, mb * 4 + 4);
     } else {
       out.append(this.writer);
-      for (let y = 0; y < 16; y++) recon.y.set(c.luma.recon.subarray(y * 16, y * 16 + 16), oy + y * sy);
-      for (let y = 0; y < 8; y++) {
-        recon.u.set(c.chroma.recon.subarray(y * 8, y * 8 + 8), oc + y * sc);
-        recon.v.set(c.chroma.recon.subarray(64 + y * 8, 72 + y * 8), oc + y * sc);
-      }
+      this.writeRecon(c.luma.recon, c.chroma.recon, oy, oc, sy, sc);
       state.nzLuma.set(c.luma.nz, mb * 16);
-      state.nzCb.set(c.chroma.nz.subarray(0, 4), mb * 4);
-      state.nzCr.set(c.chroma.nz.subarray(4, 8), mb * 4);
+      for (let i = 0; i < 4; i++) {
+        state.nzCb[mb * 4 + i] = c.chroma.nz[i]!;
+        state.nzCr[mb * 4 + i] = c.chroma.nz[4 + i]!;
+      }
     }
     state.kind[mb] = c.kind;
     state.i4Mode.fill(2, mb * 16, mb * 16 + 16); // 8.3.1.1: not Intra_4x4 -> DC for prediction
@@ -227,6 +221,20 @@ export class InterCoder {
     state.mvy.set(c.mvy, mb * 16);
     state.ref.fill(0, mb * 16, mb * 16 + 16);
     return c.kind;
+  }
+
+  /** Copies a macroblock's reconstruction (16x16 luma, Cb and Cr 8x8 packed) into the picture. */
+  private writeRecon(y16: Uint8Array, c128: Uint8Array, oy: number, oc: number, sy: number, sc: number): void {
+    const { recon } = this;
+    for (let y = 0; y < 16; y++) {
+      for (let x = 0; x < 16; x++) recon.y[oy + y * sy + x] = y16[y * 16 + x]!;
+    }
+    for (let y = 0; y < 8; y++) {
+      for (let x = 0; x < 8; x++) {
+        recon.u[oc + y * sc + x] = c128[y * 8 + x]!;
+        recon.v[oc + y * sc + x] = c128[64 + y * 8 + x]!;
+      }
+    }
   }
 
   private remember(c: InterCoding, isSkip: boolean, j: number): number {
@@ -252,7 +260,9 @@ export class InterCoder {
   private motionCompensate(pos: MbPosition, c: InterCoding, dstY: Uint8Array, dstC: Uint8Array): void {
     const x0 = pos.mbx * 16, y0 = pos.mby * 16;
     // Every 4x4 block separately would be correct but slow: predict by partition rectangles.
-    for (const [x4, y4, w4, h4] of this.partitionRects(c)) {
+    const rects = this.rects, n = this.partitionRects(c);
+    for (let i = 0; i < n; i++) {
+      const x4 = rects[i * 4]!, y4 = rects[i * 4 + 1]!, w4 = rects[i * 4 + 2]!, h4 = rects[i * 4 + 3]!;
       const r = y4 * 4 + x4;
       const mvx = c.mvx[r]!, mvy = c.mvy[r]!;
       this.mcLuma(x0 + x4 * 4, y0 + y4 * 4, mvx, mvy, w4 * 4, h4 * 4, dstY, y4 * 64 + x4 * 4, 16);
@@ -261,23 +271,31 @@ export class InterCoder {
     }
   }
 
-  private readonly rects: number[][] = [];
+  /** Partition rectangles (x4, y4, w4, h4 in 4x4 units) of the coding, at most 16. */
+  private readonly rects = new Uint8Array(64);
 
-  /** The partition rectangles of a coding, in 4x4 units. */
-  private partitionRects(c: InterCoding): number[][] {
-    const rects = this.rects;
-    rects.length = 0;
+  private addRect(n: number, x4: number, y4: number, w4: number, h4: number): number {
+    const r = this.rects;
+    r[n * 4] = x4; r[n * 4 + 1] = y4; r[n * 4 + 2] = w4; r[n * 4 + 3] = h4;
+    return n + 1;
+  }
+
+  /** Fills `rects` with the coding's partition rectangles; returns how many. */
+  private partitionRects(c: InterCoding): number {
+    let n = 0;
     if (c.kind === MbKind.P8x8) {
       for (let i = 0; i < 4; i++) {
         const bx = (i & 1) * 2, by = (i >> 1) * 2;
-        for (const [sx, sy, sw, sh] of SUB_PARTS[c.subTypes[i]!]!) rects.push([bx + sx!, by + sy!, sw!, sh!]);
+        const parts = SUB_PARTS[c.subTypes[i]!]!;
+        for (let k = 0; k < parts.length; k++) n = this.addRect(n, bx + parts[k]![0]!, by + parts[k]![1]!, parts[k]![2]!, parts[k]![3]!);
       }
     } else if (c.kind === MbKind.PSkip) {
-      rects.push([0, 0, 4, 4]);
+      n = this.addRect(n, 0, 0, 4, 4);
     } else {
-      for (const [x4, y4, w4, h4] of MODE_PARTS[c.kind]!) rects.push([x4!, y4!, w4!, h4!]);
+      const parts = MODE_PARTS[c.kind]!;
+      for (let k = 0; k < parts.length; k++) n = this.addRect(n, parts[k]![0]!, parts[k]![1]!, parts[k]![2]!, parts[k]![3]!);
     }
-    return rects;
+    return n;
   }
 
   /** Motion search for the partitions of a 16x16, 16x8 or 8x16 macroblock. */
