@@ -12,9 +12,9 @@
 import { BitWriter, seBits, ueBits } from './common/bitstream.js';
 import { predictMv, predictSkipMv, MvShape, type MotionVector } from './common/mv-pred.js';
 import type { Picture } from './common/picture.js';
-import { interpolateHalfPlanes, predictChroma as mcChroma, predictLumaFromPlanes } from './common/interpolate.js';
+import { interpolateHalfPlanes, lumaSources, predictChroma as mcChroma, predictLumaFromPlanes, type LumaSources } from './common/interpolate.js';
 import { LUMA_PAD, PaddedPlane } from './common/padded-plane.js';
-import { satd4x4Px } from './common/transform.js';
+import { satd4x4Avg, satd4x4Px } from './common/transform.js';
 import type { QpParams } from './intra.js';
 import { InterCoding, writeInterMb, type MbPosition } from './macroblock-writer.js';
 import { MbKind, type MbState } from './mb-state.js';
@@ -83,6 +83,7 @@ export class InterCoder {
   private readonly skipPred16 = new Uint8Array(256);
   private readonly skipPredC = new Uint8Array(128);
   private readonly mp: MotionVector = { x: 0, y: 0 };
+  private readonly sources: LumaSources = { a: new Uint8Array(0), ao: 0, b: null, bo: 0 };
   private readonly skipMv: MotionVector = { x: 0, y: 0 };
   private readonly candidates = [new InterCoding(), new InterCoding(), new InterCoding(), new InterCoding()];
   private readonly subTrial = new InterCoding();
@@ -455,6 +456,8 @@ export class InterCoder {
   /** Full-sample candidate: SAD + lambda * mvd bits, kept if it beats the best so far. */
   private tryFull(fx: number, fy: number): void {
     const f = this.full;
+    // The best so far again (the starting points often coincide) cannot win a strict comparison.
+    if (fx === f.x && fy === f.y && f.cost !== Infinity) return;
     const qx = fx * 4, qy = fy * 4;
     if (qx < f.minX || qx > f.maxX || qy < f.minY || qy > f.maxY) return;
     const mvCost = f.lambda * (seBits(qx - f.mpx) + seBits(qy - f.mpy));
@@ -477,11 +480,15 @@ export class InterCoder {
     // a comparison by floating-point rounding.
     const mvCost = lambda * (seBits(qx - mp.x) + seBits(qy - mp.y));
     if (mvCost >= limit) return mvCost;
-    const pred = this.pred16;
-    this.mcLuma(px, py, qx, qy, w, h, pred, so, 16);
+    // The prediction is read where it lies in the reference planes, never copied out.
+    const ls = this.sources, src = this.src16, ss = this.refY.stride;
+    lumaSources(this.refY, this.halfH, this.halfV, this.halfHV, px, py, qx, qy, ls);
+    const a = ls.a, b = ls.b;
     let s = 0;
     for (let y = 0; y < h; y += 4) {
-      for (let x = 0; x < w; x += 4) s += satd4x4Px(this.src16, so + y * 16 + x, 16, pred, so + y * 16 + x, 16);
+      const ao = ls.ao + y * ss, bo = ls.bo + y * ss, o = so + y * 16;
+      if (b === null) for (let x = 0; x < w; x += 4) s += satd4x4Px(src, o + x, 16, a, ao + x, ss);
+      else for (let x = 0; x < w; x += 4) s += satd4x4Avg(src, o + x, 16, a, ao + x, b, bo + x, ss);
       if (s + mvCost >= limit) return s + mvCost;
     }
     return s + mvCost;
@@ -498,12 +505,29 @@ function hexDirection(dx: number, dy: number): number {
 
 /** Sum of absolute differences (a has stride 16); stops early once it reaches `limit`. */
 function sad(a: Uint8Array, ao: number, b: Uint8Array, bo: number, bs: number, w: number, h: number, limit: number): number {
+  if (w === 16) return sad16(a, ao, b, bo, bs, h, limit);
   let s = 0;
   for (let y = 0; y < h; y++, ao += 16, bo += bs) {
     for (let x = 0; x < w; x++) {
       const d = a[ao + x]! - b[bo + x]!;
       s += d < 0 ? -d : d;
     }
+    if (s >= limit) return s;
+  }
+  return s;
+}
+
+/** sad() of 16-wide blocks, a row unrolled (the 16x16 and 16x8 searches: most SAD calls). */
+function sad16(a: Uint8Array, ao: number, b: Uint8Array, bo: number, bs: number, h: number, limit: number): number {
+  let s = 0;
+  for (let y = 0; y < h; y++, ao += 16, bo += bs) {
+    let r = 0;
+    for (let x = 0; x < 16; x += 4) {
+      const d0 = a[ao + x]! - b[bo + x]!, d1 = a[ao + x + 1]! - b[bo + x + 1]!;
+      const d2 = a[ao + x + 2]! - b[bo + x + 2]!, d3 = a[ao + x + 3]! - b[bo + x + 3]!;
+      r += (d0 < 0 ? -d0 : d0) + (d1 < 0 ? -d1 : d1) + (d2 < 0 ? -d2 : d2) + (d3 < 0 ? -d3 : d3);
+    }
+    s += r;
     if (s >= limit) return s;
   }
   return s;

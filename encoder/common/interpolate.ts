@@ -437,7 +437,8 @@ export function interpolateHalfPlanes(ref: PaddedPlane, outH: PaddedPlane, outV:
     }
   }
   const src = ref.data, ss = ref.stride, rows = ref.height + 2 * ref.pad;
-  const hp = outH.data, vp = outV.data, hvp = outHV.data;
+  // Stores through Uint8ClampedArray views clip to 0..255 without a branch per sample.
+  const hp = clampedView(outH.data), vp = clampedView(outV.data), hvp = clampedView(outHV.data);
   if (rowTmp.length < ss) rowTmp = new Int32Array(ss);
   const t = rowTmp, s2 = 2 * ss, s3 = 3 * ss;
   for (let r = 0; r < rows; r++) {
@@ -446,8 +447,7 @@ export function interpolateHalfPlanes(ref: PaddedPlane, outH: PaddedPlane, outV:
     let p0 = src[row]!, p1 = src[row + 1]!, p2 = src[row + 2]!, p3 = src[row + 3]!, p4 = src[row + 4]!;
     for (let i = row + 2, end = row + ss - 3; i < end; i++) {
       const p5 = src[i + 3]!;
-      const v = (p0 + p5 - 5 * (p1 + p4) + 20 * (p2 + p3) + 16) >> 5;
-      hp[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+      hp[i] = (p0 + p5 - 5 * (p1 + p4) + 20 * (p2 + p3) + 16) >> 5;
       p0 = p1; p1 = p2; p2 = p3; p3 = p4; p4 = p5;
     }
     if (r < 2 || r >= rows - 3) continue;
@@ -455,17 +455,26 @@ export function interpolateHalfPlanes(ref: PaddedPlane, outH: PaddedPlane, outV:
     for (let c = 0, i = row; c < ss; c++, i++) {
       const h1 = src[i - s2]! + src[i + s3]! - 5 * (src[i - ss]! + src[i + s2]!) + 20 * (src[i]! + src[i + ss]!);
       t[c] = h1;
-      const v = (h1 + 16) >> 5;
-      vp[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+      vp[i] = (h1 + 16) >> 5;
     }
     p0 = t[0]!; p1 = t[1]!; p2 = t[2]!; p3 = t[3]!; p4 = t[4]!;
     for (let c = 5, i = row + 2; c < ss; c++, i++) {
       const p5 = t[c]!;
-      const v = (p0 + p5 - 5 * (p1 + p4) + 20 * (p2 + p3) + 512) >> 10;
-      hvp[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+      hvp[i] = (p0 + p5 - 5 * (p1 + p4) + 20 * (p2 + p3) + 512) >> 10;
       p0 = p1; p1 = p2; p2 = p3; p3 = p4; p4 = p5;
     }
   }
+}
+
+const clampedViews = new WeakMap<Uint8Array, Uint8ClampedArray>();
+/** A Uint8ClampedArray over the same bytes (cached: the planes live as long as the encoder). */
+function clampedView(a: Uint8Array): Uint8ClampedArray {
+  let v = clampedViews.get(a);
+  if (v === undefined) {
+    v = new Uint8ClampedArray(a.buffer, a.byteOffset, a.length);
+    clampedViews.set(a, v);
+  }
+  return v;
 }
 
 /**
@@ -498,6 +507,48 @@ export function predictLumaFromPlanes(
     case 14: avg4(HVp, o, Vp, o + 1, ss, out, dstOffset, dstStride, w, h); break; // k
     default: copy4(HVp, o, ss, out, dstOffset, dstStride, w, h); break; // 10: j
   }
+}
+
+/** Where a luma prediction's samples come from: plane a alone, or the average of a and b (lumaSources). */
+export interface LumaSources {
+  a: Uint8Array;
+  ao: number;
+  /** null: the prediction is plane a's samples themselves. */
+  b: Uint8Array | null;
+  bo: number;
+}
+
+/**
+ * The planes and offsets predictLumaFromPlanes reads for the block at (x, y) with vector (mvx, mvy):
+ * lets a cost function read the prediction in place (satd4x4Avg) instead of copying it out.
+ * Each block sample's offset is then ao/bo + row * stride + column (stride = full.stride).
+ */
+export function lumaSources(
+  full: PaddedPlane, hPlane: PaddedPlane, vPlane: PaddedPlane, hvPlane: PaddedPlane,
+  x: number, y: number, mvx: number, mvy: number, out: LumaSources,
+): void {
+  const F = full.data, Hp = hPlane.data, Vp = vPlane.data, HVp = hvPlane.data, ss = full.stride;
+  const o = full.origin + (y + (mvy >> 2)) * ss + x + (mvx >> 2);
+  let a = F, ao = o, b: Uint8Array | null = null, bo = o;
+  switch (((mvx & 3) << 2) | (mvy & 3)) {
+    case 0: break; // G
+    case 4: b = Hp; break; // a
+    case 8: a = Hp; break; // b
+    case 12: ao = o + 1; b = Hp; break; // c
+    case 1: b = Vp; break; // d
+    case 2: a = Vp; break; // h
+    case 3: ao = o + ss; b = Vp; break; // n
+    case 5: a = Hp; b = Vp; break; // e
+    case 13: a = Hp; b = Vp; bo = o + 1; break; // g
+    case 7: a = Vp; b = Hp; bo = o + ss; break; // p
+    case 15: a = Vp; ao = o + 1; b = Hp; bo = o + ss; break; // r
+    case 9: a = Hp; b = HVp; break; // f
+    case 11: a = HVp; b = Hp; bo = o + ss; break; // q
+    case 6: a = Vp; b = HVp; break; // i
+    case 14: a = HVp; b = Vp; bo = o + 1; break; // k
+    default: a = HVp; break; // 10: j
+  }
+  out.a = a; out.ao = ao; out.b = b; out.bo = bo;
 }
 
 // ---- chroma ------------------------------------------------------------------------------------

@@ -294,6 +294,29 @@ export function satd4x4Px(a: Uint8Array, ao: number, as: number, b: Uint8Array, 
   return (colAbs(r00, r10, r20, r30) + colAbs(r01, r11, r21, r31) + colAbs(r02, r12, r22, r32) + colAbs(r03, r13, r23, r33)) >> 1;
 }
 
+/**
+ * satd4x4Px of a against the rounded average of p and q, (p + q + 1) >> 1 (8-250..8-261), with p
+ * and q read in place at stride ps: the quarter-sample candidates of a motion search.
+ */
+export function satd4x4Avg(a: Uint8Array, ao: number, as: number, p: Uint8Array, po: number, q: Uint8Array, qo: number, ps: number): number {
+  let d0 = a[ao]! - ((p[po]! + q[qo]! + 1) >> 1), d1 = a[ao + 1]! - ((p[po + 1]! + q[qo + 1]! + 1) >> 1);
+  let d2 = a[ao + 2]! - ((p[po + 2]! + q[qo + 2]! + 1) >> 1), d3 = a[ao + 3]! - ((p[po + 3]! + q[qo + 3]! + 1) >> 1);
+  const r00 = d0 + d1 + d2 + d3, r01 = d0 + d1 - d2 - d3, r02 = d0 - d1 - d2 + d3, r03 = d0 - d1 + d2 - d3;
+  ao += as; po += ps; qo += ps;
+  d0 = a[ao]! - ((p[po]! + q[qo]! + 1) >> 1); d1 = a[ao + 1]! - ((p[po + 1]! + q[qo + 1]! + 1) >> 1);
+  d2 = a[ao + 2]! - ((p[po + 2]! + q[qo + 2]! + 1) >> 1); d3 = a[ao + 3]! - ((p[po + 3]! + q[qo + 3]! + 1) >> 1);
+  const r10 = d0 + d1 + d2 + d3, r11 = d0 + d1 - d2 - d3, r12 = d0 - d1 - d2 + d3, r13 = d0 - d1 + d2 - d3;
+  ao += as; po += ps; qo += ps;
+  d0 = a[ao]! - ((p[po]! + q[qo]! + 1) >> 1); d1 = a[ao + 1]! - ((p[po + 1]! + q[qo + 1]! + 1) >> 1);
+  d2 = a[ao + 2]! - ((p[po + 2]! + q[qo + 2]! + 1) >> 1); d3 = a[ao + 3]! - ((p[po + 3]! + q[qo + 3]! + 1) >> 1);
+  const r20 = d0 + d1 + d2 + d3, r21 = d0 + d1 - d2 - d3, r22 = d0 - d1 - d2 + d3, r23 = d0 - d1 + d2 - d3;
+  ao += as; po += ps; qo += ps;
+  d0 = a[ao]! - ((p[po]! + q[qo]! + 1) >> 1); d1 = a[ao + 1]! - ((p[po + 1]! + q[qo + 1]! + 1) >> 1);
+  d2 = a[ao + 2]! - ((p[po + 2]! + q[qo + 2]! + 1) >> 1); d3 = a[ao + 3]! - ((p[po + 3]! + q[qo + 3]! + 1) >> 1);
+  const r30 = d0 + d1 + d2 + d3, r31 = d0 + d1 - d2 - d3, r32 = d0 - d1 - d2 + d3, r33 = d0 - d1 + d2 - d3;
+  return (colAbs(r00, r10, r20, r30) + colAbs(r01, r11, r21, r31) + colAbs(r02, r12, r22, r32) + colAbs(r03, r13, r23, r33)) >> 1;
+}
+
 /** Sum of |1-D Hadamard| of one column (a helper of satd4x4Px, small enough to be inlined). */
 function colAbs(a0: number, a1: number, a2: number, a3: number): number {
   const s01 = a0 + a1, m01 = a0 - a1, s23 = a2 + a3, m23 = a2 - a3;

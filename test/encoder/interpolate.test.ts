@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   chromaBlockInside, chromaSampleRef, interpolateHalfPlanes, lumaBlockInside, lumaSampleRef,
-  predictChroma, predictLuma, predictLumaFromPlanes,
+  lumaSources, predictChroma, predictLuma, predictLumaFromPlanes, type LumaSources,
 } from '../../encoder/common/interpolate.js';
 import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-plane.js';
 import { prng } from '../helpers/synthetic.js';
@@ -279,6 +279,30 @@ describe('predictLuma and predictLumaFromPlanes equal lumaSampleRef', () => {
     expect(at(f.hp, 0, -LUMA_PAD)).toBe(lumaRef(f.pic, 0, -LUMA_PAD, 2, 0));
     expect(at(f.vp, -LUMA_PAD, 5)).toBe(lumaRef(f.pic, -LUMA_PAD, 5, 0, 2));
     expect(ref.data).toEqual(padded(f.pic, LUMA_PAD).data); // the source is left as it was
+  });
+
+  it('lumaSources names the samples predictLumaFromPlanes copies or averages, at every fraction', () => {
+    const f = lumaFixture(32, 32, 13, false);
+    const out = new Uint8Array(256), src: LumaSources = { a: new Uint8Array(0), ao: 0, b: null, bo: 0 };
+    const ss = f.ref.stride;
+    let averaged = 0;
+    for (const [x, y] of [[0, 0], [8, 4], [16, 16]] as const) {
+      for (let mvx = -9; mvx <= 9; mvx++) {
+        for (let mvy = -9; mvy <= 9; mvy += 3) {
+          predictLumaFromPlanes(f.ref, f.hp, f.vp, f.hvp, x, y, mvx, mvy, 16, 16, out, 0, 16);
+          lumaSources(f.ref, f.hp, f.vp, f.hvp, x, y, mvx, mvy, src);
+          if (src.b !== null) averaged++;
+          for (let r = 0; r < 16; r++) {
+            for (let c = 0; c < 16; c++) {
+              const a = src.a[src.ao + r * ss + c]!;
+              const got = src.b === null ? a : (a + src.b[src.bo + r * ss + c]! + 1) >> 1;
+              if (got !== out[r * 16 + c]) expect.fail(`(${x}, ${y}) mv (${mvx}, ${mvy}) sample (${c}, ${r}): ${got}, predictLumaFromPlanes ${out[r * 16 + c]}`);
+            }
+          }
+        }
+      }
+    }
+    expect(averaged).toBeGreaterThan(0);
   });
 
   it('interpolateHalfPlanes rejects planes of another geometry', () => {

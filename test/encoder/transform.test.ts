@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CHROMA_QP, dequant4x4, dequantChromaDc, dequantLumaDc, forward4x4, forwardQuant4x4Px, hadamard4x4, hadamard4x4Px,
-  hadamardAbsSums, inverse4x4, quant, QUANT_4x4, reconstruct4x4, satd4x4, satd4x4Px, satdDc, satdHorizontal,
+  hadamardAbsSums, inverse4x4, quant, QUANT_4x4, reconstruct4x4, satd4x4, satd4x4Avg, satd4x4Px, satdDc, satdHorizontal,
   satdVertical, ZIGZAG_4x4,
 } from '../../encoder/common/transform.js';
 import { prng } from '../helpers/synthetic.js';
@@ -329,6 +329,21 @@ describe('satd4x4Px (fast) against satd4x4 of the difference (reference)', () =>
       const ao = rnd() % (as - 3), bo = rnd() % (bs - 3);
       const diff = blockOf(a, ao, as).map((v, k) => v - blockOf(b, bo, bs)[k]!);
       expect(satd4x4Px(a, ao, as, b, bo, bs)).toBe(satd4x4(diff, tmp));
+    }
+  });
+});
+
+describe('satd4x4Avg against satd4x4 of the difference to the rounded average', () => {
+  it('agrees on random and extreme blocks, with the averaged planes at any offsets', () => {
+    const rnd = prng(503);
+    const tmp = new Int32Array(16);
+    for (let trial = 0; trial < 3000; trial++) {
+      const as = [16, 4, 23][trial % 3]!, ps = [4, 8, 19][(trial >> 2) % 3]!;
+      const a = randomPlane(rnd, as, 5, trial % 3), p = randomPlane(rnd, ps, 6, (trial >> 1) % 3), q = randomPlane(rnd, ps, 6, (trial >> 3) % 3);
+      const ao = rnd() % (as - 3), po = rnd() % (ps - 3), qo = rnd() % (ps - 3) + (trial & 1) * ps;
+      const pb = blockOf(p, po, ps), qb = blockOf(q, qo, ps);
+      const diff = blockOf(a, ao, as).map((v, k) => v - ((pb[k]! + qb[k]! + 1) >> 1)); // 8-250
+      expect(satd4x4Avg(a, ao, as, p, po, q, qo, ps)).toBe(satd4x4(diff, tmp));
     }
   });
 });
