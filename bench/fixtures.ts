@@ -231,7 +231,7 @@ export class IntraFrameCoder {
     }
     const mb = this.next++;
     const mby = (mb / mbWidth) | 0, mbx = mb - mby * mbWidth;
-    const kind = this.coder.encodeMacroblock(this.writer, { mb, mbx, mby }, this.params, 0);
+    const kind = this.coder.encodeMacroblock(this.writer, { mb, mbx, mby, qpDelta: 0 }, this.params, 0);
     this.state.qpDeblock[mb] = kind === mbState.MbKind.IPcm ? 0 : this.qp;
     setIntraBs(this.state.bs, mb);
     return kind;

@@ -13,11 +13,13 @@ import { CHROMA_QP } from './common/transform.js';
 import { closedError, describe, rangeError, typeError } from './errors.js';
 import type { EncoderImage } from './image.js';
 import { convertImage, validateImage } from './image-convert.js';
+import { FrameAnalysis } from './frame-analysis.js';
 import { InterCoder } from './inter.js';
 import { IntraCoder, qpParams, type QpParams } from './intra.js';
 import { MB_KIND_COUNT, MbKind, MbState } from './mb-state.js';
 import { PRESET_CHOICES } from './presets.js';
-import { resolveOptions, type EncoderOptions, type ResolvedOptions } from './options.js';
+import { checkBitrate, checkQpRange, resolveOptions, type EncoderOptions, type ResolvedOptions } from './options.js';
+import { RateController, type FramePlan } from './rate-control.js';
 import { writePps, writeSliceHeader, writeSps, type SpsParams } from './parameter-sets.js';
 
 /** Level 5.1's limits on the picture (Table A-1: MaxFS 36864; A.3.1 f: sqrt(8 * MaxFS) = 543 MBs a side). */
@@ -27,12 +29,29 @@ const CHROMA_QP_INDEX_OFFSET = 0;
 /** mb_type offset of intra macroblocks in P slices (Table 7-13 is followed by Table 7-11). */
 const P_SLICE_INTRA_OFFSET = 5;
 
-/** What the last encode() produced (grows with rate control: QP ranges, timing, PSNR). */
+/** What the last encode() produced. */
 export interface FrameStats {
   keyframe: boolean;
+  /** 'I' for an IDR picture, 'P' otherwise. */
+  type: 'I' | 'P';
+  /** The IDR was inserted because the frame starts a new scene (rateControl 'cbr' or 'vbr'). */
+  sceneCut: boolean;
   /** Bytes of the access unit, parameter sets included. */
   bytes: number;
+  /** The slice QP (the frame's planned QP). */
   qp: number;
+  /** QP_Y over the macroblocks as a decoder derives it (7.4.5): mean, lowest, highest. */
+  qpAvg: number;
+  qpMin: number;
+  qpMax: number;
+  /** Time encode() took, in milliseconds. */
+  encodeMs: number;
+  /** Y-PSNR of the reconstruction in dB (options.psnr), else null; Infinity when lossless. */
+  psnrY: number | null;
+  /** Bits in the VBV model after this frame ('cbr'), else null. */
+  vbvFill: number | null;
+  /** The frame was coded more than once to keep the VBV from underflowing. */
+  reencoded: boolean;
   /** Macroblocks by kind: Intra_4x4, Intra_16x16, I_PCM, P_Skip and the inter partitionings. */
   mbI4x4: number;
   mbI16x16: number;
@@ -42,6 +61,16 @@ export interface FrameStats {
   mbP16x8: number;
   mbP8x16: number;
   mbP8x8: number;
+}
+
+/**
+ * A P frame whose min(intra, inter) complexity exceeds this fraction of its intra complexity is
+ * mostly new content: coded as an IDR when rate control is on (x264's scenecut idea).
+ */
+const SCENE_CUT_RATIO = 0.7;
+/** mb_qp_delta range for 8-bit video (7.4.5): -26..25, applied modulo 52. */
+function wrapQpDelta(d: number): number {
+  return d > 25 ? d - 52 : d < -26 ? d + 52 : d;
 }
 
 function checkDimension(name: string, v: unknown): number {
@@ -74,7 +103,17 @@ export class H264Encoder {
   private readonly writer = new BitWriter(1 << 16);
   /** SPS and PPS NAL units: fixed for the encoder's life, sent before every IDR. */
   private readonly parameterSets: Uint8Array[];
-  private readonly position = { mb: 0, mbx: 0, mby: 0 };
+  private readonly position = { mb: 0, mbx: 0, mby: 0, qpDelta: 0 };
+  private readonly rc: RateController;
+  private readonly analysis: FrameAnalysis;
+  private bitrate: number;
+  private vbvBuffer: number;
+  private readonly vbvIsDefault: boolean;
+  /** QpParams for QP 0..51 (chroma QP from Table 8-15), made once. */
+  private readonly qpTable: QpParams[];
+  /** Per macroblock: the AQ offset (0 without AQ), and QP_Y as decoded. */
+  private readonly aqOffset: Int8Array;
+  private readonly mbQpY: Uint8Array;
   private readonly counts = new Int32Array(MB_KIND_COUNT);
   private closed = false;
   private lastWasKeyframe = false;
@@ -86,7 +125,8 @@ export class H264Encoder {
   /** The reference changed since the inter coder last derived its half-sample planes. */
   private referenceStale = false;
   private readonly lastStats: FrameStats = {
-    keyframe: false, bytes: 0, qp: 0, mbI4x4: 0, mbI16x16: 0, mbPcm: 0, mbPSkip: 0, mbP16x16: 0, mbP16x8: 0, mbP8x16: 0, mbP8x8: 0,
+    keyframe: false, type: 'I', sceneCut: false, bytes: 0, qp: 0, qpAvg: 0, qpMin: 0, qpMax: 0, encodeMs: 0, psnrY: null,
+    vbvFill: null, reencoded: false, mbI4x4: 0, mbI16x16: 0, mbPcm: 0, mbPSkip: 0, mbP16x16: 0, mbP16x8: 0, mbP8x16: 0, mbP8x8: 0,
   };
 
   constructor(width: number, height: number, options: EncoderOptions = {}) {
@@ -132,19 +172,85 @@ export class H264Encoder {
     this.prevMvx = new Int16Array(this.state.count * 16);
     this.prevMvy = new Int16Array(this.state.count * 16);
     this.inter.setReference(this.refY, this.refU, this.refV, this.prevMvx, this.prevMvy);
+    const o = this.options;
+    this.bitrate = o.bitrate;
+    this.vbvBuffer = o.vbvBuffer;
+    this.vbvIsDefault = (options as EncoderOptions).vbvBuffer === undefined;
+    this.rc = new RateController({
+      mode: o.rateControl, bitrate: o.bitrate, fps: o.fps, vbvBuffer: o.vbvBuffer, qpMin: o.qpMin, qpMax: o.qpMax, qp: o.qp, gop: o.gop,
+    });
+    this.analysis = new FrameAnalysis(widthMbs, heightMbs);
+    this.qpTable = Array.from({ length: 52 }, (_, qp) => qpParams(qp, CHROMA_QP[Math.min(51, Math.max(0, qp + CHROMA_QP_INDEX_OFFSET))]!));
+    this.aqOffset = new Int8Array(this.state.count);
+    this.mbQpY = new Uint8Array(this.state.count);
   }
 
   /** Encodes one frame and returns its Annex-B NAL units (SPS and PPS before an IDR slice). */
   encode(image: EncoderImage): Uint8Array {
     if (this.closed) throw closedError();
     validateImage(image, this.width, this.height);
+    const t0 = performance.now();
     convertImage(image, this.src);
-    const idr = this.framesSinceIdr < 0 || this.keyframeRequested || this.framesSinceIdr + 1 >= this.options.gop;
+    const o = this.options, rc = this.rc;
+    const analyse = rc.mode !== 'cqp' || o.aqStrength > 0;
+    if (analyse) this.analysis.analyse(this.src);
+    let idr = this.framesSinceIdr < 0 || this.keyframeRequested || this.framesSinceIdr + 1 >= o.gop;
+    let sceneCut = false;
+    // Scene cuts: not closer to the last IDR than keyint_min (x264's default: gop / 10, at most fps).
+    const minKeyint = Math.max(1, Math.min(Math.floor(o.gop / 10), o.fps));
+    if (!idr && rc.mode !== 'cqp' && this.framesSinceIdr + 1 >= minKeyint
+      && this.analysis.interSum > SCENE_CUT_RATIO * this.analysis.intraSum) {
+      idr = true;
+      sceneCut = true;
+    }
     this.framesSinceIdr = idr ? 0 : this.framesSinceIdr + 1;
     this.keyframeRequested = false;
-    const au = this.encodePicture(idr);
+    const complexity = idr ? this.analysis.intraSum : this.analysis.interSum;
+    this.setAqOffsets(o.aqStrength);
+    let plan = rc.planFrame(idr, complexity, sceneCut);
+    let au = this.encodePicture(idr, plan);
+    let reencoded = false;
+    // The VBV must not underflow: code the frame again, coarser, while QP allows (rare).
+    while (au.length * 8 > plan.maxBits && plan.qp < rc.qpMax) {
+      const qp = Math.min(rc.qpMax, plan.qp + Math.max(2, Math.ceil(6 * Math.log2(au.length * 8 / plan.maxBits)) + 1));
+      plan = { qp, targetBits: plan.targetBits * 0.9 * plan.maxBits / (au.length * 8), maxBits: plan.maxBits };
+      au = this.encodePicture(idr, plan);
+      reencoded = true;
+    }
+    this.finishPicture(idr);
+    const st = this.lastStats;
+    rc.frameDone(idr, au.length * 8, st.qpAvg, complexity);
+    st.sceneCut = sceneCut;
+    st.reencoded = reencoded;
+    st.vbvFill = rc.mode === 'cbr' ? rc.vbvFill : null;
+    st.psnrY = o.psnr ? this.psnrY() : null;
+    st.encodeMs = performance.now() - t0;
     this.frameCount++;
     return au;
+  }
+
+  /**
+   * A new target bitrate (bits/s, 1..240 000 000) from the next frame. In 'cbr' with the default
+   * VBV buffer, the buffer stays one second of the new bitrate.
+   */
+  setBitrate(bps: number): void {
+    if (this.closed) throw closedError();
+    const bitrate = checkBitrate(bps);
+    if (this.vbvIsDefault) this.vbvBuffer = bitrate;
+    this.bitrate = bitrate;
+    this.rc.setBitrate(bitrate, this.vbvBuffer);
+  }
+
+  /** New QP bounds (0..51, min <= max) from the next frame, for every mode and macroblock. */
+  setQpRange(qpMin: number, qpMax: number): void {
+    if (this.closed) throw closedError();
+    const [min, max] = checkQpRange(qpMin, qpMax);
+    this.rc.setQpRange(min, max);
+  }
+
+  /** The target bitrate in force (options.bitrate, or the last setBitrate()). */
+  get targetBitrate(): number {
+    return this.bitrate;
   }
 
   /** True when the last encoded frame was an IDR (key) frame. */
@@ -194,9 +300,10 @@ export class H264Encoder {
     return [sps, pps];
   }
 
-  private encodePicture(idr: boolean): Uint8Array {
+  /** Codes the picture's one slice with the plan's QP; returns the access unit. */
+  private encodePicture(idr: boolean, plan: FramePlan): Uint8Array {
     const w = this.writer;
-    const qp = this.options.qp;
+    const qp = plan.qp;
     w.reset();
     writeSliceHeader(w, {
       idr,
@@ -210,12 +317,30 @@ export class H264Encoder {
       sliceAlphaC0OffsetDiv2: 0,
       sliceBetaOffsetDiv2: 0,
     });
-    const params = qpParams(qp, CHROMA_QP[Math.min(51, Math.max(0, qp + CHROMA_QP_INDEX_OFFSET))]!);
     this.counts.fill(0);
-    if (idr) this.codeIntraSlice(w, params, qp);
-    else this.codePSlice(w, params, qp);
+    this.codeSlice(w, idr, plan);
     w.trailingBits();
     const slice = nalUnit(3, idr ? NalUnitType.Idr : NalUnitType.Slice, w.bytes());
+    const au = idr ? concatBytes([...this.parameterSets, slice]) : slice;
+
+    const c = this.counts, n = this.state.count, qpY = this.mbQpY;
+    let sum = 0, lo = 51, hi = 0;
+    for (let mb = 0; mb < n; mb++) {
+      const q = qpY[mb]!;
+      sum += q;
+      if (q < lo) lo = q;
+      if (q > hi) hi = q;
+    }
+    Object.assign(this.lastStats, {
+      keyframe: idr, type: idr ? 'I' : 'P', bytes: au.length, qp, qpAvg: sum / n, qpMin: lo, qpMax: hi,
+      mbI4x4: c[MbKind.I4x4], mbI16x16: c[MbKind.I16x16], mbPcm: c[MbKind.IPcm], mbPSkip: c[MbKind.PSkip],
+      mbP16x16: c[MbKind.P16x16], mbP16x8: c[MbKind.P16x8], mbP8x16: c[MbKind.P8x16], mbP8x8: c[MbKind.P8x8],
+    });
+    return au;
+  }
+
+  /** Deblocks the coded picture and makes it the next reference. */
+  private finishPicture(idr: boolean): void {
     deblockPicture(this.recon, this.state.qpDeblock, this.state.bs, {
       filterOffsetA: 0,
       filterOffsetB: 0,
@@ -228,75 +353,114 @@ export class H264Encoder {
     this.prevMvx.set(this.state.mvx);
     this.prevMvy.set(this.state.mvy);
     this.referenceStale = true;
-
     if (idr) this.idrCount++;
     this.lastWasKeyframe = idr;
-    const au = idr ? concatBytes([...this.parameterSets, slice]) : slice;
-    const c = this.counts;
-    Object.assign(this.lastStats, {
-      keyframe: idr, bytes: au.length, qp,
-      mbI4x4: c[MbKind.I4x4], mbI16x16: c[MbKind.I16x16], mbPcm: c[MbKind.IPcm], mbPSkip: c[MbKind.PSkip],
-      mbP16x16: c[MbKind.P16x16], mbP16x8: c[MbKind.P16x8], mbP8x16: c[MbKind.P8x16], mbP8x8: c[MbKind.P8x8],
-    });
-    return au;
   }
 
-  private codeIntraSlice(w: BitWriter, params: QpParams, qp: number): void {
-    const { state } = this;
-    const pos = this.position;
-    for (let mby = 0, mb = 0; mby < state.mbHeight; mby++) {
-      for (let mbx = 0; mbx < state.mbWidth; mbx++, mb++) {
-        pos.mb = mb; pos.mbx = mbx; pos.mby = mby;
-        const kind = this.intra.encodeMacroblock(w, pos, params, 0);
-        this.counts[kind]!++;
-        state.qpDeblock[mb] = kind === MbKind.IPcm ? 0 : qp;
-        state.setIntraMotion(mb);
-        setIntraBs(state.bs, mb);
-      }
+  /**
+   * AQ: each macroblock's QP offset from its luma energy relative to the frame's mean (x264's
+   * variance AQ, centred on the frame so the frame's QP stays what rate control planned).
+   */
+  private setAqOffsets(strength: number): void {
+    const off = this.aqOffset;
+    if (strength <= 0) {
+      off.fill(0);
+      return;
+    }
+    const e = this.analysis.logEnergy, n = off.length;
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += e[i]!;
+    mean /= n;
+    for (let i = 0; i < n; i++) {
+      const d = strength * 1.5 * (e[i]! - mean) / 2;
+      off[i] = Math.max(-8, Math.min(8, Math.round(d)));
     }
   }
 
-  /** slice_data() of a P slice — 7.3.4: mb_skip_run before every coded macroblock and at the end. */
-  private codePSlice(w: BitWriter, params: QpParams, qp: number): void {
-    const { state, inter, intra } = this;
-    if (this.referenceStale) {
+  /** Y-PSNR of the reconstruction against the source (visible area). */
+  private psnrY(): number {
+    const a = this.src.y, b = this.recon.y, s = this.src.strideY, w = this.width, h = this.height;
+    let sse = 0;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0, i = y * s; x < w; x++, i++) {
+        const d = a[i]! - b[i]!;
+        sse += d * d;
+      }
+    }
+    return sse === 0 ? Infinity : 10 * Math.log10((255 * 255 * w * h) / sse);
+  }
+
+  /**
+   * slice_data() — 7.3.4: every macroblock of the picture; in P slices mb_skip_run before every
+   * coded macroblock and at the end. QP per macroblock: the row's QP (row rate control) plus the
+   * AQ offset, within [qpMin, qpMax], sent as mb_qp_delta where the syntax has one.
+   */
+  private codeSlice(w: BitWriter, idr: boolean, plan: FramePlan): void {
+    const { state, inter, intra, rc, analysis } = this;
+    if (!idr && this.referenceStale) {
       inter.prepareReference();
       this.referenceStale = false;
     }
     const pos = this.position;
-    let skipRun = 0;
+    const qpMin = rc.qpMin, qpMax = rc.qpMax, aq = this.aqOffset, qpY = this.mbQpY;
+    const rowControl = rc.mode === 'cbr';
+    const cost = idr ? analysis.intraCost : analysis.interCost;
+    let total = 0, done = 0;
+    if (rowControl) {
+      for (let mb = 0; mb < state.count; mb++) total += idr ? cost[mb]! : Math.min(cost[mb]!, analysis.intraCost[mb]!);
+    }
+    const startBits = w.bitLength;
+    let rowQp = plan.qp, qpPrev = plan.qp, skipRun = 0;
     for (let mby = 0, mb = 0; mby < state.mbHeight; mby++) {
+      if (rowControl && mby > 0 && total > 0) rowQp = rc.rowQp(plan, rowQp, w.bitLength - startBits, done / total);
       for (let mbx = 0; mbx < state.mbWidth; mbx++, mb++) {
-        pos.mb = mb; pos.mbx = mbx; pos.mby = mby;
-        const jInter = inter.analyse(pos, params);
-        // An early P_Skip is final. Otherwise intra competes on the same J = SSD + lambda2 * bits
-        // when a cheap Intra_16x16 estimate says it might win (always, in the quality preset).
-        let jIntra = Infinity;
-        if (!(inter.bestIsPSkip && inter.decidedEarly)) {
-          const gate = this.intraInPFactor;
-          if (gate === Infinity || intra.estimate(pos, params) < gate * inter.searchCost) {
-            jIntra = intra.analyse(pos, params, P_SLICE_INTRA_OFFSET);
-          }
-        }
-        let kind: MbKind;
-        if (jIntra < jInter) {
-          w.ue(skipRun); // mb_skip_run
-          skipRun = 0;
-          kind = intra.commitBest(w, pos, P_SLICE_INTRA_OFFSET);
+        const q = Math.min(qpMax, Math.max(qpMin, rowQp + aq[mb]!));
+        const params = this.qpTable[q]!;
+        pos.mb = mb; pos.mbx = mbx; pos.mby = mby; pos.qpDelta = wrapQpDelta(q - qpPrev);
+        let kind: MbKind, cbp: number;
+        if (idr) {
+          kind = intra.encodeMacroblock(w, pos, params, 0);
+          cbp = intra.committedCbp;
           state.setIntraMotion(mb);
-        } else if (inter.bestIsPSkip) {
-          kind = inter.commitBest(w, pos);
-          skipRun++;
+          setIntraBs(state.bs, mb);
         } else {
-          w.ue(skipRun); // mb_skip_run
-          skipRun = 0;
-          kind = inter.commitBest(w, pos);
+          const jInter = inter.analyse(pos, params);
+          // An early P_Skip is final. Otherwise intra competes on the same J = SSD + lambda2 * bits
+          // when a cheap Intra_16x16 estimate says it might win (always, in the quality preset).
+          let jIntra = Infinity;
+          if (!(inter.bestIsPSkip && inter.decidedEarly)) {
+            const gate = this.intraInPFactor;
+            if (gate === Infinity || intra.estimate(pos, params) < gate * inter.searchCost) {
+              jIntra = intra.analyse(pos, params, P_SLICE_INTRA_OFFSET);
+            }
+          }
+          if (jIntra < jInter) {
+            w.ue(skipRun); // mb_skip_run
+            skipRun = 0;
+            kind = intra.commitBest(w, pos, P_SLICE_INTRA_OFFSET);
+            cbp = intra.committedCbp;
+            state.setIntraMotion(mb);
+          } else if (inter.bestIsPSkip) {
+            kind = inter.commitBest(w, pos);
+            cbp = 0;
+            skipRun++;
+          } else {
+            w.ue(skipRun); // mb_skip_run
+            skipRun = 0;
+            kind = inter.commitBest(w, pos);
+            cbp = inter.committedCbp;
+          }
+          setInterBs(state, mb, mbx, mby);
         }
+        // 7.4.5: QP_Y changes only where mb_qp_delta is present (Intra_16x16 always; other
+        // non-skip, non-PCM macroblocks with a coded residual); I_PCM filters with QP 0 (8.7.2.2).
+        if (kind === MbKind.I16x16 || (cbp !== 0 && kind !== MbKind.IPcm && kind !== MbKind.PSkip)) qpPrev = q;
+        qpY[mb] = qpPrev;
+        state.qpDeblock[mb] = kind === MbKind.IPcm ? 0 : qpPrev;
         this.counts[kind]!++;
-        state.qpDeblock[mb] = kind === MbKind.IPcm ? 0 : qp;
-        setInterBs(state, mb, mbx, mby);
+        if (rowControl) done += idr ? cost[mb]! : Math.min(cost[mb]!, analysis.intraCost[mb]!);
       }
     }
-    if (skipRun > 0) w.ue(skipRun); // mb_skip_run of the macroblocks up to the end of the slice
+    if (!idr && skipRun > 0) w.ue(skipRun); // mb_skip_run of the macroblocks up to the end of the slice
   }
 }

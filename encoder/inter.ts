@@ -90,6 +90,8 @@ export class InterCoder {
   private readonly skipCoding = new InterCoding();
   private readonly writer = new BitWriter(1024);
   private best: InterCoding | null = null;
+  /** coded_block_pattern (luma | chroma << 4) of the last committed macroblock (0 for P_Skip). */
+  committedCbp = 0;
   private bestIsSkip = false;
   private earlyDecision = false;
   private lastSearchCost = Infinity;
@@ -199,6 +201,7 @@ export class InterCoder {
   commitBest(out: BitWriter, pos: MbPosition): MbKind {
     const c = this.best!;
     const { recon, state } = this;
+    this.committedCbp = this.bestIsSkip ? 0 : c.luma.cbp | (c.chroma.cbp << 4);
     const sy = recon.strideY, sc = recon.strideC;
     const oy = pos.mby * 16 * sy + pos.mbx * 16, oc = pos.mby * 8 * sc + pos.mbx * 8;
     const mb = pos.mb;

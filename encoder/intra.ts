@@ -99,6 +99,8 @@ export class IntraCoder {
   private readonly chroma = new ChromaCoding();
   private readonly writer16 = new BitWriter(1024);
   private readonly writer4 = new BitWriter(1024);
+  /** coded_block_pattern (luma | chroma << 4) of the last committed macroblock (0 for I_PCM). */
+  committedCbp = 0;
   /** The candidate the last analyse() chose. */
   private best: MbKind = MbKind.I16x16;
 
@@ -223,9 +225,11 @@ export class IntraCoder {
     const best = this.best;
     if (best === MbKind.IPcm) {
       this.writePcm(out, pos, mbTypeOffset);
+      this.committedCbp = 0;
       return MbKind.IPcm;
     }
     const luma = best === MbKind.I4x4 ? this.lumaI4 : this.lumaI16;
+    this.committedCbp = luma.cbp | (this.chroma.cbp << 4);
     out.append(best === MbKind.I4x4 ? this.writer4 : this.writer16);
     this.commit(pos, luma, this.chroma);
     return best;

@@ -65,6 +65,8 @@ export interface MbPosition {
   mb: number;
   mbx: number;
   mby: number;
+  /** mb_qp_delta the macroblock sends if its syntax has one (QP_Y - QP_Y,PRED, 7.4.5). */
+  qpDelta: number;
 }
 
 /** nC for a luma block at (x4, y4) — 9.2.1, with blocks of the current macroblock in `own`. */
@@ -122,7 +124,7 @@ export function writeIntraMb(
   w.ue(chroma.mode); // intra_chroma_pred_mode
   const cbp = luma.cbp | (chroma.cbp << 4);
   if (!i16) w.ue(CBP_INTRA_TO_CODE_NUM[cbp]!); // coded_block_pattern, me(v) — Table 9-4
-  if (i16 || cbp !== 0) w.se(0); // mb_qp_delta: one QP per slice for now
+  if (i16 || cbp !== 0) w.se(pos.qpDelta); // mb_qp_delta
   return writeResidual(w, state, pos, luma, chroma, i16);
 }
 
@@ -143,7 +145,7 @@ export function writeInterMb(w: BitSink, state: MbState, pos: MbPosition, c: Int
   const cbp = c.luma.cbp | (c.chroma.cbp << 4);
   w.ue(CBP_INTER_TO_CODE_NUM[cbp]!); // coded_block_pattern, me(v) — Table 9-4 (Inter)
   if (cbp === 0) return true;
-  w.se(0); // mb_qp_delta
+  w.se(pos.qpDelta); // mb_qp_delta
   return writeResidual(w, state, pos, c.luma, c.chroma, false);
 }
 

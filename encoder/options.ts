@@ -4,6 +4,14 @@ import { describe, rangeError, typeError } from './errors.js';
 export const PRESETS = ['realtime', 'balanced', 'quality'] as const;
 export type PresetName = (typeof PRESETS)[number];
 
+export const RATE_CONTROL_MODES = ['cbr', 'vbr', 'cqp'] as const;
+/**
+ * 'cbr': the bitrate through a VBV (leaky bucket) of `vbvBuffer` bits that never underflows;
+ * 'vbr': the bitrate on average, frame sizes free; 'cqp': every frame at `qp`. See
+ * encoder/docs/rate-control.md.
+ */
+export type RateControlMode = (typeof RATE_CONTROL_MODES)[number];
+
 /**
  * Options of `new H264Encoder(width, height, options)`, mirroring the ESP32-P4 `h264` module.
  * Every field is optional; the defaults are documented per field.
@@ -24,11 +32,25 @@ export interface EncoderOptions {
   /** Highest QP the encoder may use, 0..51, at least qpMin. Default 40 (or `qp`, if higher and no bounds are given). */
   qpMax?: number;
   /**
-   * Constant QP for every macroblock, 0..51 (tests and benchmarks). Must lie inside
-   * [qpMin, qpMax] when those are given; without them the default bounds widen to include it.
-   * Default: none — until rate control exists, frames are coded at 27 clamped into [qpMin, qpMax].
+   * Constant QP for every macroblock, 0..51, in rateControl 'cqp' (giving `qp` alone selects
+   * 'cqp'). Must lie inside [qpMin, qpMax] when those are given; without them the default bounds
+   * widen to include it. Default 27, clamped into [qpMin, qpMax].
    */
   qp?: number;
+  /** 'cbr', 'vbr' or 'cqp'. Default 'cbr', or 'cqp' when `qp` is given. */
+  rateControl?: RateControlMode;
+  /**
+   * VBV buffer size in bits for 'cbr', 1000..2 * 240 000 000: how far the bits of any stretch of
+   * frames may run ahead of the bitrate. Default: one second of `bitrate`.
+   */
+  vbvBuffer?: number;
+  /**
+   * Adaptive quantisation: QP per macroblock from its luma variance (flat areas finer, textured
+   * ones coarser), 0 = off .. 2. Default 0 (see encoder/docs/rate-control.md for why).
+   */
+  aqStrength?: number;
+  /** Compute each frame's Y-PSNR into stats() (costs about a frame copy's time). Default false. */
+  psnr?: boolean;
   /** Speed/compression trade-off: 'realtime', 'balanced' or 'quality'. Default 'balanced'. */
   preset?: PresetName;
 }
@@ -41,12 +63,16 @@ export interface ResolvedOptions {
   qpMax: number;
   qp: number;
   preset: PresetName;
+  rateControl: RateControlMode;
+  vbvBuffer: number;
+  aqStrength: number;
+  psnr: boolean;
 }
 
 /** The highest bitrate any level admits: MaxBR 240 000 (levels 5.1, 5.2) x 1000 bits — Table A-1. */
 export const MAX_BITRATE = 240_000_000;
 
-const KNOWN = new Set(['fps', 'gop', 'bitrate', 'qpMin', 'qpMax', 'qp', 'preset']);
+const KNOWN = new Set(['fps', 'gop', 'bitrate', 'qpMin', 'qpMax', 'qp', 'preset', 'rateControl', 'vbvBuffer', 'aqStrength', 'psnr']);
 
 function integerOption(options: Record<string, unknown>, name: string, min: number, max: number, fallback: number): number {
   const v = options[name];
@@ -87,13 +113,49 @@ export function resolveOptions(width: number, height: number, options: unknown):
   if (typeof preset !== 'string' || !(PRESETS as readonly string[]).includes(preset)) {
     throw typeError(`options.preset must be one of ${PRESETS.join(', ')}, got ${describe(preset)}`);
   }
+  const rateControl = o.rateControl === undefined ? (qpGiven ? 'cqp' : 'cbr') : o.rateControl;
+  if (typeof rateControl !== 'string' || !(RATE_CONTROL_MODES as readonly string[]).includes(rateControl)) {
+    throw typeError(`options.rateControl must be one of ${RATE_CONTROL_MODES.join(', ')}, got ${describe(rateControl)}`);
+  }
+  if (qpGiven && rateControl !== 'cqp') {
+    throw rangeError(`options.qp is the constant QP of rateControl 'cqp'; with '${rateControl}' give bitrate, qpMin and qpMax instead`);
+  }
+  const bitrate = bitrateIn === 0 ? Math.min(MAX_BITRATE, width * height * fps) : bitrateIn;
+  const vbvBuffer = integerOption(o, 'vbvBuffer', 1000, 2 * MAX_BITRATE, bitrate);
+  const aqStrength = o.aqStrength === undefined ? 0 : o.aqStrength;
+  if (typeof aqStrength !== 'number' || !Number.isFinite(aqStrength) || aqStrength < 0 || aqStrength > 2) {
+    throw (typeof aqStrength === 'number' ? rangeError : typeError)(`options.aqStrength must be a number from 0 to 2, got ${describe(aqStrength)}`);
+  }
+  const psnr = o.psnr === undefined ? false : o.psnr;
+  if (typeof psnr !== 'boolean') throw typeError(`options.psnr must be true or false, got ${describe(psnr)}`);
   return {
     fps,
     gop: gopIn === 0 ? fps : gopIn,
-    bitrate: bitrateIn === 0 ? Math.min(MAX_BITRATE, width * height * fps) : bitrateIn,
+    bitrate,
     qpMin,
     qpMax,
     qp,
     preset: preset as PresetName,
+    rateControl: rateControl as RateControlMode,
+    vbvBuffer,
+    aqStrength,
+    psnr,
   };
+}
+
+/** Validates a bitrate given at run time (setBitrate): the same range as options.bitrate. */
+export function checkBitrate(bps: unknown): number {
+  if (typeof bps !== 'number' || !Number.isInteger(bps)) throw typeError(`bitrate must be an integer from 1 to ${MAX_BITRATE} bits/s, got ${describe(bps)}`);
+  if (bps < 1 || bps > MAX_BITRATE) throw rangeError(`bitrate must be an integer from 1 to ${MAX_BITRATE} bits/s, got ${bps}`);
+  return bps;
+}
+
+/** Validates a QP range given at run time (setQpRange). */
+export function checkQpRange(min: unknown, max: unknown): [number, number] {
+  for (const [name, v] of [['qpMin', min], ['qpMax', max]] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw typeError(`${name} must be an integer from 0 to 51, got ${describe(v)}`);
+    if (v < 0 || v > 51) throw rangeError(`${name} must be an integer from 0 to 51, got ${v}`);
+  }
+  if ((min as number) > (max as number)) throw rangeError(`qpMin (${min as number}) must not be greater than qpMax (${max as number})`);
+  return [min as number, max as number];
 }

@@ -1,0 +1,176 @@
+/**
+ * What rate control knows about a frame before coding it (zero lookahead: only this frame and the
+ * ones before it). On a half-resolution luma picture, where each 8x8 block stands for one
+ * macroblock, two costs per macroblock:
+ * - intra: SATD of the block against its own mean, the texture an intra picture has to code;
+ * - inter: SATD against the previous source frame at the best of a small motion search (the
+ *   co-located block, the neighbours' and last frame's vectors, then a diamond), plus an mvd cost.
+ * A P frame's complexity is the sum of min(intra, inter), an I frame's the sum of intra (x264's
+ * lowres frame cost, with this frame in place of a lookahead). Their ratio says when a P frame
+ * would mostly be intra: a scene cut. Per macroblock, the luma variance for adaptive quantisation.
+ */
+import type { Picture } from './common/picture.js';
+import { satd4x4Px } from './common/transform.js';
+
+/** Per-block overhead of a coded block in the cost units (header and vector bits, roughly). */
+const BLOCK_OVERHEAD = 16;
+/** Diamond steps of the lowres motion search. */
+const MAX_STEPS = 8;
+/** Lowres vectors stay this far inside the lowres picture. */
+const DIAMOND = [[0, -1], [-1, 0], [1, 0], [0, 1]];
+
+export class FrameAnalysis {
+  readonly mbWidth: number;
+  readonly mbHeight: number;
+  /** Lowres planes: this frame's and the previous frame's, (mbWidth * 8) x (mbHeight * 8). */
+  private cur: Uint8Array;
+  private prev: Uint8Array;
+  private readonly lw: number;
+  private readonly lh: number;
+  private hasPrev = false;
+  /** Per macroblock: intra cost, inter cost (Infinity without a previous frame), luma variance log2. */
+  readonly intraCost: Float64Array;
+  readonly interCost: Float64Array;
+  readonly logEnergy: Float64Array;
+  /** The lowres vectors of the last analysis (full lowres samples), starting points for the next. */
+  private readonly mvx: Int16Array;
+  private readonly mvy: Int16Array;
+  private readonly prevMvx: Int16Array;
+  private readonly prevMvy: Int16Array;
+  private readonly flat = new Uint8Array(64);
+  /** Sums over the frame: intra, min(intra, inter) (= intra for the first frame). */
+  intraSum = 0;
+  interSum = 0;
+
+  constructor(mbWidth: number, mbHeight: number) {
+    this.mbWidth = mbWidth;
+    this.mbHeight = mbHeight;
+    this.lw = mbWidth * 8;
+    this.lh = mbHeight * 8;
+    this.cur = new Uint8Array(this.lw * this.lh);
+    this.prev = new Uint8Array(this.lw * this.lh);
+    const n = mbWidth * mbHeight;
+    this.intraCost = new Float64Array(n);
+    this.interCost = new Float64Array(n);
+    this.logEnergy = new Float64Array(n);
+    this.mvx = new Int16Array(n);
+    this.mvy = new Int16Array(n);
+    this.prevMvx = new Int16Array(n);
+    this.prevMvy = new Int16Array(n);
+  }
+
+  /** Analyses the source picture; the previous call's picture is the inter reference. */
+  analyse(src: Picture): void {
+    [this.cur, this.prev] = [this.prev, this.cur];
+    this.prevMvx.set(this.mvx);
+    this.prevMvy.set(this.mvy);
+    this.downsample(src);
+    this.energies(src);
+    const { mbWidth: mw, mbHeight: mh, lw } = this;
+    let intraSum = 0, interSum = 0;
+    for (let by = 0, mb = 0; by < mh; by++) {
+      for (let bx = 0; bx < mw; bx++, mb++) {
+        const o = by * 8 * lw + bx * 8;
+        const intra = this.intraBlock(o) + BLOCK_OVERHEAD;
+        this.intraCost[mb] = intra;
+        intraSum += intra;
+        if (this.hasPrev) {
+          const inter = this.interBlock(mb, bx, by, o) + BLOCK_OVERHEAD;
+          this.interCost[mb] = inter;
+          interSum += Math.min(intra, inter);
+        } else {
+          this.interCost[mb] = Infinity;
+          interSum += intra;
+        }
+      }
+    }
+    this.intraSum = intraSum;
+    this.interSum = interSum;
+    this.hasPrev = true;
+  }
+
+  /** Forget the previous frame (after a resolution-independent reset, e.g. none yet: kept for symmetry). */
+  get hasReference(): boolean {
+    return this.hasPrev;
+  }
+
+  /** 2x2 means of the luma picture. */
+  private downsample(src: Picture): void {
+    const { lw, lh, cur } = this;
+    const y = src.y, s = src.strideY;
+    for (let r = 0; r < lh; r++) {
+      let i = 2 * r * s, d = r * lw;
+      for (let c = 0; c < lw; c++, i += 2, d++) cur[d] = (y[i]! + y[i + 1]! + y[i + s]! + y[i + s + 1]! + 2) >> 2;
+    }
+  }
+
+  /** log2 of each macroblock's luma AC energy (sum of squares about the mean), for AQ. */
+  private energies(src: Picture): void {
+    const { mbWidth: mw, mbHeight: mh } = this;
+    const y = src.y, s = src.strideY;
+    for (let by = 0, mb = 0; by < mh; by++) {
+      for (let bx = 0; bx < mw; bx++, mb++) {
+        let sum = 0, sq = 0;
+        for (let r = 0, o = by * 16 * s + bx * 16; r < 16; r++, o += s) {
+          for (let c = 0; c < 16; c++) {
+            const v = y[o + c]!;
+            sum += v;
+            sq += v * v;
+          }
+        }
+        const energy = sq - (sum * sum) / 256;
+        this.logEnergy[mb] = Math.log2(energy + 1);
+      }
+    }
+  }
+
+  /** SATD of a lowres 8x8 block against its mean. */
+  private intraBlock(o: number): number {
+    const { cur, lw, flat } = this;
+    let sum = 0;
+    for (let r = 0; r < 8; r++) for (let c = 0; c < 8; c++) sum += cur[o + r * lw + c]!;
+    flat.fill((sum + 32) >> 6);
+    return satd8x8(cur, o, lw, flat, 0, 8);
+  }
+
+  /** Best inter cost of a lowres block: a few starting points, then a diamond search by SAD. */
+  private interBlock(mb: number, bx: number, by: number, o: number): number {
+    const { mbWidth: mw, lw, lh } = this;
+    const x0 = bx * 8, y0 = by * 8;
+    const minX = -x0, maxX = lw - 8 - x0, minY = -y0, maxY = lh - 8 - y0;
+    let bestX = 0, bestY = 0, best = this.sadAt(o, 0, 0);
+    const tryAt = (vx: number, vy: number): void => {
+      if (vx < minX || vx > maxX || vy < minY || vy > maxY || (vx === bestX && vy === bestY)) return;
+      const c = this.sadAt(o, vx, vy) + 2 * (Math.abs(vx) + Math.abs(vy));
+      if (c < best) { best = c; bestX = vx; bestY = vy; }
+    };
+    tryAt(this.prevMvx[mb]!, this.prevMvy[mb]!);
+    if (bx > 0) tryAt(this.mvx[mb - 1]!, this.mvy[mb - 1]!);
+    if (by > 0) tryAt(this.mvx[mb - mw]!, this.mvy[mb - mw]!);
+    for (let step = 0; step < MAX_STEPS; step++) {
+      const cx = bestX, cy = bestY;
+      for (const [dx, dy] of DIAMOND) tryAt(cx + dx!, cy + dy!);
+      if (bestX === cx && bestY === cy) break;
+    }
+    this.mvx[mb] = bestX;
+    this.mvy[mb] = bestY;
+    return satd8x8(this.cur, o, lw, this.prev, o + bestY * lw + bestX, lw) + 2 * (Math.abs(bestX) + Math.abs(bestY));
+  }
+
+  private sadAt(o: number, vx: number, vy: number): number {
+    const { cur, prev, lw } = this;
+    let s = 0;
+    for (let r = 0, a = o, b = o + vy * lw + vx; r < 8; r++, a += lw, b += lw) {
+      for (let c = 0; c < 8; c++) {
+        const d = cur[a + c]! - prev[b + c]!;
+        s += d < 0 ? -d : d;
+      }
+    }
+    return s;
+  }
+}
+
+function satd8x8(a: Uint8Array, ao: number, as: number, b: Uint8Array, bo: number, bs: number): number {
+  return satd4x4Px(a, ao, as, b, bo, bs) + satd4x4Px(a, ao + 4, as, b, bo + 4, bs)
+    + satd4x4Px(a, ao + 4 * as, as, b, bo + 4 * bs, bs) + satd4x4Px(a, ao + 4 * as + 4, as, b, bo + 4 * bs + 4, bs);
+}

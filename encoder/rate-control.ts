@@ -1,0 +1,268 @@
+/**
+ * Frame- and row-level rate control with zero lookahead (encoder/docs/rate-control.md).
+ *
+ * Model. A frame of complexity C (FrameAnalysis: lowres SATD) coded at quantiser scale
+ * q = 0.85 * 2^((QP - 12) / 6) takes about k * C / q bits; k is learnt per frame type from the
+ * frames already coded (a decaying average, as x264's predictors do).
+ *
+ * Bitrate (cbr, vbr). As in x264's one-pass ABR, the P-frame scale is q = C_blur^(1 - qcomp) / r,
+ * where C_blur is a short-term blur of P complexities and the rate factor r = wanted bits /
+ * sum(bits * q / C_blur^(1 - qcomp)) over a decaying window: complex frames get more bits, but not
+ * proportionally more. The accumulated error against the target (bits spent - bits wanted) then
+ * scales q by 1 + error / (abrBuffer), bounded to [0.5, 2], which pulls the average back. I frames
+ * take the P scale divided by ipFactor (x264's 1.4: about 3 QP finer), and are charged to the
+ * window as the P frames they replace.
+ *
+ * VBV (cbr). A leaky bucket of `vbvBuffer` bits filled at the bitrate, drained by each frame
+ * (the decoder's coded picture buffer, arrival at the bitrate, removal at each frame time): it
+ * must never go negative. Before a frame, q is raised until the predicted size leaves the bucket
+ * above a low-water mark (half the buffer after a P frame; for an I frame a size cap so a
+ * keyframe burst stays short of a fifth of a second of bits above the average), and lowered
+ * when the bucket would overflow (bits the bitrate allows left unused). While the frame is coded,
+ * row by row, the bits spent are compared with the plan and QP moves by ±1 per row. A frame that
+ * still would underflow the bucket is coded again at a higher QP (encoder).
+ */
+
+export type RateControlMode = 'cbr' | 'vbr' | 'cqp';
+
+export interface RateControlConfig {
+  mode: RateControlMode;
+  bitrate: number;
+  fps: number;
+  /** cbr only: bucket size in bits. */
+  vbvBuffer: number;
+  qpMin: number;
+  qpMax: number;
+  /** cqp: the constant QP. */
+  qp: number;
+  /** Frames per IDR (1: every frame intra, so I frames follow the rate factor themselves). */
+  gop: number;
+}
+
+/** Decision for one frame. */
+export interface FramePlan {
+  qp: number;
+  /** Predicted bits at qp (what row control steers to); Infinity in cqp. */
+  targetBits: number;
+  /** Bits above which the VBV would underflow (cbr); Infinity otherwise. */
+  maxBits: number;
+}
+
+export const QCOMP = 0.6;
+export const IP_FACTOR = 1.4;
+/** Initial k of the size model, per frame type (measured on the test clips: encoder/docs). */
+const INITIAL_K_I = 2.0;
+const INITIAL_K_P = 1.6;
+/** The VBV's fill at the start, as a fraction of its size (x264's vbv-init default). */
+const VBV_INIT = 0.9;
+/** P frames keep the bucket above this fraction of its size. */
+const VBV_LOW_P = 0.5;
+/** An I frame may take at most this fraction of the buffer beyond one frame's share. */
+const VBV_I_FRACTION = 0.2;
+/** Largest frame-to-frame QP step of one frame type (x264's qpstep). */
+const QP_STEP = 4;
+
+export function qpToQscale(qp: number): number {
+  return 0.85 * Math.pow(2, (qp - 12) / 6);
+}
+
+export function qscaleToQp(q: number): number {
+  return 12 + 6 * Math.log2(q / 0.85);
+}
+
+/** A decaying average of k = bits * q / C. */
+class SizePredictor {
+  private sum: number;
+  private count = 1;
+  constructor(k: number, private readonly decay: number) {
+    this.sum = k;
+  }
+  get k(): number {
+    return this.sum / this.count;
+  }
+  bits(complexity: number, q: number): number {
+    return (this.k * complexity) / q;
+  }
+  update(complexity: number, q: number, bits: number): void {
+    if (complexity <= 0) return;
+    this.sum = this.sum * this.decay + (bits * q) / complexity;
+    this.count = this.count * this.decay + 1;
+  }
+}
+
+export class RateController {
+  private cfg: RateControlConfig;
+  private readonly predI = new SizePredictor(INITIAL_K_I, 0.5);
+  private readonly predP = new SizePredictor(INITIAL_K_P, 0.5);
+  /** ABR state: decaying window sums, and totals since the start. */
+  private wantedWindow = 0;
+  private cplxrSum = 0;
+  private wantedTotal = 0;
+  private spentTotal = 0;
+  /** Short-term blur of P complexity (x264's short_term_cplxsum / count). */
+  private blurSum = 0;
+  private blurCount = 0;
+  private lastQpP = -1;
+  private lastQpI = -1;
+  /** VBV fill in bits before the next frame is removed (cbr). */
+  private fill: number;
+  /** The complexity and rceq used for the frame being coded. */
+  private curRceq = 0;
+
+  constructor(cfg: RateControlConfig) {
+    this.cfg = { ...cfg };
+    this.fill = VBV_INIT * cfg.vbvBuffer;
+  }
+
+  get mode(): RateControlMode {
+    return this.cfg.mode;
+  }
+
+  get qpMin(): number {
+    return this.cfg.qpMin;
+  }
+
+  get qpMax(): number {
+    return this.cfg.qpMax;
+  }
+
+  /** Bits in the VBV after the last frame was removed and before the next arrives (cbr). */
+  get vbvFill(): number {
+    return this.fill;
+  }
+
+  private get frameBits(): number {
+    return this.cfg.bitrate / this.cfg.fps;
+  }
+
+  /** A new bitrate from the next frame; the buffer follows when it was the one-second default. */
+  setBitrate(bitrate: number, vbvBuffer: number): void {
+    const ratio = bitrate / this.cfg.bitrate;
+    // The window's wanted bits scale at once, so the rate factor answers from the next frame;
+    // the accumulated error is dropped (it was measured against the old target).
+    this.wantedWindow *= ratio;
+    this.wantedTotal = this.spentTotal;
+    this.fill = Math.min(vbvBuffer, this.fill * (vbvBuffer / this.cfg.vbvBuffer));
+    this.cfg = { ...this.cfg, bitrate, vbvBuffer };
+  }
+
+  setQpRange(qpMin: number, qpMax: number): void {
+    this.cfg = { ...this.cfg, qpMin, qpMax };
+  }
+
+  private clampQp(qp: number): number {
+    return Math.min(this.cfg.qpMax, Math.max(this.cfg.qpMin, qp));
+  }
+
+  /**
+   * Chooses the frame's QP. `complexity` is the frame's cost for its type (I: intra sum, P: the
+   * min(intra, inter) sum); `pComplexity` the P cost even for an I frame (for the window charge).
+   */
+  planFrame(isIntra: boolean, complexity: number, sceneCut: boolean): FramePlan {
+    const { cfg } = this;
+    if (cfg.mode === 'cqp') return { qp: this.clampQp(cfg.qp), targetBits: Infinity, maxBits: Infinity };
+    const frameBits = this.frameBits;
+    const allIntra = cfg.gop === 1;
+    let q: number;
+    if (!isIntra || allIntra) {
+      // The P (or all-intra) scale from the rate factor.
+      this.blurSum = this.blurSum * 0.5 + complexity;
+      this.blurCount = this.blurCount * 0.5 + 1;
+      const rceq = Math.pow(this.blurSum / this.blurCount, 1 - QCOMP);
+      this.curRceq = rceq;
+      const pred = isIntra ? this.predI : this.predP;
+      if (this.cplxrSum > 0) {
+        q = rceq / (this.wantedWindow / this.cplxrSum);
+      } else {
+        // No history: the scale at which this frame is predicted to take one frame's bits.
+        q = pred.k * complexity / frameBits;
+      }
+    } else if (this.cplxrSum > 0 && this.blurCount > 0) {
+      // An I frame among P frames: the current P scale, ipFactor finer.
+      const rceq = Math.pow(this.blurSum / this.blurCount, 1 - QCOMP);
+      this.curRceq = rceq;
+      q = rceq / (this.wantedWindow / this.cplxrSum) / IP_FACTOR;
+    } else {
+      // The first frame: sized as a keyframe a GOP of P frames will follow (x264 gives an I frame
+      // about ipFactor finer; at equal quality it takes several P frames' bits).
+      this.curRceq = 0;
+      const share = Math.min(cfg.gop, 6);
+      const target = Math.min(frameBits * share, cfg.mode === 'cbr' ? VBV_I_FRACTION * cfg.vbvBuffer + frameBits : Infinity);
+      q = this.predI.k * complexity / target;
+    }
+    // Pull the long-run average back to the target.
+    if (this.wantedTotal > 0) {
+      const abrBuffer = cfg.mode === 'cbr' ? cfg.bitrate * 0.75 : cfg.bitrate * 1.5;
+      const overflow = Math.min(2, Math.max(0.5, 1 + (this.spentTotal - this.wantedTotal) / abrBuffer));
+      q *= overflow;
+    }
+    let qp = qscaleToQp(q);
+    // Limit frame-to-frame steps of one type, except across a scene cut.
+    const last = isIntra ? this.lastQpI : this.lastQpP;
+    if (last >= 0 && !sceneCut) qp = Math.min(last + QP_STEP, Math.max(last - QP_STEP, qp));
+    qp = this.clampQp(Math.round(qp));
+
+    const pred = isIntra ? this.predI : this.predP;
+    let maxBits = Infinity;
+    if (cfg.mode === 'cbr') {
+      const B = cfg.vbvBuffer, F = this.fill + frameBits > B ? B : this.fill + frameBits;
+      // Hard limit: the bucket must not underflow; keep 2% of it as a margin for the prediction.
+      maxBits = F;
+      const low = isIntra && !allIntra
+        ? Math.max(0, F - (VBV_I_FRACTION * B + frameBits))
+        : VBV_LOW_P * B;
+      const cap = Math.max(frameBits * 0.1, Math.min(F - low, F - 0.02 * B));
+      while (qp < cfg.qpMax && pred.bits(complexity, qpToQscale(qp)) > cap) qp++;
+      // Bits the bucket cannot hold are bits the bitrate allowed and nobody used.
+      const floor = F + frameBits - B;
+      while (qp > cfg.qpMin && pred.bits(complexity, qpToQscale(qp)) < floor && pred.bits(complexity, qpToQscale(qp - 1)) <= cap) qp--;
+    }
+    return { qp, targetBits: pred.bits(complexity, qpToQscale(qp)), maxBits };
+  }
+
+  /**
+   * Row control: the QP for the next macroblock row, given the frame's QP plan, the bits spent so
+   * far and the fraction of the frame's complexity already coded.
+   */
+  rowQp(plan: FramePlan, currentQp: number, spent: number, doneFraction: number): number {
+    if (this.cfg.mode !== 'cbr' || doneFraction <= 0 || doneFraction >= 1) return currentQp;
+    const expected = plan.targetBits * doneFraction;
+    const projected = spent / doneFraction;
+    let qp = currentQp;
+    if (projected > plan.maxBits * 0.9 || (spent > expected * 1.15 + 2000 && projected > plan.targetBits * 1.1)) qp++;
+    else if (spent < expected * 0.85 - 2000 && projected < plan.targetBits * 0.9 && projected < plan.maxBits * 0.6) qp--;
+    // Stay within a few steps of the plan (and always within the bounds).
+    qp = Math.min(plan.qp + 6, Math.max(plan.qp - 3, qp));
+    return this.clampQp(qp);
+  }
+
+  /** Accounts a coded frame: its type, size, mean QP over its macroblocks, complexity. */
+  frameDone(isIntra: boolean, bits: number, qpAvg: number, complexity: number): void {
+    const { cfg } = this;
+    if (cfg.mode === 'cqp') return;
+    const q = qpToQscale(qpAvg);
+    (isIntra ? this.predI : this.predP).update(complexity, q, bits);
+    const allIntra = cfg.gop === 1;
+    if (this.curRceq > 0) {
+      // An I frame among P frames is charged as P frames at ipFactor times its scale.
+      const qEq = isIntra && !allIntra ? q * IP_FACTOR : q;
+      const decay = cfg.mode === 'cbr' ? 0.99 : 1;
+      this.cplxrSum = this.cplxrSum * decay + (bits * qEq) / this.curRceq;
+      this.wantedWindow = this.wantedWindow * decay + this.frameBits;
+    } else if (isIntra && !allIntra) {
+      // The first I frame: start the window from it, as P frames of the same scale would count.
+      this.wantedWindow += this.frameBits;
+      this.cplxrSum += 0; // nothing to charge against yet: the first P frame starts the window
+    }
+    this.wantedTotal += this.frameBits;
+    this.spentTotal += bits;
+    if (isIntra) this.lastQpI = Math.round(qpAvg);
+    else this.lastQpP = Math.round(qpAvg);
+    if (isIntra && !allIntra && this.lastQpP < 0) this.lastQpP = Math.round(qpAvg + 3);
+    if (cfg.mode === 'cbr') {
+      const B = cfg.vbvBuffer;
+      const F = Math.min(B, this.fill + this.frameBits);
+      this.fill = F - bits;
+    }
+  }
+}
