@@ -5,7 +5,7 @@
  */
 import { BitWriter } from './common/bitstream.js';
 import { deblockPicture, setInterBs, setIntraBs } from './common/deblock.js';
-import { chooseLevel } from './common/levels.js';
+import { chooseLevel, CPB_BR_VCL_FACTOR } from './common/levels.js';
 import { concatBytes, nalUnit, NalUnitType } from './common/nal.js';
 import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from './common/padded-plane.js';
 import { Picture } from './common/picture.js';
@@ -86,6 +86,9 @@ export class H264Encoder {
   readonly height: number;
   readonly options: Readonly<ResolvedOptions>;
   readonly levelIdc: number;
+  /** MaxBR of the level in the SPS (bits/s): setBitrate() may not go above it. */
+  private readonly levelMaxBitrate: number;
+  private readonly levelName: string;
   private readonly sps: SpsParams;
   private readonly src: Picture;
   private readonly recon: Picture;
@@ -142,6 +145,8 @@ export class H264Encoder {
       throw rangeError(`${width}x${height} at ${this.options.fps} fps and ${this.options.bitrate} b/s exceeds every H.264 level: lower the fps or the bitrate`);
     }
     this.levelIdc = level.levelIdc;
+    this.levelMaxBitrate = level.maxBr * CPB_BR_VCL_FACTOR;
+    this.levelName = level.name;
     this.sps = {
       levelIdc: level.levelIdc,
       widthMbs,
@@ -213,7 +218,7 @@ export class H264Encoder {
     // The VBV must not underflow: code the frame again, coarser, while QP allows (rare).
     while (au.length * 8 > plan.maxBits && plan.qp < rc.qpMax) {
       const qp = Math.min(rc.qpMax, plan.qp + Math.max(2, Math.ceil(6 * Math.log2(au.length * 8 / plan.maxBits)) + 1));
-      plan = { qp, targetBits: plan.targetBits * 0.9 * plan.maxBits / (au.length * 8), maxBits: plan.maxBits };
+      plan = { ...plan, qp, targetBits: plan.targetBits * 0.9 * plan.maxBits / (au.length * 8), capBits: Math.min(plan.capBits, 0.9 * plan.maxBits) };
       au = this.encodePicture(idr, plan);
       reencoded = true;
     }
@@ -235,7 +240,10 @@ export class H264Encoder {
    */
   setBitrate(bps: number): void {
     if (this.closed) throw closedError();
-    const bitrate = checkBitrate(bps);
+    const bitrate = checkBitrate(bps, this.options.fps, this.vbvIsDefault ? null : this.vbvBuffer);
+    if (bitrate > this.levelMaxBitrate) {
+      throw rangeError(`bitrate ${bitrate} b/s exceeds level ${this.levelName}'s ${this.levelMaxBitrate} b/s, chosen from options.bitrate: create the encoder with the highest bitrate it will be set to`);
+    }
     if (this.vbvIsDefault) this.vbvBuffer = bitrate;
     this.bitrate = bitrate;
     this.rc.setBitrate(bitrate, this.vbvBuffer);

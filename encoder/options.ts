@@ -122,6 +122,9 @@ export function resolveOptions(width: number, height: number, options: unknown):
   }
   const bitrate = bitrateIn === 0 ? Math.min(MAX_BITRATE, width * height * fps) : bitrateIn;
   const vbvBuffer = integerOption(o, 'vbvBuffer', 1000, 2 * MAX_BITRATE, bitrate);
+  if (vbvBuffer < Math.ceil(bitrate / fps)) {
+    throw rangeError(`options.vbvBuffer (${vbvBuffer} bits) must hold at least one frame at the bitrate: ${Math.ceil(bitrate / fps)} bits (${bitrate} b/s at ${fps} fps)`);
+  }
   const aqStrength = o.aqStrength === undefined ? 0 : o.aqStrength;
   if (typeof aqStrength !== 'number' || !Number.isFinite(aqStrength) || aqStrength < 0 || aqStrength > 2) {
     throw (typeof aqStrength === 'number' ? rangeError : typeError)(`options.aqStrength must be a number from 0 to 2, got ${describe(aqStrength)}`);
@@ -143,10 +146,16 @@ export function resolveOptions(width: number, height: number, options: unknown):
   };
 }
 
-/** Validates a bitrate given at run time (setBitrate): the same range as options.bitrate. */
-export function checkBitrate(bps: unknown): number {
+/**
+ * Validates a bitrate given at run time (setBitrate): the same range as options.bitrate, and an
+ * explicit VBV buffer (null: the default, which follows the bitrate) must still hold a frame.
+ */
+export function checkBitrate(bps: unknown, fps: number, vbvBuffer: number | null): number {
   if (typeof bps !== 'number' || !Number.isInteger(bps)) throw typeError(`bitrate must be an integer from 1 to ${MAX_BITRATE} bits/s, got ${describe(bps)}`);
   if (bps < 1 || bps > MAX_BITRATE) throw rangeError(`bitrate must be an integer from 1 to ${MAX_BITRATE} bits/s, got ${bps}`);
+  if (vbvBuffer !== null && vbvBuffer < Math.ceil(bps / fps)) {
+    throw rangeError(`bitrate ${bps} b/s at ${fps} fps needs more than one frame (${Math.ceil(bps / fps)} bits) of the ${vbvBuffer}-bit VBV buffer`);
+  }
   return bps;
 }
 

@@ -46,19 +46,28 @@ export interface FramePlan {
   targetBits: number;
   /** Bits above which the VBV would underflow (cbr); Infinity otherwise. */
   maxBits: number;
+  /** cbr: the frame should stay below this (the bucket's low-water mark) ... */
+  capBits: number;
+  /** ... and above this (below it the bucket overflows: bits the bitrate allowed, unused). */
+  floorBits: number;
 }
 
 export const QCOMP = 0.6;
 export const IP_FACTOR = 1.4;
 /** Initial k of the size model, per frame type (measured on the test clips: encoder/docs). */
-const INITIAL_K_I = 2.0;
-const INITIAL_K_P = 1.6;
+const INITIAL_K_I = 0.75;
+const INITIAL_K_P = 0.45;
 /** The VBV's fill at the start, as a fraction of its size (x264's vbv-init default). */
 const VBV_INIT = 0.9;
 /** P frames keep the bucket above this fraction of its size. */
 const VBV_LOW_P = 0.5;
 /** An I frame may take at most this fraction of the buffer beyond one frame's share. */
 const VBV_I_FRACTION = 0.2;
+/**
+ * cbr: the frames of any one second should stay within this multiple of the bitrate (a margin
+ * under the 1.2 the studio promises, for prediction error).
+ */
+const WINDOW_PEAK = 1.12;
 /** Largest frame-to-frame QP step of one frame type (x264's qpstep). */
 const QP_STEP = 4;
 
@@ -103,15 +112,28 @@ export class RateController {
   private blurSum = 0;
   private blurCount = 0;
   private lastQpP = -1;
+  /** Decaying mean of P frames' QP (numerator and weight). */
+  private accumPQp = 0;
+  private accumPNorm = 0;
   private lastQpI = -1;
   /** VBV fill in bits before the next frame is removed (cbr). */
   private fill: number;
+  /** Sizes of the last fps - 1 frames (a ring), for the one-second peak. */
+  private readonly recent: Float64Array;
+  private recentPos = 0;
   /** The complexity and rceq used for the frame being coded. */
   private curRceq = 0;
 
   constructor(cfg: RateControlConfig) {
     this.cfg = { ...cfg };
-    this.fill = VBV_INIT * cfg.vbvBuffer;
+    this.fill = VBV_INIT * cfg.vbvBuffer - cfg.bitrate / cfg.fps;
+    this.recent = new Float64Array(Math.max(1, Math.round(cfg.fps) - 1));
+  }
+
+  private recentBits(): number {
+    let s = 0;
+    for (let i = 0; i < this.recent.length; i++) s += this.recent[i]!;
+    return s;
   }
 
   get mode(): RateControlMode {
@@ -160,7 +182,7 @@ export class RateController {
    */
   planFrame(isIntra: boolean, complexity: number, sceneCut: boolean): FramePlan {
     const { cfg } = this;
-    if (cfg.mode === 'cqp') return { qp: this.clampQp(cfg.qp), targetBits: Infinity, maxBits: Infinity };
+    if (cfg.mode === 'cqp') return { qp: this.clampQp(cfg.qp), targetBits: Infinity, maxBits: Infinity, capBits: Infinity, floorBits: 0 };
     const frameBits = this.frameBits;
     const allIntra = cfg.gop === 1;
     let q: number;
@@ -177,11 +199,10 @@ export class RateController {
         // No history: the scale at which this frame is predicted to take one frame's bits.
         q = pred.k * complexity / frameBits;
       }
-    } else if (this.cplxrSum > 0 && this.blurCount > 0) {
-      // An I frame among P frames: the current P scale, ipFactor finer.
-      const rceq = Math.pow(this.blurSum / this.blurCount, 1 - QCOMP);
-      this.curRceq = rceq;
-      q = rceq / (this.wantedWindow / this.cplxrSum) / IP_FACTOR;
+    } else if (this.accumPNorm > 0) {
+      // An I frame among P frames: the recent P frames' scale, ipFactor finer (x264's accum_p_qp).
+      this.curRceq = this.blurCount > 0 ? Math.pow(this.blurSum / this.blurCount, 1 - QCOMP) : 0;
+      q = qpToQscale(this.accumPQp / this.accumPNorm) / IP_FACTOR;
     } else {
       // The first frame: sized as a keyframe a GOP of P frames will follow (x264 gives an I frame
       // about ipFactor finer; at equal quality it takes several P frames' bits).
@@ -190,9 +211,9 @@ export class RateController {
       const target = Math.min(frameBits * share, cfg.mode === 'cbr' ? VBV_I_FRACTION * cfg.vbvBuffer + frameBits : Infinity);
       q = this.predI.k * complexity / target;
     }
-    // Pull the long-run average back to the target.
-    if (this.wantedTotal > 0) {
-      const abrBuffer = cfg.mode === 'cbr' ? cfg.bitrate * 0.75 : cfg.bitrate * 1.5;
+    // Pull the long-run average back to the target (P frames: I frames follow them).
+    if (this.wantedTotal > 0 && (!isIntra || allIntra)) {
+      const abrBuffer = cfg.bitrate * (cfg.mode === 'cbr' ? 0.75 : 0.5);
       const overflow = Math.min(2, Math.max(0.5, 1 + (this.spentTotal - this.wantedTotal) / abrBuffer));
       q *= overflow;
     }
@@ -203,36 +224,44 @@ export class RateController {
     qp = this.clampQp(Math.round(qp));
 
     const pred = isIntra ? this.predI : this.predP;
-    let maxBits = Infinity;
+    let maxBits = Infinity, capBits = Infinity, floorBits = 0;
     if (cfg.mode === 'cbr') {
       const B = cfg.vbvBuffer, F = this.fill + frameBits > B ? B : this.fill + frameBits;
-      // Hard limit: the bucket must not underflow; keep 2% of it as a margin for the prediction.
+      // Hard limit: the bucket must not underflow.
       maxBits = F;
       const low = isIntra && !allIntra
         ? Math.max(0, F - (VBV_I_FRACTION * B + frameBits))
         : VBV_LOW_P * B;
-      const cap = Math.max(frameBits * 0.1, Math.min(F - low, F - 0.02 * B));
-      while (qp < cfg.qpMax && pred.bits(complexity, qpToQscale(qp)) > cap) qp++;
+      capBits = Math.max(frameBits * 0.1, Math.min(F - low, F - 0.02 * B));
+      // Peak rate: this frame and the second before it within WINDOW_PEAK x the bitrate.
+      const windowCap = WINDOW_PEAK * cfg.bitrate - this.recentBits();
+      if (windowCap < capBits) capBits = Math.max(frameBits * 0.1, windowCap);
+      while (qp < cfg.qpMax && pred.bits(complexity, qpToQscale(qp)) > capBits) qp++;
       // Bits the bucket cannot hold are bits the bitrate allowed and nobody used.
-      const floor = F + frameBits - B;
-      while (qp > cfg.qpMin && pred.bits(complexity, qpToQscale(qp)) < floor && pred.bits(complexity, qpToQscale(qp - 1)) <= cap) qp--;
+      floorBits = F + frameBits - B;
+      while (qp > cfg.qpMin && pred.bits(complexity, qpToQscale(qp)) < floorBits && pred.bits(complexity, qpToQscale(qp - 1)) <= capBits) qp--;
     }
-    return { qp, targetBits: pred.bits(complexity, qpToQscale(qp)), maxBits };
+    return { qp, targetBits: pred.bits(complexity, qpToQscale(qp)), maxBits, capBits, floorBits };
   }
 
   /**
-   * Row control: the QP for the next macroblock row, given the frame's QP plan, the bits spent so
-   * far and the fraction of the frame's complexity already coded.
+   * Row control (cbr): the QP for the next macroblock row, from the bits spent so far and the
+   * fraction of the frame's complexity already coded. It only guards the bucket: up while the
+   * frame is heading past its cap, down while it is heading to overflow it; the frame-level
+   * model does the rest (acting on every deviation from the plan would bias the average).
    */
   rowQp(plan: FramePlan, currentQp: number, spent: number, doneFraction: number): number {
     if (this.cfg.mode !== 'cbr' || doneFraction <= 0 || doneFraction >= 1) return currentQp;
+    // The rest of the frame as planned, scaled by how far the coded part ran from its plan and
+    // by the QP change already made.
     const expected = plan.targetBits * doneFraction;
-    const projected = spent / doneFraction;
+    const ratio = Math.min(3, Math.max(0.33, expected > 0 ? spent / expected : 1));
+    const projected = spent + (1 - doneFraction) * plan.targetBits * ratio * qpToQscale(plan.qp) / qpToQscale(currentQp);
     let qp = currentQp;
-    if (projected > plan.maxBits * 0.9 || (spent > expected * 1.15 + 2000 && projected > plan.targetBits * 1.1)) qp++;
-    else if (spent < expected * 0.85 - 2000 && projected < plan.targetBits * 0.9 && projected < plan.maxBits * 0.6) qp--;
-    // Stay within a few steps of the plan (and always within the bounds).
-    qp = Math.min(plan.qp + 6, Math.max(plan.qp - 3, qp));
+    if (projected > plan.capBits) qp += projected > 1.5 * plan.capBits ? 2 : 1;
+    else if (projected < plan.floorBits && currentQp > plan.qp - 2) qp--;
+    else if (currentQp > plan.qp && projected < 0.7 * plan.capBits) qp--;
+    qp = Math.min(plan.qp + 8, Math.max(plan.qp - 2, qp));
     return this.clampQp(qp);
   }
 
@@ -246,7 +275,7 @@ export class RateController {
     if (this.curRceq > 0) {
       // An I frame among P frames is charged as P frames at ipFactor times its scale.
       const qEq = isIntra && !allIntra ? q * IP_FACTOR : q;
-      const decay = cfg.mode === 'cbr' ? 0.99 : 1;
+      const decay = 0.99;
       this.cplxrSum = this.cplxrSum * decay + (bits * qEq) / this.curRceq;
       this.wantedWindow = this.wantedWindow * decay + this.frameBits;
     } else if (isIntra && !allIntra) {
@@ -256,9 +285,16 @@ export class RateController {
     }
     this.wantedTotal += this.frameBits;
     this.spentTotal += bits;
-    if (isIntra) this.lastQpI = Math.round(qpAvg);
-    else this.lastQpP = Math.round(qpAvg);
+    if (isIntra) {
+      this.lastQpI = Math.round(qpAvg);
+    } else {
+      this.lastQpP = Math.round(qpAvg);
+      this.accumPQp = this.accumPQp * 0.95 + qpAvg;
+      this.accumPNorm = this.accumPNorm * 0.95 + 1;
+    }
     if (isIntra && !allIntra && this.lastQpP < 0) this.lastQpP = Math.round(qpAvg + 3);
+    this.recent[this.recentPos] = bits;
+    this.recentPos = (this.recentPos + 1) % this.recent.length;
     if (cfg.mode === 'cbr') {
       const B = cfg.vbvBuffer;
       const F = Math.min(B, this.fill + this.frameBits);
