@@ -165,6 +165,14 @@ export class RateController {
     this.wantedWindow *= ratio;
     this.wantedTotal = this.spentTotal;
     this.fill = Math.min(vbvBuffer, this.fill * (vbvBuffer / this.cfg.vbvBuffer));
+    // The QPs remembered for I frames and for the step limit move by what the new rate implies
+    // (the model: bits in proportion to 1 / q), so the next keyframe is not sized for the old rate.
+    const dQp = 6 * Math.log2(1 / ratio);
+    this.accumPQp += dQp * this.accumPNorm;
+    if (this.lastQpP >= 0) this.lastQpP = Math.round(this.lastQpP + dQp);
+    if (this.lastQpI >= 0) this.lastQpI = Math.round(this.lastQpI + dQp);
+    // The last second's frames count toward the peak as if they had been sized for the new rate.
+    for (let i = 0; i < this.recent.length; i++) this.recent[i] = this.recent[i]! * ratio;
     this.cfg = { ...this.cfg, bitrate, vbvBuffer };
   }
 
@@ -211,8 +219,8 @@ export class RateController {
       const target = Math.min(frameBits * share, cfg.mode === 'cbr' ? VBV_I_FRACTION * cfg.vbvBuffer + frameBits : Infinity);
       q = this.predI.k * complexity / target;
     }
-    // Pull the long-run average back to the target (P frames: I frames follow them).
-    if (this.wantedTotal > 0 && (!isIntra || allIntra)) {
+    // Pull the long-run average back to the target.
+    if (this.wantedTotal > 0) {
       const abrBuffer = cfg.bitrate * (cfg.mode === 'cbr' ? 0.75 : 0.5);
       const overflow = Math.min(2, Math.max(0.5, 1 + (this.spentTotal - this.wantedTotal) / abrBuffer));
       q *= overflow;
