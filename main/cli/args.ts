@@ -10,10 +10,11 @@ export class CliError extends Error {
 }
 
 export interface OptionSpec {
-  kind: 'string' | 'boolean' | 'integer';
+  /** 'number': a decimal such as 0.5 or 2 (no exponent, no suffix). */
+  kind: 'string' | 'boolean' | 'integer' | 'number';
   /** One-letter alias, without the dash: `y` for `-y`. */
   short?: string;
-  /** Integer options: inclusive bounds. */
+  /** Integer and number options: inclusive bounds. */
   min?: number;
   max?: number;
   /** Integer options: also accept k and M suffixes (x1000, x1000000) and decimals before them (`2.5M`). */
@@ -22,7 +23,7 @@ export interface OptionSpec {
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
-type ValueOf<O extends OptionSpec> = O['kind'] extends 'boolean' ? boolean : O['kind'] extends 'integer' ? number : string;
+type ValueOf<O extends OptionSpec> = O['kind'] extends 'boolean' ? boolean : O['kind'] extends 'integer' | 'number' ? number : string;
 
 /** Options that were given; an absent option is undefined (callers apply their own defaults). */
 export type ParsedOptions<S extends OptionSpecs> = { -readonly [K in keyof S]?: ValueOf<S[K]> };
@@ -74,15 +75,18 @@ export function parseArgs<const S extends OptionSpecs>(argv: readonly string[], 
     let value = inline;
     if (value === undefined) {
       const next = argv[i + 1];
-      // A following option means the value was forgotten; `-` (stdin/stdout) and, for integers,
-      // negative numbers are values. A string starting with a dash can still be given as --name=-x.
-      const isValue = next !== undefined && (next === '-' || !next.startsWith('-') || (spec.kind === 'integer' && /^-\d/.test(next)));
+      // A following option means the value was forgotten; `-` (stdin/stdout) and, for numeric
+      // options, negative numbers are values. A string starting with a dash can still be given as --name=-x.
+      const numeric = spec.kind === 'integer' || spec.kind === 'number';
+      const isValue = next !== undefined && (next === '-' || !next.startsWith('-') || (numeric && /^-\d/.test(next)));
       if (!isValue) throw new CliError(`${shown} needs a value`);
       value = next;
       i++;
     }
     if (value === '') throw new CliError(`${shown} needs a value`);
-    options[name] = spec.kind === 'integer' ? parseInteger(`--${name}`, value, spec) : value;
+    options[name] = spec.kind === 'integer' ? parseInteger(`--${name}`, value, spec)
+      : spec.kind === 'number' ? parseNumber(`--${name}`, value, spec)
+      : value;
   }
   return { options: options as ParsedOptions<S>, positionals };
 }
@@ -98,13 +102,30 @@ export function parseInteger(label: string, text: string, spec: Pick<OptionSpec,
   }
   const { min, max } = spec;
   if (!Number.isSafeInteger(value) || (min !== undefined && value < min) || (max !== undefined && value > max)) {
-    const range = min !== undefined && max !== undefined ? ` from ${min} to ${max}`
-      : min !== undefined ? ` of at least ${min}`
-      : max !== undefined ? ` of at most ${max}` : '';
-    const got = /^[+-]?[\d.]+[a-zA-Z]?$/.test(text) ? text : JSON.stringify(text);
-    throw new CliError(`${label} must be an integer${range}${spec.metric ? ' (k and M suffixes allowed)' : ''}, got ${got}`);
+    throw new CliError(`${label} must be an integer${rangeText(min, max)}${spec.metric ? ' (k and M suffixes allowed)' : ''}, got ${shownValue(text)}`);
   }
   return value;
+}
+
+/** Parses a decimal option value (`0.5`, `2`, `-1.25`); `label` is how the option is named in the message. */
+export function parseNumber(label: string, text: string, spec: Pick<OptionSpec, 'min' | 'max'> = {}): number {
+  const value = /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+  const { min, max } = spec;
+  if (!Number.isFinite(value) || (min !== undefined && value < min) || (max !== undefined && value > max)) {
+    throw new CliError(`${label} must be a number${rangeText(min, max)}, got ${shownValue(text)}`);
+  }
+  return value;
+}
+
+function rangeText(min: number | undefined, max: number | undefined): string {
+  return min !== undefined && max !== undefined ? ` from ${min} to ${max}`
+    : min !== undefined ? ` of at least ${min}`
+    : max !== undefined ? ` of at most ${max}` : '';
+}
+
+/** A number-like value as typed (`27.5`, `2M`); anything else quoted, so odd characters show. */
+function shownValue(text: string): string {
+  return /^[+-]?[\d.]+[a-zA-Z]?$/.test(text) ? text : JSON.stringify(text);
 }
 
 /** ` (did you mean --x?)` for the closest known name within two edits, or ''. */

@@ -1,17 +1,32 @@
 /**
  * `h264-studio encode`: a .y4m or raw I420 clip (or stdin) to an Annex-B .h264 stream (or stdout),
- * frame by frame, with an optional reconstruction and a one-line summary.
+ * frame by frame, with an optional reconstruction, optional per-frame statistics and a one-line
+ * summary.
  */
-import { constants, type FileHandle, access, open, stat, writeFile } from 'node:fs/promises';
+import { constants, type FileHandle, access, link, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
-import { H264Encoder, PRESETS, type EncoderOptions } from '../../encoder/index.js';
+import { H264Encoder, PRESETS, type EncoderOptions, type FrameStats } from '../../encoder/index.js';
 import { psnrPlane } from '../media/metrics.js';
 import { Y4mError, Y4mReader, parseY4m, y4mHeaderLine } from '../media/y4m.js';
-import { CliError, parseArgs } from './args.js';
+import { CliError, type ParsedOptions, parseArgs } from './args.js';
 import type { CliIo } from './index.js';
+
+/**
+ * The encoder's limits and defaults for these options (encoder/options.ts), which its public
+ * surface does not export: the CLI checks them itself so that a mistake names the option as
+ * typed (--qp-min, not options.qpMin).
+ */
+const RATE_CONTROL_MODES = ['cbr', 'vbr', 'cqp'] as const;
+type RateControlMode = (typeof RATE_CONTROL_MODES)[number];
+/** MaxBR of levels 5.1 and 5.2 x 1000 bits (H.264 Table A-1). */
+const MAX_BITRATE = 240_000_000;
+const MIN_VBV_BUFFER = 1000;
+const MAX_VBV_BUFFER = 2 * MAX_BITRATE;
+const QP_MIN_DEFAULT = 10;
+const QP_MAX_DEFAULT = 40;
 
 export const ENCODE_USAGE = `Usage: h264-studio encode --input FILE|- --output FILE|- [options]
 
@@ -26,19 +41,32 @@ Input and output
       --frames N       encode at most N frames
   -y, --force          overwrite existing output files
 
+Rate control
+      --rate-control M ${RATE_CONTROL_MODES.join(', ')}; default cbr, or cqp when --qp is given
+                       cbr: --bitrate held through a VBV buffer that does not underflow
+                       (as far as --qp-max allows)
+                       vbr: --bitrate on average, frame sizes free
+                       cqp: every frame at the constant quantiser --qp
+      --bitrate B      target bits per second of cbr and vbr, 1 to ${MAX_BITRATE} (k and M
+                       suffixes: 500k, 1.5M); default width x height x fps
+      --vbv-buffer B   cbr: the VBV buffer in bits, ${MIN_VBV_BUFFER} to ${MAX_VBV_BUFFER} (k and M
+                       suffixes); default one second of --bitrate
+      --qp N           constant quantiser of cqp, 0 (best) to 51 (smallest); default 27
+      --qp-min N       lowest quantiser any frame or macroblock may use, 0 to 51; default ${QP_MIN_DEFAULT}
+      --qp-max N       highest quantiser any frame or macroblock may use, 0 to 51; default ${QP_MAX_DEFAULT}
+      --aq S           adaptive quantisation strength, 0 (off, the default) to 2: finer
+                       quantisers in flat areas, coarser in textured ones
+      --stats FILE     write per-frame statistics as a JSON array: frame index, type, bytes,
+                       quantisers, Y-PSNR, VBV fill, macroblock counts (never overwritten
+                       without --force)
+
 Encoder
-      --qp N           constant quantiser, 0 (best) to 51 (smallest); default 27
-      --bitrate B      target bits per second instead of --qp (k and M suffixes: 800k, 2M);
-                       until rate control lands it sets the level, and frames are coded at
-                       QP 27 held inside --qp-min..--qp-max
-      --qp-min N       lowest quantiser rate control may use (with --bitrate)
-      --qp-max N       highest quantiser rate control may use (with --bitrate)
       --gop N          frames from one IDR frame to the next; 0 or absent: one per second
       --preset NAME    ${PRESETS.join(', ')}; default balanced
 
-Prints one summary line: frames, bytes, kb/s, encode speed (time inside the encoder only) and
-the mean Y-PSNR of the reconstruction against the input. The summary goes to stdout, or to
-stderr when the stream itself goes to stdout.
+Prints one summary line: frames, bytes, kb/s (and the target of cbr and vbr), encode speed
+(time inside the encoder only) and the mean Y-PSNR of the reconstruction against the input.
+The summary goes to stdout, or to stderr when the stream itself goes to stdout.
 `;
 
 const OPTIONS = {
@@ -49,10 +77,14 @@ const OPTIONS = {
   fps: { kind: 'integer', min: 1, max: 240 },
   frames: { kind: 'integer', min: 1 },
   force: { kind: 'boolean', short: 'y' },
+  'rate-control': { kind: 'string' },
+  bitrate: { kind: 'integer', min: 1, max: MAX_BITRATE, metric: true },
+  'vbv-buffer': { kind: 'integer', min: MIN_VBV_BUFFER, max: MAX_VBV_BUFFER, metric: true },
   qp: { kind: 'integer', min: 0, max: 51 },
-  bitrate: { kind: 'integer', min: 1, max: 1_000_000_000, metric: true },
   'qp-min': { kind: 'integer', min: 0, max: 51 },
   'qp-max': { kind: 'integer', min: 0, max: 51 },
+  aq: { kind: 'number', min: 0, max: 2 },
+  stats: { kind: 'string' },
   gop: { kind: 'integer', min: 0, max: 65535 },
   preset: { kind: 'string' },
   help: { kind: 'boolean', short: 'h' },
@@ -74,7 +106,11 @@ export interface EncodeStats {
   maxRssKiB: number;
 }
 
-const DEFAULT_QP = 27;
+/** One entry of the --stats file: the encoder's FrameStats of a frame, and its index from 0. */
+export interface FrameStatsEntry extends FrameStats {
+  frame: number;
+}
+
 /**
  * A frame with zero error has infinite PSNR; like x264 we count it as 100 dB so that one perfect
  * frame (a static scene, a lossless QP) does not make the mean infinite.
@@ -115,15 +151,7 @@ export async function encodeCommand(argv: readonly string[], io: CliIo): Promise
   if (input === undefined) throw new CliError('encode needs --input FILE (a .y4m or .yuv clip, or - for stdin)');
   if (output === undefined) throw new CliError('encode needs --output FILE (an .h264 file, or - for stdout)');
 
-  // Rate control: a constant QP, or a bit rate with optional QP bounds; never both.
-  if (o.bitrate !== undefined && o.qp !== undefined) throw new CliError('--qp and --bitrate cannot be used together: --qp fixes the quantiser, --bitrate lets rate control choose it');
-  if (o.bitrate === undefined) {
-    if (o['qp-min'] !== undefined) throw new CliError('--qp-min only applies with --bitrate');
-    if (o['qp-max'] !== undefined) throw new CliError('--qp-max only applies with --bitrate');
-  }
-  if (o['qp-min'] !== undefined && o['qp-max'] !== undefined && o['qp-min'] > o['qp-max']) {
-    throw new CliError(`--qp-min must not exceed --qp-max, got ${o['qp-min']} > ${o['qp-max']}`);
-  }
+  const rate = rateControl(o);
 
   if (o.preset !== undefined && !(PRESETS as readonly string[]).includes(o.preset)) {
     throw new CliError(`--preset must be one of ${PRESETS.join(', ')}, got ${JSON.stringify(o.preset)}`);
@@ -141,6 +169,8 @@ export async function encodeCommand(argv: readonly string[], io: CliIo): Promise
 
   const recon = o.recon;
   const reconKind = recon === undefined ? undefined : reconFormat(recon);
+  const statsPath = o.stats;
+  if (statsPath === '-') throw new CliError('--stats needs a file name, not -');
   const toStdout = output === '-';
   if (toStdout && isTty(io.stdout)) throw new CliError('refusing to write H.264 to a terminal: redirect stdout or use --output FILE');
   if (fromStdin && isTty(io.stdin)) throw new CliError('refusing to read video from a terminal: pipe a clip into stdin or use --input FILE');
@@ -150,6 +180,9 @@ export async function encodeCommand(argv: readonly string[], io: CliIo): Promise
   const outputStat = toStdout ? undefined : await checkOutput('output', output, force, input, inputStat);
   const reconStat = recon === undefined ? undefined : await checkOutput('recon', recon, force, input, inputStat);
   if (recon !== undefined && !toStdout && resolve(recon) === resolve(output)) throw new CliError(`--recon and --output are the same file: ${recon}`);
+  const statsStat = statsPath === undefined ? undefined : await checkOutput('stats', statsPath, force, input, inputStat);
+  if (statsPath !== undefined && !toStdout && resolve(statsPath) === resolve(output)) throw new CliError(`--stats and --output are the same file: ${statsPath}`);
+  if (statsPath !== undefined && recon !== undefined && resolve(statsPath) === resolve(recon)) throw new CliError(`--stats and --recon are the same file: ${statsPath}`);
 
   const cleanup: (() => Promise<void>)[] = [];
   try {
@@ -178,9 +211,9 @@ export async function encodeCommand(argv: readonly string[], io: CliIo): Promise
     const encoderOptions = {
       fps,
       ...(o.gop !== undefined && { gop: o.gop }),
-      ...(o.bitrate === undefined ? { qp: o.qp ?? DEFAULT_QP } : { bitrate: o.bitrate }),
-      ...(o['qp-min'] !== undefined && { qpMin: o['qp-min'] }),
-      ...(o['qp-max'] !== undefined && { qpMax: o['qp-max'] }),
+      ...rate,
+      ...(o.aq !== undefined && { aqStrength: o.aq }),
+      ...(statsPath !== undefined && { psnr: true }),
       ...(o.preset !== undefined && { preset: o.preset }),
     } as EncoderOptions;
     let encoder: H264Encoder;
@@ -214,10 +247,18 @@ export async function encodeCommand(argv: readonly string[], io: CliIo): Promise
     const frameLine = new TextEncoder().encode('FRAME\n');
     const limit = o.frames ?? Infinity;
     let frames = 0, bytes = 0, encodeMs = 0, psnrSum = 0;
+    const frameStats: FrameStatsEntry[] = [];
     for (let frame: Uint8Array | null = first; frame !== null && frames < limit; ) {
       const t0 = performance.now();
       const nal = encoder.encode({ width, height, format: 'i420', data: frame });
       encodeMs += performance.now() - t0;
+
+      if (statsPath !== undefined) {
+        const st = encoder.stats();
+        // JSON has no Infinity: a lossless frame counts as 100 dB, as in the summary.
+        if (st.psnrY !== null) st.psnrY = Math.min(PERFECT_FRAME_PSNR, st.psnrY);
+        frameStats.push({ frame: frames, ...st });
+      }
 
       await stream.write(nal);
       bytes += nal.length;
@@ -233,8 +274,12 @@ export async function encodeCommand(argv: readonly string[], io: CliIo): Promise
     // A .y4m file's truncated tail shows only when reading reaches it.
     if (!trailingKnown && source.trailingBytes > 0) io.stderr.write(`h264-studio: ${trailingWarning()}\n`);
 
+    // The figures the encoder holds are read before it is closed with the rest.
+    const targetBitrate = rate.rateControl === 'cqp' ? null : encoder.targetBitrate;
     // Close before reporting: a failed final write must not be followed by a success line.
     for (const close of cleanup.splice(0).reverse()) await close();
+
+    if (statsPath !== undefined) await writeFileAtomic('stats', statsPath, statsStat, statsJson(frameStats));
 
     if (o['stats-json'] !== undefined) {
       const stats: EncodeStats = { frames, bytes, encodeSeconds: encodeMs / 1000, maxRssKiB: process.resourceUsage().maxRSS };
@@ -248,8 +293,9 @@ export async function encodeCommand(argv: readonly string[], io: CliIo): Promise
     const seconds = frames / fps;
     const kbps = (bytes * 8) / seconds / 1000;
     const encodeFps = frames / Math.max(encodeMs / 1000, 1e-6);
+    const target = targetBitrate === null ? '' : ` (${rate.rateControl} target ${(targetBitrate / 1000).toFixed(1)} kb/s)`;
     const summary = `encoded ${frames} frame${frames === 1 ? '' : 's'} (${width}x${height} at ${fps} fps): ${bytes} bytes, ` +
-      `${kbps.toFixed(1)} kb/s, ${encodeFps.toFixed(1)} fps encode, mean Y-PSNR ${(psnrSum / frames).toFixed(2)} dB\n`;
+      `${kbps.toFixed(1)} kb/s${target}, ${encodeFps.toFixed(1)} fps encode, mean Y-PSNR ${(psnrSum / frames).toFixed(2)} dB\n`;
     (toStdout ? io.stderr : io.stdout).write(summary);
     return 0;
   } finally {
@@ -257,6 +303,51 @@ export async function encodeCommand(argv: readonly string[], io: CliIo): Promise
     // report, so errors while closing are dropped.
     for (const close of cleanup.reverse()) await close().catch(() => {});
   }
+}
+
+/**
+ * The rate-control part of the encoder options from --rate-control, --bitrate, --vbv-buffer, --qp,
+ * --qp-min and --qp-max, refusing combinations the user cannot have meant. A bound not given is
+ * the encoder's default, widened to hold the bound and the --qp that were given.
+ */
+function rateControl(o: ParsedOptions<typeof OPTIONS>): EncoderOptions & { rateControl: RateControlMode } {
+  const given = o['rate-control'];
+  if (given !== undefined && !(RATE_CONTROL_MODES as readonly string[]).includes(given)) {
+    throw new CliError(`--rate-control must be one of ${RATE_CONTROL_MODES.join(', ')}, got ${JSON.stringify(given)}`);
+  }
+  const mode = (given ?? (o.qp !== undefined ? 'cqp' : 'cbr')) as RateControlMode;
+  if (o.qp !== undefined && mode !== 'cqp') {
+    throw new CliError(`--qp is the constant quantiser of --rate-control cqp; with --rate-control ${mode} use --bitrate (and --qp-min, --qp-max to bound the quantiser)`);
+  }
+  if (o.bitrate !== undefined && mode === 'cqp') {
+    throw new CliError(o.qp !== undefined
+      ? '--qp and --bitrate cannot be used together: --qp fixes the quantiser, --bitrate lets rate control choose it'
+      : '--bitrate does not apply with --rate-control cqp (constant quantiser: use --qp N)');
+  }
+  if (o['vbv-buffer'] !== undefined && mode !== 'cbr') throw new CliError(`--vbv-buffer only applies with --rate-control cbr, got --rate-control ${mode}`);
+
+  const minGiven = o['qp-min'], maxGiven = o['qp-max'];
+  if (minGiven !== undefined && maxGiven !== undefined && minGiven > maxGiven) {
+    throw new CliError(`--qp-min must not exceed --qp-max, got ${minGiven} > ${maxGiven}`);
+  }
+  if (o.qp !== undefined && minGiven !== undefined && o.qp < minGiven) throw new CliError(`--qp must not be below --qp-min, got ${o.qp} < ${minGiven}`);
+  if (o.qp !== undefined && maxGiven !== undefined && o.qp > maxGiven) throw new CliError(`--qp must not exceed --qp-max, got ${o.qp} > ${maxGiven}`);
+  const qpMin = minGiven ?? Math.min(QP_MIN_DEFAULT, maxGiven ?? 51, o.qp ?? 51);
+  const qpMax = maxGiven ?? Math.max(QP_MAX_DEFAULT, minGiven ?? 0, o.qp ?? 0);
+
+  return {
+    rateControl: mode,
+    qpMin,
+    qpMax,
+    ...(o.qp !== undefined && { qp: o.qp }),
+    ...(o.bitrate !== undefined && { bitrate: o.bitrate }),
+    ...(o['vbv-buffer'] !== undefined && { vbvBuffer: o['vbv-buffer'] }),
+  };
+}
+
+/** A JSON array with one frame's object per line: valid JSON that diff and grep read well. */
+function statsJson(entries: readonly FrameStatsEntry[]): string {
+  return entries.length === 0 ? '[]\n' : `[\n${entries.map((e) => JSON.stringify(e)).join(',\n')}\n]\n`;
 }
 
 function parseSize(text: string): { width: number; height: number } {
@@ -365,6 +456,49 @@ async function fileSink(label: string, path: string, existing: Stats | undefined
     },
     close: () => file.close(),
   };
+}
+
+/**
+ * Writes a whole file so that no reader, and no crash, ever sees it half written: into a temporary
+ * file beside it, flushed to disk, then moved into place. A file that did not exist when checked
+ * is linked rather than renamed into place, so one that appeared since is not clobbered (as
+ * fileSink's exclusive create). A device or pipe (/dev/stdout) is written directly.
+ */
+async function writeFileAtomic(label: string, path: string, existing: Stats | undefined, text: string): Promise<void> {
+  if (existing && !existing.isFile()) {
+    try {
+      await writeFile(path, text);
+    } catch (e) {
+      throw fileError(`cannot write ${label} ${path}`, e);
+    }
+    return;
+  }
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  let file: FileHandle | undefined;
+  try {
+    file = await open(temp, 'wx');
+    await file.writeFile(text);
+    await file.sync();
+    await file.close();
+    file = undefined;
+    if (existing) {
+      await rename(temp, path);
+    } else {
+      try {
+        await link(temp, path);
+      } catch (e) {
+        // A file system without hard links (FAT, some network mounts) can still rename.
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw e;
+        await rename(temp, path);
+      }
+      await unlink(temp).catch(() => {});
+    }
+  } catch (e) {
+    await file?.close().catch(() => {});
+    await unlink(temp).catch(() => {});
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`${label} ${path} already exists: use --force (-y) to overwrite it`);
+    throw fileError(`cannot write ${label} ${path}`, e);
+  }
 }
 
 function streamSink(stream: Writable): ByteSink {

@@ -19,7 +19,8 @@ export interface CliIo {
 export const USAGE = `Usage: h264-studio <command> [options]
 
 Commands
-  encode     encode a .y4m or raw I420 clip to an H.264 stream
+  encode     encode a .y4m or raw I420 clip to an H.264 stream, at a target bitrate
+             (cbr or vbr) or a constant QP
   bench      measure encode speed, bitrate and PSNR on the test sequences
   help       show this help, or a command's: h264-studio help encode
 
