@@ -16,7 +16,7 @@ import { satd4x4Px } from './common/transform.js';
 const BLOCK_OVERHEAD = 16;
 /** Diamond steps of the lowres motion search. */
 const MAX_STEPS = 8;
-/** Lowres vectors stay this far inside the lowres picture. */
+/** The diamond's four steps. */
 const DIAMOND = [[0, -1], [-1, 0], [1, 0], [0, 1]];
 
 export class FrameAnalysis {
@@ -89,11 +89,6 @@ export class FrameAnalysis {
     this.hasPrev = true;
   }
 
-  /** Forget the previous frame (after a resolution-independent reset, e.g. none yet: kept for symmetry). */
-  get hasReference(): boolean {
-    return this.hasPrev;
-  }
-
   /** 2x2 means of the luma picture. */
   private downsample(src: Picture): void {
     const { lw, lh, cur } = this;
@@ -133,28 +128,43 @@ export class FrameAnalysis {
     return satd8x8(cur, o, lw, flat, 0, 8);
   }
 
+  /** The lowres search's state (fields, not a closure: it runs once per block). */
+  private bestX = 0;
+  private bestY = 0;
+  private bestCost = 0;
+  private minX = 0;
+  private maxX = 0;
+  private minY = 0;
+  private maxY = 0;
+
   /** Best inter cost of a lowres block: a few starting points, then a diamond search by SAD. */
   private interBlock(mb: number, bx: number, by: number, o: number): number {
     const { mbWidth: mw, lw, lh } = this;
     const x0 = bx * 8, y0 = by * 8;
-    const minX = -x0, maxX = lw - 8 - x0, minY = -y0, maxY = lh - 8 - y0;
-    let bestX = 0, bestY = 0, best = this.sadAt(o, 0, 0);
-    const tryAt = (vx: number, vy: number): void => {
-      if (vx < minX || vx > maxX || vy < minY || vy > maxY || (vx === bestX && vy === bestY)) return;
-      const c = this.sadAt(o, vx, vy) + 2 * (Math.abs(vx) + Math.abs(vy));
-      if (c < best) { best = c; bestX = vx; bestY = vy; }
-    };
-    tryAt(this.prevMvx[mb]!, this.prevMvy[mb]!);
-    if (bx > 0) tryAt(this.mvx[mb - 1]!, this.mvy[mb - 1]!);
-    if (by > 0) tryAt(this.mvx[mb - mw]!, this.mvy[mb - mw]!);
+    this.minX = -x0; this.maxX = lw - 8 - x0; this.minY = -y0; this.maxY = lh - 8 - y0;
+    this.bestX = 0; this.bestY = 0; this.bestCost = this.sadAt(o, 0, 0);
+    this.tryAt(o, this.prevMvx[mb]!, this.prevMvy[mb]!);
+    if (bx > 0) this.tryAt(o, this.mvx[mb - 1]!, this.mvy[mb - 1]!);
+    if (by > 0) this.tryAt(o, this.mvx[mb - mw]!, this.mvy[mb - mw]!);
     for (let step = 0; step < MAX_STEPS; step++) {
-      const cx = bestX, cy = bestY;
-      for (const [dx, dy] of DIAMOND) tryAt(cx + dx!, cy + dy!);
-      if (bestX === cx && bestY === cy) break;
+      const cx = this.bestX, cy = this.bestY;
+      for (let i = 0; i < 4; i++) this.tryAt(o, cx + DIAMOND[i]![0]!, cy + DIAMOND[i]![1]!);
+      if (this.bestX === cx && this.bestY === cy) break;
     }
+    const bestX = this.bestX, bestY = this.bestY;
     this.mvx[mb] = bestX;
     this.mvy[mb] = bestY;
     return satd8x8(this.cur, o, lw, this.prev, o + bestY * lw + bestX, lw) + 2 * (Math.abs(bestX) + Math.abs(bestY));
+  }
+
+  private tryAt(o: number, vx: number, vy: number): void {
+    if (vx < this.minX || vx > this.maxX || vy < this.minY || vy > this.maxY || (vx === this.bestX && vy === this.bestY)) return;
+    const c = this.sadAt(o, vx, vy) + 2 * (Math.abs(vx) + Math.abs(vy));
+    if (c < this.bestCost) {
+      this.bestCost = c;
+      this.bestX = vx;
+      this.bestY = vy;
+    }
   }
 
   private sadAt(o: number, vx: number, vy: number): number {
