@@ -3,8 +3,13 @@
  * plus one rate-distortion SVG per clip. Rendering only: nothing here measures.
  */
 import type { BenchEncoder, ToolVersions } from './encoders.js';
+import { RC_QP_BOUNDS, type RateControlResults, type RateControlRun, x264Command } from './rate-control.js';
 import { rdPlotSvg } from './rd-plot.js';
 import type { ClipCurves, ClipSpeed, Measurements } from './run.js';
+
+/** The parts of the bench (`--sections`). */
+export const SECTIONS = ['quality', 'speed', 'rate-control'] as const;
+export type Section = (typeof SECTIONS)[number];
 
 export interface MachineInfo {
   cpu: string;
@@ -17,8 +22,8 @@ export interface MachineInfo {
 }
 
 export interface BenchResults extends Measurements {
-  /** Bumped when the shape of this file changes. */
-  format: 1;
+  /** Bumped when the shape of this file changes (2: rateControl measured, settings.sections). */
+  format: 2;
   startedAt: string;
   runtimeSeconds: number;
   /** The command line that produced the report. */
@@ -26,6 +31,7 @@ export interface BenchResults extends Measurements {
   machine: MachineInfo;
   tools: ToolVersions;
   settings: {
+    sections: Section[];
     sequences: string;
     qps: number[];
     speedQp: number;
@@ -35,13 +41,8 @@ export interface BenchResults extends Measurements {
     ours: string;
   };
   encoders: (BenchEncoder & { command: string })[];
-  rateControl: { status: 'not yet'; note: string };
+  rateControl: RateControlResults | { status: 'not run'; note: string };
 }
-
-export const RATE_CONTROL_NOTE =
-  'The encoder has no rate control yet: every frame is coded at a constant QP, so there is no bitrate target to hold. ' +
-  'Once it lands, this section reports achieved/target bitrate, the worst 1-second window and the QP range used ' +
-  '(../shared/BENCHMARKS.md measured x264 and OpenH264 at 500 kb/s on foreman CIF).';
 
 export function plotFileName(clip: string): string {
   return `${clip}-rd.svg`;
@@ -129,10 +130,19 @@ export function renderReport(results: BenchResults): string {
   out.push(`- Sequences: ${st.sequences}`, '');
 
   out.push('## Summary', '');
-  out.push(`BD-rate: Bjøntegaard delta rate on Y-PSNR against ${reference}; negative means fewer bits for the same quality. ` +
-    `Speed: median fps of ${st.runs} alternating runs at QP ${st.speedQp}, one thread; "ours ×r" is ${ours} fps ÷ that encoder's fps, ` +
-    'measured in the same run (how fps is measured differs per encoder, see Method).', '');
-  out.push(summaryTable(results), '');
+  if (results.curves.length === 0 && results.speed.length === 0) out.push('No curves or speed in this run.', '');
+  else {
+    out.push(`BD-rate: Bjøntegaard delta rate on Y-PSNR against ${reference}; negative means fewer bits for the same quality. ` +
+      `Speed: median fps of ${st.runs} alternating runs at QP ${st.speedQp}, one thread; "ours ×r" is ${ours} fps ÷ that encoder's fps, ` +
+      'measured in the same run (how fps is measured differs per encoder, see Method).', '');
+    out.push(summaryTable(results), '');
+  }
+  if (results.rateControl.status === 'measured') {
+    const rc = results.rateControl;
+    const failed = rc.runs.filter((r) => Object.values(r.checks).includes(false)).length;
+    out.push(`Rate control: ${rc.runs.length - failed} of ${rc.runs.length} runs meet every target of issue 5` +
+      `${failed > 0 ? ` (${failed} miss one or more: see [Rate control](#rate-control))` : ''}.`, '');
+  }
 
   out.push('## Method', '');
   out.push(`- Every encoder at a constant QP (${st.qps.join(', ')} for the curves, ${st.speedQp} for speed), an IDR frame every ${st.gop} frames, one thread, ` +
@@ -152,6 +162,7 @@ export function renderReport(results: BenchResults): string {
   out.push('- Peak memory: peak RSS of the encoding process, from GNU time `%M`.', '');
 
   out.push('## Rate-distortion', '');
+  if (results.curves.length === 0) out.push('Not measured in this run.', '');
   for (const c of results.curves) {
     out.push(`### ${c.clip} (${c.width}x${c.height}, ${c.frames} frames at ${formatRate(c.fpsNum, c.fpsDen)} fps)`, '');
     out.push(`![${c.clip} rate-distortion](${plotFileName(c.clip)})`, '');
@@ -201,8 +212,94 @@ export function renderReport(results: BenchResults): string {
   }
 
   out.push('## Rate control', '');
-  out.push(`Not yet. ${results.rateControl.note}`, '');
+  if (results.rateControl.status === 'measured') out.push(...rateControlSection(results.rateControl));
+  else out.push(`Not run. ${results.rateControl.note}`, '');
   return out.join('\n');
+}
+
+// ------------------------------------------------------------------ rate control
+
+const mark = (ok: boolean | null) => (ok === null ? '' : ok ? ' ✓' : ' ✗');
+const signed = (v: number, digits: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(digits)}`;
+
+function rcRunName(r: RateControlRun): string {
+  const wide = r.qpMin === RC_QP_BOUNDS[0] && r.qpMax === RC_QP_BOUNDS[1];
+  return `${r.label} ${r.mode}${wide ? '' : ` (QP ${r.qpMin}–${r.qpMax})`}`;
+}
+
+/**
+ * One row per run: ours and x264 side by side, a ✓ or ✗ after each of our figures that has a
+ * target (nothing where the target does not apply: no VBV in vbr).
+ */
+export function rateControlTable(rc: RateControlResults): string {
+  const header = ['run', 'preset', 'frames', 'target kb/s', 'ours kb/s (error)', 'x264 kb/s (error)', 'max 1-s ours', 'max 1-s x264',
+    'underflows ours (x264)', 'QP seen [bounds]', 'frames in → out', 'Y-PSNR ours', 'Y-PSNR x264', 'Δ dB', 'ours fps'];
+  const kbps = (k: number, err: number) => `${k.toFixed(1)} (${signed(err, 1)}%)`;
+  const rows = rc.runs.map((r) => {
+    const { ours: o, x264: x, checks: c } = r;
+    return [
+      rcRunName(r), r.preset, `${r.frames}`, (r.bitrate / 1000).toFixed(0),
+      kbps(o.kbps, o.errorPct) + mark(c.average), kbps(x.kbps, x.errorPct),
+      `${o.maxWindow.toFixed(2)}×${mark(c.window)}`, `${x.maxWindow.toFixed(2)}×`,
+      o.underflows === null ? '–' : `${o.underflows} (${x.underflows})${mark(c.underflow)}`,
+      `${o.qpSeenMin}–${o.qpSeenMax} [${r.qpMin}, ${r.qpMax}]${mark(c.qpBounds)}`,
+      `${o.framesIn} → ${o.framesOut}${mark(c.frameCount)}`,
+      o.psnrY.toFixed(2), x.psnrY.toFixed(2), `${signed(o.psnrY - x.psnrY, 2)}${mark(c.psnr)}`, formatFps(o.fps),
+    ];
+  });
+  return table(header, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'], rows);
+}
+
+/** The targets a run misses, each with the figure and the target, or [] when it meets them all. */
+export function rateControlMisses(r: RateControlRun): string[] {
+  const { ours: o, x264: x, checks: c } = r;
+  const misses: string[] = [];
+  if (!c.average) misses.push(`average ${signed(o.errorPct, 1)}% (target ±3%)`);
+  if (c.window === false) misses.push(`max 1-s window ${o.maxWindow.toFixed(2)}× from frame ${o.maxWindowStart} (target ≤ 1.2×)`);
+  if (c.underflow === false) misses.push(`${o.underflows} VBV underflows, first at frame ${o.underflowFrames![0]} (target 0)`);
+  if (!c.qpBounds) misses.push(`QP ${o.qpSeenMin}–${o.qpSeenMax} outside [${r.qpMin}, ${r.qpMax}]`);
+  if (!c.frameCount) misses.push(`${o.framesIn} frames in, ${o.framesOut} decoded, ${o.frameBytes.length} access units`);
+  if (!c.psnr) misses.push(`Y-PSNR ${signed(o.psnrY - x.psnrY, 2)} dB against x264 (target ≥ −0.30)`);
+  return misses;
+}
+
+function rateControlSection(rc: RateControlResults): string[] {
+  const out: string[] = [];
+  const presets = [...new Set(rc.runs.map((r) => `${r.label}: ${r.preset}`))];
+  out.push(`Our encoder at a bitrate target against x264 at the same target on the same clip; took ${duration(rc.runtimeSeconds)}. ` +
+    `Preset per clip: ${presets.join(', ')}. ✓/✗ mark the targets of issue 5: average within ±${rc.targets.averageErrorPct}%; ` +
+    `cbr: no 1-second window above ${rc.targets.maxWindow}× the target and no VBV underflow; QP within the bounds; as many frames ` +
+    `decoded as went in; Y-PSNR at most ${rc.targets.psnrBelowX264} dB below x264's (Δ = ours − x264).`, '');
+  out.push(rateControlTable(rc), '');
+  const failing = rc.runs.map((r) => ({ r, misses: rateControlMisses(r) })).filter((f) => f.misses.length > 0);
+  if (failing.length === 0) out.push(`Every run meets every target.`, '');
+  else {
+    out.push(`${rc.runs.length - failing.length} of ${rc.runs.length} runs meet every target. Missed:`, '');
+    for (const f of failing) out.push(`- ${rcRunName(f.r)} at ${(f.r.bitrate / 1000).toFixed(0)} kb/s (${f.r.preset}): ${f.misses.join('; ')}`);
+    out.push('');
+  }
+  const looped = rc.runs.filter((r) => r.sourceFrames < r.frames);
+  const loops = [...new Map(looped.map((r) => [r.label, `${r.label} is ${r.clip} (${r.sourceFrames} frames) played over and over`])).values()];
+  out.push('Method:', '');
+  out.push(`- Clips: ${[...new Set(rc.runs.map((r) => `${r.label} ${r.width}x${r.height}, ${r.frames} frames at ${formatRate(r.fpsNum, r.fpsDen)} fps`))].join('; ')}.` +
+    (loops.length > 0 ? ` ${loops.join('; ')} to that length: in memory for ours, and as one looped y4m piped to x264's stdin.` : ''));
+  out.push(`- Ours: \`new H264Encoder(w, h, { rateControl, bitrate, gop: ${rc.gop}, qpMin, qpMax, preset, psnr: true })\`, in this process's ` +
+    `worker threads, up to ${rc.jobs} encodes (ours or x264) at once: its fps figures are indicative, the Speed section measures speed. ` +
+    `cbr uses the default VBV, one second of the bitrate. QP bounds are [${RC_QP_BOUNDS.join(', ')}] in every run but the one marked ` +
+    'with narrow bounds: wider than the encoder\'s default [10, 40], which would stop foreman short of 150 kb/s (it needs QPs in the ' +
+    'high 40s there), so that the bounds never keep a run from its target. QP seen: the lowest and highest QP_Y of any macroblock ' +
+    '(stats().qpMin, qpMax) over the run.');
+  out.push(`- x264 (its QP bounds left at their defaults): \`${x264Command('cbr', 'K', 'N', 'OUT.h264').join(' ')}\` ` +
+    'for the cbr runs, without the two --vbv options (ABR) for the vbr runs; K = target in kb/s. The looped y4m is its stdin.');
+  out.push('- Bitrate: bytes of the stream × 8 ÷ its duration (frames ÷ fps). Max 1-s: the largest sum of consecutive frames covering one ' +
+    'second (30 at 30 fps), sliding one frame at a time, ÷ one second of the target; frame sizes are the access units of the stream.');
+  out.push(`- Underflows (cbr): an independent leaky bucket over the frame sizes, of the VBV's size (ours: one second, x264: --vbv-bufsize), ` +
+    `starting ${rc.vbvInitialFill * 100}% full; before each frame it gains bitrate ÷ fps bits, capped at its size; the frame's bits are ` +
+    'then removed, and a frame larger than the fill is an underflow (the bucket then counts as empty). x264\'s count in brackets.');
+  out.push('- Y-PSNR: every stream decoded by ffmpeg (strict error detection, as above), mean over frames of per-frame PSNR against the ' +
+    'source frame. Ours also equals the mean of stats().psnrY, computed on the encoder\'s reconstruction (results.json: psnrYRecon).');
+  out.push('- fps: ours, frames ÷ time inside encode().', '');
+  return out;
 }
 
 function formatRate(num: number, den: number): string {

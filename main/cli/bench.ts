@@ -1,6 +1,6 @@
 /**
  * `h264-studio bench`: our encoder against x264 and OpenH264 on the shared test sequences, in one
- * run — rate-distortion curves and BD-rate, speed, peak memory — written as a report folder
+ * run — rate-distortion curves and BD-rate, speed, peak memory, rate control — written as a report folder
  * (report.md, results.json, one RD plot per clip). The method and the anchors' command lines
  * follow ../shared/BENCHMARKS.md; main/bench/ holds the measuring and the rendering.
  */
@@ -12,10 +12,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { BenchFailure, ENCODERS, OURS_ID, REFERENCE_ID, commandTemplate, missingTools, toolVersions } from '../bench/encoders.js';
-import { type BenchResults, type MachineInfo, RATE_CONTROL_NOTE, plotFileName, rdPlot, renderReport, summaryTable } from '../bench/report.js';
+import { type BenchResults, type MachineInfo, SECTIONS, type Section, plotFileName, rateControlTable, rdPlot, renderReport, summaryTable } from '../bench/report.js';
+import { DEFAULT_RC_RUNS, type RateControlResults, runRateControl } from '../bench/rate-control.js';
 import { type ClipInfo, type ClipJob, runBench } from '../bench/run.js';
 import { Y4mError, Y4mReader } from '../media/y4m.js';
-import { CliError, parseArgs, parseInteger } from './args.js';
+import { CliError, parseArgs, parseInteger, suggestion } from './args.js';
 import type { CliIo } from './index.js';
 
 /** Rate-distortion curves by default: foreman CIF and flower 720p, as in BENCHMARKS.md. */
@@ -29,6 +30,8 @@ export const DEFAULT_RUNS = 3;
 /** Frames of each clip for the curves (foreman's first 100, as BENCHMARKS.md; the others are shorter). */
 const CURVE_FRAMES = 100;
 const DEFAULT_OUT = 'bench-report';
+/** How long the rate-control section takes alone, on two cores. */
+const RATE_CONTROL_MINUTES = 12;
 
 /**
  * Frames for speed by size, so that each resolution takes seconds rather than minutes with our
@@ -55,19 +58,26 @@ them; npm run bench runs it first).
             (60, 30, 10 frames), median of ${DEFAULT_RUNS} runs alternating between encoders;
             ours ÷ each anchor
   Memory    peak RSS of each encoding process, from the speed runs
+  Rate control
+            ours (cbr, vbr) and x264 at the same bitrate, 150 kb/s to 8 Mb/s, on foreman
+            (10 s) and on flower and office 720p looped to 20 s: achieved bitrate, largest
+            1-second window, VBV underflows, QP range, Y-PSNR (about ${RATE_CONTROL_MINUTES} minutes alone)
 
-Progress goes to stderr, the summary table to stdout. The default run takes about 8 minutes on
+Progress goes to stderr, the summary tables to stdout. The default run takes about ${8 + RATE_CONTROL_MINUTES} minutes on
 two cores.
 
 Options
       --sequences DIR  folder of .y4m clips; default $H264_SEQUENCES, else ../shared/sequences
                        beside the repository
+      --sections LIST  parts to run, comma-separated: ${SECTIONS.join(', ')}; default all
       --only NAMES     clips to run, comma-separated, with or without .y4m: curves and speed on
-                       each of them
+                       each of them, and the rate-control runs that use them
       --all            curves on every clip in the folder (speed on the default clips)
-      --frames N       at most N frames of each clip, for curves and speed
+      --frames N       at most N frames of each clip, for curves and speed, and of each
+                       rate-control run (a quick look: the targets are set for the full length)
       --qps LIST       QPs of the curves, comma-separated; default ${DEFAULT_QPS.join(',')} (BD-rate needs 4)
       --runs N         speed runs per encoder; default ${DEFAULT_RUNS}
+      --jobs N         rate-control encodes run at once; default the number of cores
       --out DIR        report folder; default ${DEFAULT_OUT}
 `;
 
@@ -78,6 +88,8 @@ const OPTIONS = {
   frames: { kind: 'integer', min: 1 },
   qps: { kind: 'string' },
   runs: { kind: 'integer', min: 1, max: 99 },
+  sections: { kind: 'string' },
+  jobs: { kind: 'integer', min: 1, max: 64 },
   out: { kind: 'string' },
   // Not in the usage: our CLI's entry script for the encodes (tests run a fresh build of the
   // source); default bin/h264-studio.js of this repository.
@@ -95,18 +107,27 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
   if (o.only !== undefined && o.all) throw new CliError('--only and --all cannot be used together');
   const qps = o.qps === undefined ? [...DEFAULT_QPS] : parseQps(o.qps);
   const runs = o.runs ?? DEFAULT_RUNS;
+  const sections = o.sections === undefined ? [...SECTIONS] : parseSections(o.sections);
   const started = new Date();
   const t0 = performance.now();
 
   const dir = sequencesDir(o.sequences);
   const only = o.only === undefined ? undefined : clipNames(o.only);
-  const curveNames = only ?? (o.all ? allClips(dir) : [...DEFAULT_CURVE_CLIPS]);
-  const speedNames = only ?? [...DEFAULT_SPEED_CLIPS];
+  const curveNames = !sections.includes('quality') ? [] : only ?? (o.all ? allClips(dir) : [...DEFAULT_CURVE_CLIPS]);
+  const speedNames = !sections.includes('speed') ? [] : only ?? [...DEFAULT_SPEED_CLIPS];
+  const rcRuns = !sections.includes('rate-control') ? [] : DEFAULT_RC_RUNS.filter((r) => only === undefined || only.includes(r.clip));
+  const rcClips = [...new Set(DEFAULT_RC_RUNS.map((r) => r.clip))];
+  if (sections.length === 1 && sections[0] === 'rate-control' && rcRuns.length === 0) {
+    throw new CliError(`no rate-control run uses ${only!.join(', ')}: they run on ${rcClips.join(', ')}`);
+  }
   const clips = new Map<string, ClipInfo>();
-  for (const name of new Set([...curveNames, ...speedNames])) clips.set(name, await clipInfo(dir, name));
+  for (const name of new Set([...curveNames, ...speedNames, ...rcRuns.map((r) => r.clip)])) clips.set(name, await clipInfo(dir, name));
   const out = resolve(o.out ?? DEFAULT_OUT);
   const cli = o['encoder-cli'] !== undefined ? resolve(o['encoder-cli']) : join(repoRoot(), 'bin', 'h264-studio.js');
   if (!existsSync(cli)) throw new CliError(`our encoder's CLI ${cli} does not exist`);
+  // Rate control runs our encoder in worker threads, from the build that CLI runs.
+  const worker = join(dirname(cli), '..', 'dist', 'main', 'bench', 'rate-control-worker.js');
+  if (rcRuns.length > 0 && !existsSync(worker)) throw new CliError(`${worker} does not exist: run npm run build`);
 
   const missing = await missingTools();
   if (missing.what.length > 0) {
@@ -124,14 +145,19 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
     return { clip, frames: Math.min(clip.totalFrames, o.frames ?? frames) };
   };
   const workDir = await mkdtemp(join(tmpdir(), 'h264-studio-bench-'));
-  let measurements;
+  let measurements, rateControl: RateControlResults | undefined;
+  const log = (line: string) => io.stderr.write(line + '\n');
   try {
     measurements = await runBench({
       curves: curveNames.map((n) => job(n, CURVE_FRAMES)),
       speed: speedNames.map((n) => job(n, speedFrames(clips.get(n)!.width, clips.get(n)!.height))),
-      qps, speedQp: SPEED_QP, gop: GOP, runs, encoders: ENCODERS, cli, workDir,
-      log: (line) => io.stderr.write(line + '\n'),
+      qps, speedQp: SPEED_QP, gop: GOP, runs, encoders: ENCODERS, cli, workDir, log,
     });
+    if (rcRuns.length > 0) {
+      rateControl = await runRateControl({
+        runs: rcRuns, clips, maxFrames: o.frames, jobs: o.jobs ?? cpus().length, worker, workDir, log,
+      });
+    }
   } catch (e) {
     if (e instanceof BenchFailure) {
       // The streams stay for a look at what failed.
@@ -144,16 +170,19 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
   await rm(workDir, { recursive: true, force: true });
 
   const results: BenchResults = {
-    format: 1,
+    format: 2,
     startedAt: started.toISOString().replace(/\.\d+Z$/, 'Z'),
     runtimeSeconds: (performance.now() - t0) / 1000,
     command: ['h264-studio', 'bench', ...argv].join(' '),
     machine: machineInfo(),
     tools: await toolVersions(),
-    settings: { sequences: dir, qps, speedQp: SPEED_QP, gop: GOP, runs, reference: REFERENCE_ID, ours: OURS_ID },
+    settings: { sections, sequences: dir, qps, speedQp: SPEED_QP, gop: GOP, runs, reference: REFERENCE_ID, ours: OURS_ID },
     encoders: ENCODERS.map((e) => ({ ...e, command: commandTemplate(e) })),
     ...measurements,
-    rateControl: { status: 'not yet', note: RATE_CONTROL_NOTE },
+    rateControl: rateControl ?? {
+      status: 'not run',
+      note: !sections.includes('rate-control') ? 'Not among --sections.' : `Its runs use ${rcClips.join(', ')}, none of which --only names.`,
+    },
   };
   try {
     for (const c of results.curves) await writeFile(join(out, plotFileName(c.clip)), rdPlot(results, c));
@@ -162,7 +191,8 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
   } catch (e) {
     throw new CliError(`cannot write the report into ${out}: ${(e as Error).message}`);
   }
-  io.stdout.write(summaryTable(results) + '\n');
+  if (results.curves.length > 0 || results.speed.length > 0) io.stdout.write(summaryTable(results) + '\n');
+  if (rateControl) io.stdout.write(`${results.curves.length > 0 || results.speed.length > 0 ? '\n' : ''}${rateControlTable(rateControl)}\n`);
   const shown = relative(process.cwd(), out) || '.';
   io.stderr.write(`bench: done in ${(results.runtimeSeconds / 60).toFixed(1)} min; report in ${shown}/report.md\n`);
   return 0;
@@ -172,6 +202,16 @@ function clipNames(text: string): string[] {
   const names = text.split(',').map((n) => n.trim().replace(/\.y4m$/, ''));
   if (names.some((c) => c === '')) throw new CliError(`--only needs clip names separated by commas, got ${JSON.stringify(text)}`);
   return [...new Set(names)];
+}
+
+function parseSections(text: string): Section[] {
+  const names = text.split(',').map((n) => n.trim());
+  for (const n of names) {
+    if (!(SECTIONS as readonly string[]).includes(n)) {
+      throw new CliError(`--sections takes ${SECTIONS.join(', ')}, got ${JSON.stringify(n)}${suggestion(n, SECTIONS, '')}`);
+    }
+  }
+  return SECTIONS.filter((s) => names.includes(s));
 }
 
 function parseQps(text: string): number[] {

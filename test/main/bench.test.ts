@@ -103,13 +103,13 @@ describe('h264-studio bench', () => {
     expect(speed!.entries.find((e) => e.encoder === 'openh264-complexity-2')!.pipelineFps).toHaveLength(3);
     const median = (id: string) => speed!.entries.find((e) => e.encoder === id)!.medianFps;
     expect(speed!.ratios[OURS_ID]![REFERENCE_ID]).toBeCloseTo(median(OURS_ID) / median(REFERENCE_ID), 12);
-    expect(results.rateControl.status).toBe('not yet');
+    expect(results.rateControl.status).toBe('not run');
 
     // report.md and the summary on stdout name every encoder; the plot draws each one.
     const report = await readFile(join(out, 'report.md'), 'utf8');
     for (const heading of ['## Summary', '## Method', '## Rate-distortion', '## Speed', '## Memory', '## Rate control']) expect(report).toContain(`\n${heading}\n`);
     expect(report).toContain(`![${CLIP} rate-distortion](${CLIP}-rd.svg)`);
-    expect(report).toContain('\nNot yet. ');
+    expect(report).toContain('\nNot run. ');
     const stdout = r.stdout.toString();
     expect(stdout.split('\n')[0]).toBe(`| encoder | BD-rate ${CLIP} (2 fr) | fps ${CLIP} (2 fr) |`);
     const svg = await readFile(join(out, `${CLIP}-rd.svg`), 'utf8');
