@@ -21,6 +21,8 @@ export const USAGE = `Usage: h264-studio <command> [options]
 Commands
   encode     encode a .y4m or raw I420 clip to an H.264 stream, at a target bitrate
              (cbr or vbr) or a constant QP
+  record     record the test pattern or a file to .mp4 and/or .h264 through the encoder
+  presets    list the recording presets (built-in and your own)
   bench      measure encode speed, bitrate and PSNR on the test sequences
   help       show this help, or a command's: h264-studio help encode
 
@@ -34,6 +36,14 @@ const COMMANDS: Record<string, () => Promise<{ run: (argv: readonly string[], io
   encode: async () => {
     const m = await import('./encode.js');
     return { run: m.encodeCommand, usage: m.ENCODE_USAGE };
+  },
+  record: async () => {
+    const m = await import('./record.js');
+    return { run: m.recordCommand, usage: m.RECORD_USAGE };
+  },
+  presets: async () => {
+    const m = await import('./record.js');
+    return { run: m.presetsCommand, usage: m.PRESETS_USAGE };
   },
   bench: async () => {
     const m = await import('./bench.js');

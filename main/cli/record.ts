@@ -1,0 +1,266 @@
+/**
+ * `h264-studio record`: a source (test pattern or file) through the encoder worker into one or more
+ * recordings (.mp4 fragmented, .h264 raw), with a live progress line on a terminal; Ctrl-C stops
+ * cleanly and finishes the files. `h264-studio presets` lists the presets.
+ */
+import { access } from 'node:fs/promises';
+import { extname } from 'node:path';
+import type { Writable } from 'node:stream';
+import { Engine, EngineError, type EngineStats } from '../engine/engine.js';
+import { openFileSource, FileSourceError } from '../engine/file-source.js';
+import { BUILT_IN_PRESETS, findPreset, loadPresets, presetId, presetsPath } from '../engine/presets.js';
+import { createTestPattern } from '../engine/test-pattern.js';
+import type { FrameSource, Sink, StudioPreset } from '../engine/types.js';
+import { expandPattern } from '../recording/file-naming.js';
+import { createH264Sink } from '../recording/h264-sink.js';
+import { createMp4Sink } from '../recording/mp4-sink.js';
+import { CliError, parseArgs } from './args.js';
+import type { CliIo } from './index.js';
+
+export const RECORD_USAGE = `Usage: h264-studio record [--source testsrc|file:PATH] [--loop] [--preset NAME]
+                          [--size WxH] [--fps N] [--bitrate B] [--gop G] [--qp-min A] [--qp-max B]
+                          [--seconds N] --output out.mp4 [--output out.h264] [-y]
+
+Records a source through the encoder into one or more files at once.
+
+Source
+      --source SRC     testsrc (default): a moving test pattern with a frame counter and a clock,
+                       paced in real time; file:PATH: a .y4m (or raw I420 .yuv with --size and
+                       --fps), read as fast as the encoder goes
+      --loop           play the file source again from the start when it ends
+      --live           pace the file source in real time, like a camera
+
+Encoding (a preset, then any of the options over it)
+      --preset NAME    a preset from \`h264-studio presets\`; default "QVGA 15 fps 1.5 Mb/s"
+      --size WxH       picture size (test pattern; a file has its own)
+      --fps N          frames per second
+      --bitrate B      target bits per second, k and M suffixes (1.5M)
+      --gop G          frames from one IDR to the next
+      --qp-min A, --qp-max B
+                       quantiser bounds, 0..51
+      --speed NAME     encoder preset: realtime, balanced, quality
+
+Recording
+  -o, --output FILE    a recording: .mp4 (fragmented, about one fragment a second) or .h264 (raw
+                       Annex-B); give it twice to write both. Date and time tokens (%Y %m %d %H %M
+                       %S) make names like rec-%Y%m%d-%H%M%S.mp4
+      --seconds N      stop after N seconds of video (fps x N frames); default: until Ctrl-C
+                       (or the end of a file source)
+  -y, --force          overwrite existing files
+
+On a terminal a progress line shows elapsed time, fps, bitrate, size and dropped frames. Ctrl-C
+stops and finishes the files; a recording that fails (disk full) stops with a clear message and
+leaves what it wrote playable.
+`;
+
+export const PRESETS_USAGE = `Usage: h264-studio presets
+
+Lists the built-in presets and the user's own (from ${'presets.json'} in the config directory;
+H264_STUDIO_CONFIG_DIR overrides the directory).
+`;
+
+const OPTIONS = {
+  source: { kind: 'string' },
+  loop: { kind: 'boolean' },
+  live: { kind: 'boolean' },
+  preset: { kind: 'string' },
+  size: { kind: 'string' },
+  fps: { kind: 'integer', min: 1, max: 240 },
+  bitrate: { kind: 'integer', min: 1, max: 240_000_000, metric: true },
+  gop: { kind: 'integer', min: 1, max: 65535 },
+  'qp-min': { kind: 'integer', min: 0, max: 51 },
+  'qp-max': { kind: 'integer', min: 0, max: 51 },
+  speed: { kind: 'string' },
+  seconds: { kind: 'number', min: 0.001, max: 1e7 },
+  force: { kind: 'boolean', short: 'y' },
+  help: { kind: 'boolean', short: 'h' },
+} as const;
+
+/** Pulls every --output / -o value out of argv (the parser takes each option once). */
+function takeOutputs(argv: readonly string[]): { outputs: string[]; rest: string[] } {
+  const outputs: string[] = [], rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const t = argv[i]!;
+    if (t === '--output' || t === '-o') {
+      const v = argv[i + 1];
+      if (v === undefined) throw new CliError(`${t} needs a file name`);
+      outputs.push(v);
+      i++;
+    } else if (t.startsWith('--output=')) {
+      outputs.push(t.slice('--output='.length));
+    } else {
+      rest.push(t);
+    }
+  }
+  return { outputs, rest };
+}
+
+function parseSize(text: string): { width: number; height: number } {
+  const m = /^(\d+)x(\d+)$/i.exec(text);
+  const width = m ? Number(m[1]) : 0, height = m ? Number(m[2]) : 0;
+  if (!(width >= 16 && height >= 16 && width <= 4096 && height <= 4096 && width % 2 === 0 && height % 2 === 0)) {
+    throw new CliError(`--size must be WIDTHxHEIGHT, even, each from 16 to 4096, e.g. 640x480, got ${JSON.stringify(text)}`);
+  }
+  return { width, height };
+}
+
+export async function recordCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { outputs, rest } = takeOutputs(argv);
+  const { options: o, positionals } = parseArgs(rest, OPTIONS);
+  if (o.help) {
+    io.stdout.write(RECORD_USAGE);
+    return 0;
+  }
+  if (positionals.length > 0) throw new CliError(`unexpected argument ${JSON.stringify(positionals[0])}: name recordings with --output`);
+  if (outputs.length === 0) throw new CliError('give at least one --output FILE (.mp4 or .h264)');
+
+  // The preset, then the options over it.
+  const { presets, errors } = await loadPresets();
+  for (const e of errors) io.stderr.write(`h264-studio: warning: ${e}\n`);
+  const presetName = o.preset ?? 'qvga15';
+  const preset = findPreset(presets, presetName);
+  if (!preset) {
+    throw new CliError(`unknown preset ${JSON.stringify(presetName)}: one of ${presets.map((p) => JSON.stringify(presetId(p))).join(', ')} (h264-studio presets lists them)`);
+  }
+  const speed = o.speed ?? preset.encoderPreset;
+  if (speed !== 'realtime' && speed !== 'balanced' && speed !== 'quality') {
+    throw new CliError(`--speed must be realtime, balanced or quality, got ${JSON.stringify(speed)}`);
+  }
+  const size = o.size !== undefined ? parseSize(o.size) : { width: preset.width, height: preset.height };
+  const qpMin = o['qp-min'] ?? preset.qpMin, qpMax = o['qp-max'] ?? preset.qpMax;
+  if (qpMin > qpMax) throw new CliError(`--qp-min (${qpMin}) must not be greater than --qp-max (${qpMax})`);
+
+  // Recordings: names expanded now, existing files refused before anything starts.
+  const now = new Date();
+  const paths = outputs.map((p) => expandPattern(p, now));
+  for (const path of paths) {
+    const ext = extname(path).toLowerCase();
+    if (ext !== '.mp4' && ext !== '.h264' && ext !== '.264') throw new CliError(`--output ${path}: the name must end in .mp4 or .h264`);
+    if (!o.force && await exists(path)) throw new CliError(`${path} already exists: choose another name, or add -y to overwrite it`);
+  }
+  if (new Set(paths).size !== paths.length) throw new CliError('two --output options name the same file');
+
+  const source = await openSource(o.source ?? 'testsrc', { ...size, fps: o.fps ?? preset.fps, loop: !!o.loop, live: !!o.live, sizeGiven: o.size !== undefined });
+  const fps = Math.round(source.info.fps);
+  const maxFrames = o.seconds !== undefined ? Math.round(o.seconds * fps) : undefined;
+  const engine = new Engine({
+    source,
+    encoder: {
+      fps, gop: o.gop ?? Math.max(1, Math.round(preset.gop * fps / preset.fps)), bitrate: o.bitrate ?? preset.bitrate,
+      qpMin, qpMax, preset: speed, rateControl: 'cbr',
+    },
+    maxFrames,
+  });
+  const sinks: Sink[] = paths.map((path) => extname(path).toLowerCase() === '.mp4'
+    ? createMp4Sink(path, { overwrite: !!o.force })
+    : createH264Sink(path, { overwrite: !!o.force }));
+
+  const failures: string[] = [];
+  engine.on('error', (e: EngineError) => {
+    failures.push(e.message);
+    io.stderr.write(`${progressClear(io.stderr)}h264-studio: ${e.message}\n`);
+  });
+  try {
+    await engine.start();
+  } catch (e) {
+    await source.close();
+    throw new CliError(`cannot start the encoder: ${(e as Error).message}`);
+  }
+  for (const sink of sinks) engine.addSink(sink);
+
+  const { info } = source;
+  io.stderr.write(`recording ${info.description} as ${fps} fps, ${formatRate(o.bitrate ?? preset.bitrate)} (${speed}) to ${paths.join(', ')}`
+    + `${maxFrames !== undefined ? ` for ${o.seconds} s` : ''}; Ctrl-C stops\n`);
+  const tty = (io.stderr as Writable & { isTTY?: boolean }).isTTY === true;
+  const showProgress = (s: EngineStats): void => {
+    if (tty) io.stderr.write(`\r${progressLine(s, fps, sinks)}\x1b[K`);
+  };
+  engine.on('stats', showProgress);
+  const onSigint = (): void => { void engine.stop(); };
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  try {
+    await engine.whenDone();
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  const s = engine.stats();
+  if (tty) io.stderr.write('\n');
+  const seconds = s.encodedFrames / fps;
+  io.stdout.write(`recorded ${s.encodedFrames} frames (${seconds.toFixed(2)} s of video, ${s.droppedFrames} dropped) in ${(s.elapsedMs / 1000).toFixed(1)} s: `
+    + sinks.map((k) => `${k.path} ${k.bytesWritten} bytes`).join(', ') + '\n');
+  return failures.length > 0 ? 1 : 0;
+}
+
+export async function presetsCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { options } = parseArgs(argv, { help: { kind: 'boolean', short: 'h' } } as const);
+  if (options.help) {
+    io.stdout.write(PRESETS_USAGE);
+    return 0;
+  }
+  const { presets, errors, path } = await loadPresets();
+  const rows = presets.map((p: StudioPreset) => [
+    presetId(p), p.name, `${p.width}x${p.height}`, `${p.fps}`, `${p.gop}`, formatRate(p.bitrate), `${p.qpMin}-${p.qpMax}`, p.encoderPreset, p.builtIn ? 'built-in' : 'user',
+  ]);
+  const head = ['id', 'name', 'size', 'fps', 'gop', 'bitrate', 'qp', 'speed', 'from'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [head, ...rows]) io.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+  io.stdout.write(`user presets: ${path ?? presetsPath()}${presets.length === BUILT_IN_PRESETS.length ? ' (none)' : ''}\n`);
+  for (const e of errors) io.stderr.write(`h264-studio: warning: ${e}\n`);
+  return 0;
+}
+
+async function openSource(
+  spec: string, o: { width: number; height: number; fps: number; loop: boolean; live: boolean; sizeGiven: boolean },
+): Promise<FrameSource> {
+  if (spec === 'testsrc') {
+    try {
+      return createTestPattern({ width: o.width, height: o.height, fps: o.fps, live: true });
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+  }
+  if (spec.startsWith('file:')) {
+    const path = spec.slice(5);
+    if (path === '') throw new CliError('--source file: needs a path, e.g. file:clip.y4m');
+    try {
+      return await openFileSource(path, {
+        loop: o.loop, live: o.live,
+        ...(extname(path).toLowerCase() === '.y4m' ? {} : { size: o.sizeGiven ? { width: o.width, height: o.height } : undefined, fps: o.fps }),
+      });
+    } catch (e) {
+      if (e instanceof FileSourceError) throw new CliError(e.message);
+      throw e;
+    }
+  }
+  throw new CliError(`unknown source ${JSON.stringify(spec)}: testsrc, or file:PATH (a .y4m, or a raw .yuv with --size and --fps)`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function formatRate(bps: number): string {
+  return bps >= 1e6 ? `${+(bps / 1e6).toFixed(2)} Mb/s` : `${+(bps / 1e3).toFixed(1)} kb/s`;
+}
+
+function formatBytes(n: number): string {
+  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
+}
+
+function progressLine(s: EngineStats, fps: number, sinks: readonly Sink[]): string {
+  const t = s.encodedFrames / fps;
+  const mm = Math.floor(t / 60), ss = (t % 60).toFixed(1).padStart(4, '0');
+  const bytes = sinks.reduce((a, k) => a + k.bytesWritten, 0);
+  return `${mm}:${ss}  ${s.encodedFps} fps  ${formatRate(s.bitrate)}  ${formatBytes(bytes)}  dropped ${s.droppedFrames}`;
+}
+
+function progressClear(stream: Writable): string {
+  return (stream as Writable & { isTTY?: boolean }).isTTY ? '\r\x1b[K' : '';
+}
