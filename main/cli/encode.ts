@@ -13,6 +13,7 @@ import { psnrPlane } from '../media/metrics.js';
 import { Y4mError, Y4mReader, parseY4m, y4mHeaderLine } from '../media/y4m.js';
 import { CliError, type ParsedOptions, parseArgs } from './args.js';
 import type { CliIo } from './index.js';
+import { fileErrorReason } from '../media/file-errors.js';
 
 /**
  * The encoder's limits and defaults for these options (encoder/options.ts), which its public
@@ -371,20 +372,9 @@ function isTty(stream: Readable | Writable): boolean {
   return (stream as { isTTY?: boolean }).isTTY === true;
 }
 
-/** Why a file operation on a path the user gave failed, in a few words. */
-function reason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOENT' ? 'no such file'
-    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-    : code === 'EISDIR' ? 'it is a directory'
-    : code === 'ENOTDIR' ? 'a part of the path is not a directory'
-    : code === 'ENOSPC' ? 'no space left on device'
-    : code === 'EROFS' ? 'read-only file system'
-    : error instanceof Error ? error.message : String(error);
-}
 
 function fileError(what: string, error: unknown): CliError {
-  return new CliError(`${what}: ${reason(error)}`);
+  return new CliError(`${what}: ${fileErrorReason(error)}`);
 }
 
 async function statInput(path: string): Promise<Stats> {
@@ -429,7 +419,7 @@ async function checkOutput(label: string, path: string, force: boolean, input: s
     await access(dir, constants.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? `directory ${dir} does not exist` : code === 'EACCES' ? `directory ${dir} is not writable` : reason(e);
+    const why = code === 'ENOENT' ? `directory ${dir} does not exist` : code === 'EACCES' ? `directory ${dir} is not writable` : fileErrorReason(e);
     throw new CliError(`cannot write ${label} ${path}: ${why}`);
   }
   return undefined;

@@ -13,6 +13,7 @@ import { basename, extname } from 'node:path';
 import { MAX_FRAME_LINE, Y4mError, parseY4mHeader } from '../media/y4m.js';
 import { Pacer, type Clock } from './pacing.js';
 import type { FrameSource, SourceInfo, VideoFrame } from './types.js';
+import { fileErrorReason } from '../media/file-errors.js';
 
 export interface FileSourceOptions {
   /** Restart at the first frame at the end of the file (default false). */
@@ -50,15 +51,6 @@ const MIN_SIDE = 16, MAX_SIDE = 8688;
 const FRAME = new TextEncoder().encode('FRAME');
 const Y4M_MAGIC = 'YUV4MPEG2';
 
-/** Why a file operation failed, in a few words. */
-function reason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOENT' ? 'no such file'
-    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-    : code === 'EISDIR' ? 'it is a directory'
-    : code === 'ENOTDIR' ? 'a part of the path is not a directory'
-    : error instanceof Error ? error.message : String(error);
-}
 
 function checkSize(what: string, width: number, height: number): void {
   for (const [name, v] of [['width', width], ['height', height]] as const) {
@@ -190,7 +182,7 @@ export async function openFileSource(path: string, options: FileSourceOptions = 
   try {
     file = await open(path, 'r');
   } catch (e) {
-    throw new FileSourceError(`cannot open ${path}: ${reason(e)}`);
+    throw new FileSourceError(`cannot open ${path}: ${fileErrorReason(e)}`);
   }
   try {
     const st = await file.stat();
@@ -206,7 +198,7 @@ export async function openFileSource(path: string, options: FileSourceOptions = 
   } catch (e) {
     await file.close().catch(() => {});
     if (e instanceof FileSourceError) throw e;
-    throw new FileSourceError(`cannot read ${path}: ${reason(e)}`);
+    throw new FileSourceError(`cannot read ${path}: ${fileErrorReason(e)}`);
   }
 }
 
@@ -289,7 +281,7 @@ class OpenFileSource implements FileSource {
         } catch (e) {
           if (this.closed) return null;
           if (e instanceof FileSourceError) throw e;
-          throw new FileSourceError(`cannot read ${this.path}: ${reason(e)}`);
+          throw new FileSourceError(`cannot read ${this.path}: ${fileErrorReason(e)}`);
         }
       }
       if (got.data) {

@@ -14,6 +14,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, posix, win32 } from 'node:path';
 import { PRESETS as ENCODER_PRESETS } from '../../encoder/index.js';
 import type { StudioPreset } from './types.js';
+import { fileErrorReason } from '../media/file-errors.js';
 
 export const PRESETS_FILE = 'presets.json';
 const FILE_VERSION = 1;
@@ -146,16 +147,6 @@ function builtInClash(name: string): BuiltIn | undefined {
   return BUILT_INS.find((b) => nameKey(b.name) === key || nameKey(b.id) === key);
 }
 
-/** Why a file operation failed, in a few words. */
-function reason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-    : code === 'EISDIR' ? 'it is a directory'
-    : code === 'ENOTDIR' ? 'a part of the path is not a directory'
-    : code === 'ENOSPC' ? 'no space left on device'
-    : code === 'EROFS' ? 'read-only file system'
-    : error instanceof Error ? error.message : String(error);
-}
 
 function label(entry: unknown, i: number): string {
   const name = (entry as { name?: unknown } | null)?.name;
@@ -171,7 +162,7 @@ async function readPresetsFile(path: string): Promise<FileContents> {
     text = await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
-    return { kind: 'broken', message: `cannot read ${path}: ${reason(e)}` };
+    return { kind: 'broken', message: `cannot read ${path}: ${fileErrorReason(e)}` };
   }
   let root: unknown;
   try {
@@ -272,7 +263,7 @@ async function writeAtomic(path: string, text: string): Promise<void> {
     await rename(temp, path);
   } catch (e) {
     await unlink(temp).catch(() => {});
-    throw new PresetError(`cannot write ${path}: ${reason(e)}`);
+    throw new PresetError(`cannot write ${path}: ${fileErrorReason(e)}`);
   }
 }
 
