@@ -3,8 +3,9 @@
  * recordings (.mp4 fragmented, .h264 raw), with a live progress line on a terminal; Ctrl-C stops
  * cleanly and finishes the files. `h264-studio presets` lists the presets.
  */
-import { access } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { dirname, extname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Engine, EngineError, type EngineStats } from '../engine/engine.js';
 import { openFileSource, FileSourceError } from '../engine/file-source.js';
@@ -137,6 +138,9 @@ export async function recordCommand(argv: readonly string[], io: CliIo): Promise
     const ext = extname(path).toLowerCase();
     if (ext !== '.mp4' && ext !== '.h264' && ext !== '.264') throw new CliError(`--output ${path}: the name must end in .mp4 or .h264`);
     if (!o.force && await exists(path)) throw new CliError(`${path} already exists: choose another name, or add -y to overwrite it`);
+    // Found now, not at the first keyframe: a user mistake, with nothing started.
+    const problem = await folderProblem(path);
+    if (problem) throw new CliError(`cannot create ${path}: ${problem}`);
   }
   if (new Set(paths).size !== paths.length) throw new CliError('two --output options name the same file');
 
@@ -156,9 +160,14 @@ export async function recordCommand(argv: readonly string[], io: CliIo): Promise
     : createH264Sink(path, { overwrite: !!o.force }));
 
   const failures: string[] = [];
+  let recording = sinks.length;
   engine.on('error', (e: EngineError) => {
     failures.push(e.message);
     io.stderr.write(`${progressClear(io.stderr)}h264-studio: ${e.message}\n`);
+    if (e.scope === 'sink') recording--;
+    // With every file failed, or the encoder gone (its recordings end, and this command starts no
+    // other), there is nothing left to record: stop rather than run on to --seconds or Ctrl-C.
+    if (recording <= 0 || e.scope === 'encoder') void engine.stop();
   });
   try {
     await engine.start();
@@ -235,6 +244,23 @@ async function openSource(
     }
   }
   throw new CliError(`unknown source ${JSON.stringify(spec)}: testsrc, or file:PATH (a .y4m, or a raw .yuv with --size and --fps)`);
+}
+
+/** Why no recording can be created at `path` (its folder is missing, not a folder, read-only), or null. */
+async function folderProblem(path: string): Promise<string | null> {
+  const folder = dirname(path);
+  try {
+    if (!(await stat(folder)).isDirectory()) return `${folder} is not a folder`;
+    await access(folder, constants.W_OK);
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `the folder ${folder} does not exist`
+      : code === 'ENOTDIR' ? 'a part of the path is not a folder'
+      : code === 'EACCES' || code === 'EPERM' ? `permission denied (the folder ${folder} is not writable)`
+      : code === 'EROFS' ? 'read-only file system'
+      : (e as Error).message;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

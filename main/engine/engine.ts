@@ -4,36 +4,47 @@
  *
  * Backpressure: at most `maxInFlight` frames are with the encoder. A live source (camera, test
  * pattern) runs on its own clock, so a frame that arrives while the encoder is full is dropped and
- * counted; memory stays flat. A file source is waited for instead: nothing is dropped.
+ * counted; memory stays flat. A file source is waited for instead (for a free slot, and for a new
+ * encoder after one died): nothing is dropped.
  *
  * Recording starts on a keyframe: a sink added mid-stream asks the encoder for one and receives
  * frames from that IDR on. A sink whose write fails (disk full, I/O error) is closed, reported in
  * an 'error' event, and dropped; the engine and the other sinks go on. A worker that dies is
- * reported the same way; the engine closes its sinks (what they hold stays playable) and
- * restartEncoder() starts a new worker in the same process.
+ * reported the same way; the engine closes its sinks (what they hold stays playable), counts the
+ * frames it held as dropped, and restartEncoder() starts a new worker in the same process.
  */
 import { EventEmitter } from 'node:events';
 import type { EncoderOptions } from '../../encoder/index.js';
-import { EncoderClient } from './encoder-client.js';
+import { EncoderClient, type EncoderClientOptions, type EncoderWorkerError } from './encoder-client.js';
 import type { EncodedFrame, FrameSource, Sink, StreamInfo, VideoFrame } from './types.js';
+
+/** The default bound on the raw frames at the encoder, in bytes. */
+const MAX_IN_FLIGHT_BYTES = 48 << 20;
 
 export interface EngineOptions {
   source: FrameSource;
   /** Encoder options (size comes from the source). */
   encoder: EncoderOptions;
   /**
-   * Frames at the encoder at once (queued in the worker or being encoded). Default: half a
-   * second of frames, 3 to 15: enough to ride out the worker's first, slower frames (and a
-   * slow frame now and then) without dropping, little enough to keep memory flat.
+   * Frames at the encoder at once (queued in the worker or being encoded). Default: one second of
+   * frames, at least 3, and no more than 48 MiB of them (16 at 1080p): enough to ride out the
+   * worker's first frames (its JIT warms up: each of the first two takes 150-500 ms on a loaded
+   * 2-core machine, so half a second dropped frames at QVGA 15 fps) and a slow frame now and then,
+   * little enough to keep memory flat.
    */
   maxInFlight?: number;
   /** Stop after this many input frames (a recording of N seconds = fps * N). Default: until stop(). */
   maxFrames?: number;
+  /** How the encoder worker is started (its entry, its transport); default: the built worker in a worker_thread. */
+  encoderClient?: EncoderClientOptions;
 }
 
 export interface EngineStats {
   elapsedMs: number;
-  /** Frames read from the source, encoded, and dropped because the encoder was behind. */
+  /**
+   * Frames read from the source, encoded, and dropped (the encoder was behind, refused them, or
+   * they were lost with a worker that died or was replaced): at the end, input = encoded + dropped.
+   */
   inputFrames: number;
   encodedFrames: number;
   droppedFrames: number;
@@ -79,6 +90,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly encoderOptions: EncoderOptions;
   private readonly maxInFlight: number;
   private readonly maxFrames: number;
+  private readonly clientOptions: EncoderClientOptions;
   private client: EncoderClient | null = null;
   private readonly sinks: SinkState[] = [];
   private running = false;
@@ -87,7 +99,21 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Resolves when a slot at the encoder frees up (file sources wait on it). */
   private slotWaiter: (() => void) | null = null;
   private startedAt = 0;
-  private readonly counters = { input: 0, encoded: 0, dropped: 0, keyframes: 0, bytes: 0, qp: 0, encodeMs: 0 };
+  private readonly counters = { input: 0, encoded: 0, dropped: 0, keyframes: 0, qp: 0, encodeMs: 0 };
+  /**
+   * Sinks no longer recording (removed, failed, or ended with the encoder). Their bytesWritten is
+   * read live: an MP4 sink writes its last fragment and index in close(), after it left the list.
+   */
+  private readonly retired: Sink[] = [];
+  /**
+   * A keyframe is on its way from the current worker (its first frame is one, or one was asked
+   * for): a sink added now starts on it, no need to ask again.
+   */
+  private keyframeComing = false;
+  /** Frames posted to the current worker and not answered yet: lost (dropped) if it ends. */
+  private atEncoder = 0;
+  /** Sinks closing after a failure or with a dead encoder: finish() waits for them. */
+  private readonly closings: Promise<unknown>[] = [];
   /** Timestamps (ms) and sizes of recent events, for per-second rates. */
   private readonly recentInput: number[] = [];
   private readonly recentEncoded: { t: number; bits: number }[] = [];
@@ -99,8 +125,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     super();
     this.source = options.source;
     this.encoderOptions = options.encoder;
-    this.maxInFlight = options.maxInFlight ?? Math.min(15, Math.max(3, Math.round(options.source.info.fps / 2)));
+    const { width, height, fps } = options.source.info;
+    this.maxInFlight = options.maxInFlight ?? Math.max(3, Math.min(Math.round(fps), Math.floor(MAX_IN_FLIGHT_BYTES / (width * height * 1.5))));
     this.maxFrames = options.maxFrames ?? Infinity;
+    this.clientOptions = options.encoderClient ?? {};
     this.done = new Promise((resolve) => { this.resolveDone = resolve; });
   }
 
@@ -122,8 +150,16 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** A new encoder worker after the last one died (or to change nothing but the process). */
   async restartEncoder(): Promise<void> {
-    if (this.client) this.client.terminate();
+    const old = this.client;
     this.client = null;
+    if (old) {
+      // Replaced on purpose: the frames it holds are lost, and its end is no news.
+      old.removeAllListeners('encoded');
+      old.removeAllListeners('error');
+      this.counters.dropped += this.atEncoder;
+      this.atEncoder = 0;
+      void old.terminate();
+    }
     await this.startEncoder();
   }
 
@@ -138,7 +174,10 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   addSink(sink: Sink): void {
     this.sinks.push({ sink, started: false, tail: Promise.resolve(), failed: false });
-    if (this.client?.running) this.client.requestKeyframe();
+    if (this.client?.running && !this.keyframeComing) {
+      this.client.requestKeyframe();
+      this.keyframeComing = true;
+    }
   }
 
   /** Finishes one sink's file and removes it; the engine goes on. */
@@ -146,9 +185,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     const i = this.sinks.findIndex((s) => s.sink === sink);
     if (i < 0) return;
     const [state] = this.sinks.splice(i, 1);
+    this.retired.push(sink);
     await state!.tail;
     await sink.close();
-    this.counters.bytes += sink.bytesWritten;
   }
 
   /** Stops the source, lets the encoder finish the frames it has, finalises every sink. */
@@ -178,7 +217,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       bitrate: bits,
       qp: c.qp,
       encodeMs: c.encodeMs,
-      bytesWritten: this.sinks.reduce((s, st) => s + st.sink.bytesWritten, 0) + c.bytes,
+      bytesWritten: [...this.sinks.map((st) => st.sink), ...this.retired].reduce((s, sink) => s + sink.bytesWritten, 0),
     };
   }
 
@@ -191,10 +230,13 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private async startEncoder(): Promise<void> {
     const { width, height, fps } = this.source.info;
-    const client = await EncoderClient.start(width, height, { fps, ...this.encoderOptions });
+    const client = await EncoderClient.start(width, height, { fps, ...this.encoderOptions }, this.clientOptions);
     client.on('encoded', (frame: EncodedFrame) => this.onEncoded(frame));
-    client.on('error', (error: Error & { fatal?: boolean }) => this.onEncoderError(client, error));
+    client.on('error', (error: EncoderWorkerError) => this.onEncoderError(client, error));
     this.client = client;
+    this.atEncoder = 0;
+    this.keyframeComing = true; // a new encoder starts with an IDR
+    this.slotWaiter?.(); // a file source waiting for an encoder goes on
   }
 
   private async pull(): Promise<void> {
@@ -204,21 +246,17 @@ export class Engine extends EventEmitter<EngineEvents> {
         if (frame === null) break;
         this.counters.input++;
         this.recentInput.push(performance.now());
-        const client = this.client;
-        if (client === null) {
-          this.counters.dropped++; // no encoder (it died): the frame has nowhere to go
-          continue;
-        }
-        if (client.inFlight >= this.maxInFlight) {
-          if (this.source.info.live) {
-            this.counters.dropped++;
-            continue;
-          }
+        // A file is waited for, never dropped: for a free slot, or for a new encoder after one died
+        // (without one, a source that needs no I/O would also spin here and starve the event loop).
+        while (!this.source.info.live && !this.stopping && !this.hasSlot()) {
           await new Promise<void>((resolve) => { this.slotWaiter = resolve; });
           this.slotWaiter = null;
-          if (this.stopping || this.client !== client) { this.counters.dropped++; continue; }
         }
-        this.send(client, frame);
+        if (!this.hasSlot()) {
+          this.counters.dropped++; // live and the encoder behind, or no encoder (it died), or stopping
+          continue;
+        }
+        this.send(this.client!, frame);
       }
     } catch (e) {
       this.emit('error', new EngineError('source', `the source failed: ${(e as Error).message}`));
@@ -230,14 +268,23 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
+  private hasSlot(): boolean {
+    return this.client !== null && this.client.running && this.client.inFlight < this.maxInFlight;
+  }
+
   private send(client: EncoderClient, frame: VideoFrame): void {
     client.encode(frame);
+    this.atEncoder++;
   }
 
   private onEncoded(frame: EncodedFrame): void {
     const c = this.counters;
+    this.atEncoder--;
     c.encoded++;
-    if (frame.keyframe) c.keyframes++;
+    if (frame.keyframe) {
+      c.keyframes++;
+      this.keyframeComing = false;
+    }
     c.qp = frame.stats.qpAvg;
     c.encodeMs = frame.stats.encodeMs;
     this.recentEncoded.push({ t: performance.now(), bits: frame.data.length * 8 });
@@ -258,26 +305,36 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (state.failed) return;
     state.failed = true;
     const i = this.sinks.indexOf(state);
-    if (i >= 0) this.sinks.splice(i, 1);
-    this.counters.bytes += state.sink.bytesWritten;
+    if (i >= 0) {
+      this.sinks.splice(i, 1);
+      this.retired.push(state.sink); // else already retired (being removed or finished)
+    }
     this.emit('error', new EngineError('sink', `recording to ${state.sink.path ?? state.sink.kind} stopped: ${(e as Error).message}`, state.sink));
     // What was written stays: close what can be closed (the file may be half a frame long).
-    void state.sink.close().catch(() => undefined);
+    this.closings.push(state.sink.close().catch(() => undefined));
   }
 
-  private onEncoderError(client: EncoderClient, error: Error & { fatal?: boolean }): void {
-    if (error.fatal === false) {
+  private onEncoderError(client: EncoderClient, error: EncoderWorkerError): void {
+    if (client !== this.client) return;
+    if (!error.fatal) {
+      if (error.index !== undefined) {
+        // The encoder refused that frame: it is not at the encoder any more.
+        this.atEncoder--;
+        this.counters.dropped++;
+      }
       this.emit('error', new EngineError('encoder', error.message));
       this.slotWaiter?.();
       return;
     }
-    if (this.client === client) this.client = null;
+    this.client = null;
+    this.counters.dropped += this.atEncoder; // lost with the worker
+    this.atEncoder = 0;
     this.emit('error', new EngineError('encoder', error.message));
     // Recordings end here, playable up to what they hold.
     const sinks = this.sinks.splice(0);
     for (const state of sinks) {
-      this.counters.bytes += state.sink.bytesWritten;
-      void state.tail.then(() => state.sink.close()).catch(() => undefined);
+      this.retired.push(state.sink);
+      this.closings.push(state.tail.then(() => state.sink.close()).catch(() => undefined));
     }
     this.slotWaiter?.();
   }
@@ -292,14 +349,15 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.client = null;
       const sinks = this.sinks.splice(0);
       for (const state of sinks) {
+        this.retired.push(state.sink);
         await state.tail;
-        this.counters.bytes += state.sink.bytesWritten;
         try {
           await state.sink.close();
         } catch (e) {
           this.emit('error', new EngineError('sink', `finishing ${state.sink.path ?? state.sink.kind} failed: ${(e as Error).message}`, state.sink));
         }
       }
+      await Promise.all(this.closings);
       await this.source.close();
       if (this.statsTimer) clearInterval(this.statsTimer);
       this.running = false;
