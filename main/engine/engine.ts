@@ -192,6 +192,8 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Stops the source, lets the encoder finish the frames it has, finalises every sink. */
   async stop(): Promise<void> {
+    // Never started: nothing to finish (whenDone() would otherwise wait for a start that never comes).
+    if (!this.running && this.loop === null) return;
     if (!this.running) return this.done;
     this.stopping = true;
     await this.source.close();

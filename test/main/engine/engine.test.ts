@@ -164,3 +164,14 @@ describe('Engine', () => {
     expect(tail.checksums).toEqual(whole.checksums.slice(idr));
   });
 });
+
+describe('Engine.stop() before start()', () => {
+  it('resolves at once and leaves the source open for whoever owns it', async () => {
+    const source = createTestPattern({ width: 64, height: 48, fps: 30, live: false });
+    const engine = new Engine({ source, encoder: { preset: 'realtime' } });
+    await engine.stop();
+    expect(engine.stats().inputFrames).toBe(0);
+    expect(await source.read()).not.toBeNull();
+    await source.close();
+  });
+});
