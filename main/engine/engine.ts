@@ -233,7 +233,11 @@ export class Engine extends EventEmitter<EngineEvents> {
   private async startEncoder(): Promise<void> {
     const { width, height, fps } = this.source.info;
     const client = await EncoderClient.start(width, height, { fps, ...this.encoderOptions }, this.clientOptions);
-    client.on('encoded', (frame: EncodedFrame) => this.onEncoded(frame));
+    client.on('encoded', (frame: EncodedFrame, recycled: Uint8Array | null) => {
+      this.onEncoded(frame);
+      // The worker hands the input buffer back: the source fills it again (flat memory).
+      if (recycled !== null) this.source.recycle?.(recycled);
+    });
     client.on('error', (error: EncoderWorkerError) => this.onEncoderError(client, error));
     this.client = client;
     this.atEncoder = 0;

@@ -14,6 +14,7 @@ import { MAX_FRAME_LINE, Y4mError, parseY4mHeader } from '../media/y4m.js';
 import { Pacer, type Clock } from './pacing.js';
 import type { FrameSource, SourceInfo, VideoFrame } from './types.js';
 import { fileErrorReason } from '../media/file-errors.js';
+import { FramePool } from './frame-pool.js';
 
 export interface FileSourceOptions {
   /** Restart at the first frame at the end of the file (default false). */
@@ -95,10 +96,14 @@ type FrameRead = { data: Uint8Array; next: number } | { data: null; tail: number
  * parameters are legal) then the planes; raw frames follow one another.
  */
 class FrameReader {
+  /** Buffers handed back by the consumer (recycle()), filled again by frame(). */
+  readonly pool: FramePool;
   /** Grows (doubling, up to MAX_FRAME_LINE) for FRAME lines with long parameters. */
   private lineBuf = new Uint8Array(64);
 
-  constructor(private readonly file: FileHandle, private readonly path: string, private readonly layout: Layout) {}
+  constructor(private readonly file: FileHandle, private readonly path: string, private readonly layout: Layout) {
+    this.pool = new FramePool(layout.frameBytes);
+  }
 
   /**
    * The length of the FRAME line at `position` including its newline, or -(bytes left) when the
@@ -141,9 +146,12 @@ class FrameReader {
       if (line <= 0) return { data: null, tail: -line };
       start += line;
     }
-    const data = new Uint8Array(this.layout.frameBytes);
+    const data = this.pool.take();
     const got = await readAt(this.file, data, 0, data.length, start);
-    if (got < data.length) return { data: null, tail: start - position + got };
+    if (got < data.length) {
+      this.pool.give(data);
+      return { data: null, tail: start - position + got };
+    }
     return { data, next: start + data.length };
   }
 }
@@ -298,6 +306,10 @@ class OpenFileSource implements FileSource {
       this.position = this.layout.firstFrame;
       this.framesThisPass = 0;
     }
+  }
+
+  recycle(data: Uint8Array): void {
+    this.reader.pool.give(data);
   }
 
   close(): Promise<void> {

@@ -10,6 +10,7 @@
  */
 import { Pacer, type Clock } from './pacing.js';
 import type { FrameSource, SourceInfo, VideoFrame } from './types.js';
+import { FramePool } from './frame-pool.js';
 
 export interface TestPatternOptions {
   /** Even, 16..4096. */
@@ -186,9 +187,9 @@ class PatternPainter {
     return Math.floor((index * perSecond) / this.fps);
   }
 
-  draw(index: number, timestampUs: number): Uint8Array {
+  /** Paints frame `index` into `data` (every sample is written), or into a new buffer. */
+  draw(index: number, timestampUs: number, data: Uint8Array = new Uint8Array(this.width * this.height + 2 * this.cw * this.ch)): Uint8Array {
     const { width: w, height: h, cw, ch } = this;
-    const data = new Uint8Array(w * h + 2 * cw * ch);
     const Y = data.subarray(0, w * h), U = data.subarray(w * h, w * h + cw * ch), V = data.subarray(w * h + cw * ch);
 
     // Bars scroll left, one width every 8 seconds (even steps keep chroma aligned).
@@ -269,6 +270,7 @@ export function createTestPattern(options: TestPatternOptions): FrameSource {
   const fps = checkInteger('fps', options.fps, 1, 240, false);
   const live = options.live ?? true;
   const painter = new PatternPainter(width, height, fps);
+  const pool = new FramePool(width * height + 2 * (width >> 1) * (height >> 1));
   const pacer = live ? new Pacer(fps, options.clock) : null;
   const info: SourceInfo = { width, height, fps, live, description: `test pattern ${width}x${height} at ${fps} fps` };
   let next = 0, closed = false;
@@ -282,7 +284,10 @@ export function createTestPattern(options: TestPatternOptions): FrameSource {
       if (pacer && !(await pacer.wait(index))) return null;
       if (closed) return null;
       const timestampUs = Math.round((index * 1e6) / fps);
-      return { width, height, data: painter.draw(index, timestampUs), timestampUs, index };
+      return { width, height, data: painter.draw(index, timestampUs, pool.take()), timestampUs, index };
+    },
+    recycle(data: Uint8Array): void {
+      pool.give(data);
     },
     async close(): Promise<void> {
       closed = true;

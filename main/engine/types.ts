@@ -40,6 +40,11 @@ export interface FrameSource {
   read(): Promise<VideoFrame | null>;
   /** Stops the source; a pending read() resolves with null. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Hands back a frame buffer the consumer is done with (the encoder worker returns each one), so
+   * the source can fill it again instead of allocating. Optional for sources.
+   */
+  recycle?(data: Uint8Array): void;
 }
 
 /** One encoded frame: a complete Annex-B access unit, in decoding (= presentation) order. */
