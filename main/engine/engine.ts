@@ -30,7 +30,7 @@ export interface EngineOptions {
    * frames, at least 3, and no more than 48 MiB of them (16 at 1080p): enough to ride out the
    * worker's first frames (its JIT warms up: each of the first two takes 150-500 ms on a loaded
    * 2-core machine, so half a second dropped frames at QVGA 15 fps) and a slow frame now and then,
-   * little enough to keep memory flat.
+   * little enough to keep memory flat. A file source (not live) waits for the encoder instead: 4.
    */
   maxInFlight?: number;
   /** Stop after this many input frames (a recording of N seconds = fps * N). Default: until stop(). */
@@ -126,7 +126,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.source = options.source;
     this.encoderOptions = options.encoder;
     const { width, height, fps } = options.source.info;
-    this.maxInFlight = options.maxInFlight ?? Math.max(3, Math.min(Math.round(fps), Math.floor(MAX_IN_FLIGHT_BYTES / (width * height * 1.5))));
+    // A file source waits for the encoder anyway: a few frames keep the worker busy. A live one
+    // needs room to ride out slow frames.
+    this.maxInFlight = options.maxInFlight ?? (options.source.info.live
+      ? Math.max(3, Math.min(Math.round(fps), Math.floor(MAX_IN_FLIGHT_BYTES / (width * height * 1.5))))
+      : 4);
     this.maxFrames = options.maxFrames ?? Infinity;
     this.clientOptions = options.encoderClient ?? {};
     this.done = new Promise((resolve) => { this.resolveDone = resolve; });

@@ -6,8 +6,16 @@
 export class FramePool {
   private readonly free: Uint8Array[] = [];
 
-  /** `bytes`: the size of one frame; at most `max` buffers are kept. */
-  constructor(readonly bytes: number, private readonly max = 16) {}
+  private readonly max: number;
+
+  /**
+   * `bytes`: the size of one frame. At most `max` buffers are kept; by default as many as the
+   * engine may have in flight (up to 48 MiB of them) plus a few, so in steady state every buffer
+   * comes back here instead of to the garbage collector.
+   */
+  constructor(readonly bytes: number, max?: number) {
+    this.max = max ?? Math.max(4, Math.min(64, Math.floor((48 << 20) / bytes) + 4));
+  }
 
   /** A buffer of `bytes` bytes: a returned one, or a new one. Its content is undefined. */
   take(): Uint8Array {
