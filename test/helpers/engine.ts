@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { spawnWorkerThread } from '../../main/engine/encoder-client.js';
 import type { WorkerChannel } from '../../main/engine/worker-protocol.js';
 import type { EncodedFrame, Sink, StreamInfo, VideoFrame } from '../../main/engine/types.js';
+import { createTestPattern } from '../../main/engine/test-pattern.js';
 
 /**
  * Starts real worker threads and watches their traffic: frames posted and answered, so the
@@ -155,4 +156,13 @@ export function accessUnitStarts(data: Uint8Array): number[] {
     i += 3;
   }
   return starts;
+}
+
+/** `count` frames of the (not live) test pattern, as a source would hand them out. */
+export async function patternFrames(width: number, height: number, fps: number, count: number): Promise<VideoFrame[]> {
+  const source = createTestPattern({ width, height, fps, live: false });
+  const frames: VideoFrame[] = [];
+  for (let i = 0; i < count; i++) frames.push((await source.read())!);
+  await source.close();
+  return frames;
 }

@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, type EngineError, type EngineOptions, type EngineStats } from '../../../main/engine/engine.js';
 import { openFileSource } from '../../../main/engine/file-source.js';
 import { createTestPattern } from '../../../main/engine/test-pattern.js';
-import type { EncodedFrame, FrameSource, VideoFrame } from '../../../main/engine/types.js';
+import type { EncodedFrame, FrameSource } from '../../../main/engine/types.js';
 import { createH264Sink } from '../../../main/recording/h264-sink.js';
 import { createMp4Sink } from '../../../main/recording/mp4-sink.js';
 import { buildCli } from '../../helpers/build-cli.js';
-import { tapSink, WorkerSpy, writeY4m } from '../../helpers/engine.js';
+import { patternFrames, tapSink, WorkerSpy, writeY4m } from '../../helpers/engine.js';
 import { decodeFile, probePackets, probeVideo } from '../../helpers/probe.js';
 
 let dir: string;
@@ -64,14 +64,6 @@ function expectStatsAddUp(run: Run, input: number): EngineStats {
   // The last 'stats' event is the final figures.
   expect(run.statsEvents[run.statsEvents.length - 1]).toMatchObject({ inputFrames: s.inputFrames, encodedFrames: s.encodedFrames, droppedFrames: s.droppedFrames });
   return s;
-}
-
-async function patternFrames(width: number, height: number, fps: number, count: number): Promise<VideoFrame[]> {
-  const source = createTestPattern({ width, height, fps, live: false });
-  const frames: VideoFrame[] = [];
-  for (let i = 0; i < count; i++) frames.push((await source.read())!);
-  await source.close();
-  return frames;
 }
 
 describe('Engine', () => {

@@ -10,11 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, type EngineError } from '../../../main/engine/engine.js';
 import { openFileSource } from '../../../main/engine/file-source.js';
 import { createTestPattern } from '../../../main/engine/test-pattern.js';
-import type { VideoFrame } from '../../../main/engine/types.js';
 import { createH264Sink } from '../../../main/recording/h264-sink.js';
 import { createMp4Sink } from '../../../main/recording/mp4-sink.js';
 import { buildCli } from '../../helpers/build-cli.js';
-import { accessUnitStarts, recordSummary, runCliProcess, tapSink, WorkerSpy, writeY4m } from '../../helpers/engine.js';
+import { accessUnitStarts, patternFrames, recordSummary, runCliProcess, tapSink, WorkerSpy, writeY4m } from '../../helpers/engine.js';
 import { decodeFile, mp4Boxes, probeVideo } from '../../helpers/probe.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -123,14 +122,6 @@ describe('record, killed or out of space', () => {
     expect(fragments.checksums).toEqual(raw.checksums.slice(0, fragments.frames));
   });
 });
-
-async function patternFrames(width: number, height: number, fps: number, count: number): Promise<VideoFrame[]> {
-  const source = createTestPattern({ width, height, fps, live: false });
-  const frames: VideoFrame[] = [];
-  for (let i = 0; i < count; i++) frames.push((await source.read())!);
-  await source.close();
-  return frames;
-}
 
 describe('engine', () => {
   it('disk full on one recording: an error for that sink, the others record every frame, the engine ends normally', async () => {
