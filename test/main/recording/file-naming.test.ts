@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingFileError, expandPattern, openExclusive, reservePath } from '../../../main/recording/file-naming.js';
+import { isRoot, runAsNobody } from '../../helpers/as-nobody.js';
 
 let root: string;
 let n = 0;
@@ -106,12 +107,20 @@ describe('openExclusive', () => {
     expect((await rejection(openExclusive(through))).message).toBe(`cannot create ${through}: a part of the path is not a directory`);
   });
 
-  it.skipIf(process.getuid?.() === 0 || process.platform === 'win32')('names a directory it may not write', async () => {
+  // Root writes through mode bits: as root (CI) the open runs as user 65534.
+  it.skipIf(process.platform === 'win32')('names a directory it may not write', async () => {
     const dir = await freshDir();
-    await chmod(dir, 0o500);
+    await chmod(dir, 0o555);
+    const message = `cannot create ${join(dir, 'x.mp4')}: directory ${dir} is not writable`;
     try {
-      const e = await rejection(openExclusive(join(dir, 'x.mp4')));
-      expect([e.code, e.message]).toEqual(['EACCES', `cannot create ${join(dir, 'x.mp4')}: directory ${dir} is not writable`]);
+      if (isRoot) {
+        await chmod(root, 0o755);
+        const r = await runAsNobody('main/recording/file-naming.js', `await mod.openExclusive(${JSON.stringify(join(dir, 'x.mp4'))}); return 'created';`);
+        expect([r.code, r.error]).toEqual(['EACCES', message]);
+      } else {
+        const e = await rejection(openExclusive(join(dir, 'x.mp4')));
+        expect([e.code, e.message]).toEqual(['EACCES', message]);
+      }
     } finally {
       await chmod(dir, 0o700);
     }
