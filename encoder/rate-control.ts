@@ -68,6 +68,8 @@ const VBV_I_FRACTION = 0.2;
  * under the 1.2 the studio promises, for prediction error).
  */
 const WINDOW_PEAK = 1.12;
+/** Per-frame decay of the rate factor's window (about 100 frames of memory). */
+const WINDOW_DECAY = 0.99;
 /** Largest frame-to-frame QP step of one frame type (x264's qpstep). */
 const QP_STEP = 4;
 
@@ -186,7 +188,7 @@ export class RateController {
 
   /**
    * Chooses the frame's QP. `complexity` is the frame's cost for its type (I: intra sum, P: the
-   * min(intra, inter) sum); `pComplexity` the P cost even for an I frame (for the window charge).
+   * min(intra, inter) sum); `sceneCut` lifts the frame-to-frame step limit.
    */
   planFrame(isIntra: boolean, complexity: number, sceneCut: boolean): FramePlan {
     const { cfg } = this;
@@ -283,14 +285,11 @@ export class RateController {
     if (this.curRceq > 0) {
       // An I frame among P frames is charged as P frames at ipFactor times its scale.
       const qEq = isIntra && !allIntra ? q * IP_FACTOR : q;
-      const decay = 0.99;
-      this.cplxrSum = this.cplxrSum * decay + (bits * qEq) / this.curRceq;
-      this.wantedWindow = this.wantedWindow * decay + this.frameBits;
-    } else if (isIntra && !allIntra) {
-      // The first I frame: start the window from it, as P frames of the same scale would count.
-      this.wantedWindow += this.frameBits;
-      this.cplxrSum += 0; // nothing to charge against yet: the first P frame starts the window
+      this.cplxrSum = this.cplxrSum * WINDOW_DECAY + (bits * qEq) / this.curRceq;
+      this.wantedWindow = this.wantedWindow * WINDOW_DECAY + this.frameBits;
     }
+    // The first I frame has no P scale to be charged at: the window starts with the first P frame
+    // (its wanted bits alone would halve the first rate factor).
     this.wantedTotal += this.frameBits;
     this.spentTotal += bits;
     if (isIntra) {
