@@ -83,7 +83,8 @@ export class InterCoder {
   private readonly skipPred16 = new Uint8Array(256);
   private readonly skipPredC = new Uint8Array(128);
   private readonly mp: MotionVector = { x: 0, y: 0 };
-  private readonly sources: LumaSources = { a: new Uint8Array(0), ao: 0, b: null, bo: 0 };
+  /** Where the prediction of the candidate satdCost is weighing lies in the reference planes. */
+  private readonly sources: LumaSources;
   private readonly skipMv: MotionVector = { x: 0, y: 0 };
   private readonly candidates = [new InterCoding(), new InterCoding(), new InterCoding(), new InterCoding()];
   private readonly subTrial = new InterCoding();
@@ -110,6 +111,7 @@ export class InterCoder {
     this.halfH = new PaddedPlane(src.width, src.height, LUMA_PAD);
     this.halfV = new PaddedPlane(src.width, src.height, LUMA_PAD);
     this.halfHV = new PaddedPlane(src.width, src.height, LUMA_PAD);
+    this.sources = { a: this.halfH, ao: 0, b: null, bo: 0 };
   }
 
   /** Call after the reference picture changed: derives its half-sample planes. */
@@ -486,7 +488,7 @@ export class InterCoder {
     // The prediction is read where it lies in the reference planes, never copied out.
     const ls = this.sources, src = this.src16, ss = this.refY.stride;
     lumaSources(this.refY, this.halfH, this.halfV, this.halfHV, px, py, qx, qy, ls);
-    const a = ls.a, b = ls.b;
+    const a = ls.a.data, b = ls.b === null ? null : ls.b.data;
     let s = 0;
     for (let y = 0; y < h; y += 4) {
       const ao = ls.ao + y * ss, bo = ls.bo + y * ss, o = so + y * 16;

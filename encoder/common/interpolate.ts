@@ -44,7 +44,7 @@
  * - Chroma, predictChroma: −pad <= xIntC and xIntC + w <= width + pad − 1 (the bilinear window is
  *   xIntC .. xIntC + w); with CHROMA_PAD = 32, 32 before and 31 after. chromaBlockInside() tells.
  */
-import type { PaddedPlane } from './padded-plane.js';
+import { PaddedPlane } from './padded-plane.js';
 
 // ---- references ------------------------------------------------------------------------------
 
@@ -477,78 +477,66 @@ function clampedView(a: Uint8Array): Uint8ClampedArray {
   return v;
 }
 
+/** Where a luma prediction's samples come from: plane a alone, or the average of a and b (lumaSources). */
+export interface LumaSources {
+  a: PaddedPlane;
+  ao: number;
+  /** null: the prediction is plane a's samples themselves. */
+  b: PaddedPlane | null;
+  bo: number;
+}
+
 /**
- * predictLuma from the planes of interpolateHalfPlanes (full = the reference itself): one plane
- * copied or two averaged per the table at the top of this file. Same block constraint
- * (lumaBlockInside); all four planes share one geometry.
+ * Which of the planes of interpolateHalfPlanes (full = the reference itself) make the prediction
+ * of the block at (x, y) with vector (mvx, mvy), per the table at the top of this file: one plane,
+ * or two to average. Each block sample's offset is then ao/bo + row * stride + column (all four
+ * planes share one geometry). predictLumaFromPlanes copies it out; a cost function can read it in
+ * place (satd4x4Avg).
+ */
+export function lumaSources(
+  full: PaddedPlane, hPlane: PaddedPlane, vPlane: PaddedPlane, hvPlane: PaddedPlane,
+  x: number, y: number, mvx: number, mvy: number, out: LumaSources,
+): void {
+  const ss = full.stride;
+  const o = full.origin + (y + (mvy >> 2)) * ss + x + (mvx >> 2);
+  let a = full, ao = o, b: PaddedPlane | null = null, bo = o;
+  switch (((mvx & 3) << 2) | (mvy & 3)) {
+    case 0: break; // G
+    case 4: b = hPlane; break; // a
+    case 8: a = hPlane; break; // b
+    case 12: ao = o + 1; b = hPlane; break; // c
+    case 1: b = vPlane; break; // d
+    case 2: a = vPlane; break; // h
+    case 3: ao = o + ss; b = vPlane; break; // n
+    case 5: a = hPlane; b = vPlane; break; // e
+    case 13: a = hPlane; b = vPlane; bo = o + 1; break; // g
+    case 7: a = vPlane; b = hPlane; bo = o + ss; break; // p
+    case 15: a = vPlane; ao = o + 1; b = hPlane; bo = o + ss; break; // r
+    case 9: a = hPlane; b = hvPlane; break; // f
+    case 11: a = hvPlane; b = hPlane; bo = o + ss; break; // q
+    case 6: a = vPlane; b = hvPlane; break; // i
+    case 14: a = hvPlane; b = vPlane; bo = o + 1; break; // k
+    default: a = hvPlane; break; // 10: j
+  }
+  out.a = a; out.ao = ao; out.b = b; out.bo = bo;
+}
+
+/** predictLumaFromPlanes' scratch (one object for the module's life: no allocation per block). */
+const planeSources: LumaSources = { a: new PaddedPlane(1, 1, 0), ao: 0, b: null, bo: 0 };
+
+/**
+ * predictLuma from the planes of interpolateHalfPlanes: one plane copied or two averaged
+ * (lumaSources). Same block constraint (lumaBlockInside).
  */
 export function predictLumaFromPlanes(
   full: PaddedPlane, hPlane: PaddedPlane, vPlane: PaddedPlane, hvPlane: PaddedPlane,
   x: number, y: number, mvx: number, mvy: number, w: number, h: number,
   dst: Uint8Array, dstOffset: number, dstStride: number,
 ): void {
-  const F = full.view, Hp = hPlane.view, Vp = vPlane.view, HVp = hvPlane.view, ss = full.stride, out = viewOf(dst);
-  const o = full.origin + (y + (mvy >> 2)) * ss + x + (mvx >> 2);
-  switch (((mvx & 3) << 2) | (mvy & 3)) {
-    case 0: copy4(F, o, ss, out, dstOffset, dstStride, w, h); break; // G
-    case 4: avg4(F, o, Hp, o, ss, out, dstOffset, dstStride, w, h); break; // a
-    case 8: copy4(Hp, o, ss, out, dstOffset, dstStride, w, h); break; // b
-    case 12: avg4(F, o + 1, Hp, o, ss, out, dstOffset, dstStride, w, h); break; // c
-    case 1: avg4(F, o, Vp, o, ss, out, dstOffset, dstStride, w, h); break; // d
-    case 2: copy4(Vp, o, ss, out, dstOffset, dstStride, w, h); break; // h
-    case 3: avg4(F, o + ss, Vp, o, ss, out, dstOffset, dstStride, w, h); break; // n
-    case 5: avg4(Hp, o, Vp, o, ss, out, dstOffset, dstStride, w, h); break; // e
-    case 13: avg4(Hp, o, Vp, o + 1, ss, out, dstOffset, dstStride, w, h); break; // g
-    case 7: avg4(Vp, o, Hp, o + ss, ss, out, dstOffset, dstStride, w, h); break; // p
-    case 15: avg4(Vp, o + 1, Hp, o + ss, ss, out, dstOffset, dstStride, w, h); break; // r
-    case 9: avg4(Hp, o, HVp, o, ss, out, dstOffset, dstStride, w, h); break; // f
-    case 11: avg4(HVp, o, Hp, o + ss, ss, out, dstOffset, dstStride, w, h); break; // q
-    case 6: avg4(Vp, o, HVp, o, ss, out, dstOffset, dstStride, w, h); break; // i
-    case 14: avg4(HVp, o, Vp, o + 1, ss, out, dstOffset, dstStride, w, h); break; // k
-    default: copy4(HVp, o, ss, out, dstOffset, dstStride, w, h); break; // 10: j
-  }
-}
-
-/** Where a luma prediction's samples come from: plane a alone, or the average of a and b (lumaSources). */
-export interface LumaSources {
-  a: Uint8Array;
-  ao: number;
-  /** null: the prediction is plane a's samples themselves. */
-  b: Uint8Array | null;
-  bo: number;
-}
-
-/**
- * The planes and offsets predictLumaFromPlanes reads for the block at (x, y) with vector (mvx, mvy):
- * lets a cost function read the prediction in place (satd4x4Avg) instead of copying it out.
- * Each block sample's offset is then ao/bo + row * stride + column (stride = full.stride).
- */
-export function lumaSources(
-  full: PaddedPlane, hPlane: PaddedPlane, vPlane: PaddedPlane, hvPlane: PaddedPlane,
-  x: number, y: number, mvx: number, mvy: number, out: LumaSources,
-): void {
-  const F = full.data, Hp = hPlane.data, Vp = vPlane.data, HVp = hvPlane.data, ss = full.stride;
-  const o = full.origin + (y + (mvy >> 2)) * ss + x + (mvx >> 2);
-  let a = F, ao = o, b: Uint8Array | null = null, bo = o;
-  switch (((mvx & 3) << 2) | (mvy & 3)) {
-    case 0: break; // G
-    case 4: b = Hp; break; // a
-    case 8: a = Hp; break; // b
-    case 12: ao = o + 1; b = Hp; break; // c
-    case 1: b = Vp; break; // d
-    case 2: a = Vp; break; // h
-    case 3: ao = o + ss; b = Vp; break; // n
-    case 5: a = Hp; b = Vp; break; // e
-    case 13: a = Hp; b = Vp; bo = o + 1; break; // g
-    case 7: a = Vp; b = Hp; bo = o + ss; break; // p
-    case 15: a = Vp; ao = o + 1; b = Hp; bo = o + ss; break; // r
-    case 9: a = Hp; b = HVp; break; // f
-    case 11: a = HVp; b = Hp; bo = o + ss; break; // q
-    case 6: a = Vp; b = HVp; break; // i
-    case 14: a = HVp; b = Vp; bo = o + 1; break; // k
-    default: a = HVp; break; // 10: j
-  }
-  out.a = a; out.ao = ao; out.b = b; out.bo = bo;
+  const src = planeSources, out = viewOf(dst);
+  lumaSources(full, hPlane, vPlane, hvPlane, x, y, mvx, mvy, src);
+  if (src.b === null) copy4(src.a.view, src.ao, full.stride, out, dstOffset, dstStride, w, h);
+  else avg4(src.a.view, src.ao, src.b.view, src.bo, full.stride, out, dstOffset, dstStride, w, h);
 }
 
 // ---- chroma ------------------------------------------------------------------------------------

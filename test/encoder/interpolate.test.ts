@@ -283,7 +283,7 @@ describe('predictLuma and predictLumaFromPlanes equal lumaSampleRef', () => {
 
   it('lumaSources names the samples predictLumaFromPlanes copies or averages, at every fraction', () => {
     const f = lumaFixture(32, 32, 13, false);
-    const out = new Uint8Array(256), src: LumaSources = { a: new Uint8Array(0), ao: 0, b: null, bo: 0 };
+    const out = new Uint8Array(256), src: LumaSources = { a: f.ref, ao: 0, b: null, bo: 0 };
     const ss = f.ref.stride;
     let averaged = 0;
     for (const [x, y] of [[0, 0], [8, 4], [16, 16]] as const) {
@@ -294,8 +294,8 @@ describe('predictLuma and predictLumaFromPlanes equal lumaSampleRef', () => {
           if (src.b !== null) averaged++;
           for (let r = 0; r < 16; r++) {
             for (let c = 0; c < 16; c++) {
-              const a = src.a[src.ao + r * ss + c]!;
-              const got = src.b === null ? a : (a + src.b[src.bo + r * ss + c]! + 1) >> 1;
+              const a = src.a.data[src.ao + r * ss + c]!;
+              const got = src.b === null ? a : (a + src.b.data[src.bo + r * ss + c]! + 1) >> 1;
               if (got !== out[r * 16 + c]) expect.fail(`(${x}, ${y}) mv (${mvx}, ${mvy}) sample (${c}, ${r}): ${got}, predictLumaFromPlanes ${out[r * 16 + c]}`);
             }
           }
