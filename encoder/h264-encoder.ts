@@ -216,9 +216,13 @@ export class H264Encoder {
     let au = this.encodePicture(idr, plan);
     let reencoded = false;
     // The VBV must not underflow: code the frame again, coarser, while QP allows (rare).
+    // A bucket already in debt (an earlier frame could not fit even at qpMax) leaves no room at
+    // all (maxBits <= 0): then straight to qpMax, the least this frame can take.
     while (au.length * 8 > plan.maxBits && plan.qp < rc.qpMax) {
-      const qp = Math.min(rc.qpMax, plan.qp + Math.max(2, Math.ceil(6 * Math.log2(au.length * 8 / plan.maxBits)) + 1));
-      plan = { ...plan, qp, targetBits: plan.targetBits * 0.9 * plan.maxBits / (au.length * 8), capBits: Math.min(plan.capBits, 0.9 * plan.maxBits) };
+      const step = plan.maxBits > 0 ? Math.max(2, Math.ceil(6 * Math.log2(au.length * 8 / plan.maxBits)) + 1) : rc.qpMax - plan.qp;
+      const qp = Math.min(rc.qpMax, plan.qp + step);
+      const room = Math.max(0, plan.maxBits);
+      plan = { ...plan, qp, targetBits: plan.targetBits * 0.9 * room / (au.length * 8), capBits: Math.min(plan.capBits, 0.9 * room) };
       au = this.encodePicture(idr, plan);
       reencoded = true;
     }

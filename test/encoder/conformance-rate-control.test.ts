@@ -11,6 +11,7 @@ import type { EncoderImage, EncoderOptions, FrameStats, PresetName } from '../..
 import { encodeClip, expectDecodersReproduce } from '../helpers/conformance.js';
 import { loadSequence } from '../helpers/sequences.js';
 import { motionClip } from '../helpers/synthetic-motion.js';
+import { syntheticImage } from '../helpers/synthetic.js';
 
 interface Clip {
   width: number;
@@ -25,10 +26,10 @@ const SEQUENCES = {
   cars: ['cars_qvga_320x240', 8],
   flower720p: ['flower_720p_1280x720', 3],
 } as const;
-type ClipName = keyof typeof SEQUENCES | 'scene-cut';
+type ClipName = keyof typeof SEQUENCES | 'scene-cut' | 'too-big';
 
 /** What a case's stream must contain, beyond decoding bit-exactly. */
-type Check = 'qp-varies-in-frame' | 'slice-qp-varies' | 'qp-reaches-0' | 'qp-reaches-51' | 'reencoded';
+type Check = 'qp-varies-in-frame' | 'slice-qp-varies' | 'qp-reaches-0' | 'qp-reaches-51' | 'reencoded' | 'bucket-in-debt';
 
 interface Case {
   clip: ClipName;
@@ -38,7 +39,7 @@ interface Case {
 }
 
 /** Bitrates that put QP mid-range on each clip, so the controller, rows and AQ all have room. */
-const BITRATE: Record<ClipName, number> = { foreman: 500_000, mobile: 1_200_000, cars: 400_000, flower720p: 3_000_000, 'scene-cut': 200_000 };
+const BITRATE: Record<ClipName, number> = { foreman: 500_000, mobile: 1_200_000, cars: 400_000, flower720p: 3_000_000, 'scene-cut': 200_000, 'too-big': 0 };
 
 /**
  * Every preset x cbr/vbr x AQ 1/2, each on one clip (every clip under several presets). The
@@ -93,6 +94,12 @@ Object.assign(CASES, {
     clip: 'scene-cut', frames: 12, options: { preset: 'balanced', rateControl: 'cbr', aqStrength: 2, bitrate: 100_000, vbvBuffer: 5000, qpMax: 51, gop: 300 },
     checks: ['qp-varies-in-frame', 'reencoded'],
   },
+  // Content too big for the default bitrate even at the default qpMax 40 (noise among gradients,
+  // every one a scene cut): the bucket goes into debt, and a frame then has no room at all. It
+  // must be coded at qpMax, not fail (frame 88 once threw: a NaN QP from log2 of a negative room).
+  'default cbr, 160x128 noise and gradients beyond qpMax 40': {
+    clip: 'too-big', frames: 96, options: { gop: 10, fps: 30 }, checks: ['bucket-in-debt'],
+  },
 } satisfies Record<string, Case>);
 
 function summary(stats: readonly FrameStats[]): string {
@@ -108,6 +115,8 @@ describe('conformance: rate control and AQ (mb_qp_delta) decode bit-exactly', ()
       clips.set(name as ClipName, { width: seq.width, height: seq.height, images });
     }
     clips.set('scene-cut', { width: 176, height: 144, images: motionClip({ kind: 'scene-cut' }, 176, 144, 12) });
+    const kinds = ['gradient-h', 'text-edges', 'gradient-diagonal', 'checker-8', 'gradient-v', 'noise'] as const;
+    clips.set('too-big', { width: 160, height: 128, images: Array.from({ length: 96 }, (_, i) => syntheticImage(kinds[i % kinds.length]!, 160, 128, (i % 12) + 1)) });
   });
 
   for (const [label, c] of Object.entries(CASES)) {
@@ -126,6 +135,7 @@ describe('conformance: rate control and AQ (mb_qp_delta) decode bit-exactly', ()
         if (check === 'qp-reaches-0') expect(s.some((f) => f.qpMin === 0), `some macroblock at QP 0 (${what})`).toBe(true);
         if (check === 'qp-reaches-51') expect(s.some((f) => f.qpMax === 51), `some macroblock at QP 51 (${what})`).toBe(true);
         if (check === 'reencoded') expect(s.some((f) => f.reencoded), `some frame coded again for the VBV (${what})`).toBe(true);
+        if (check === 'bucket-in-debt') expect(s.some((f) => f.vbvFill! < 0), `the bucket ran into debt (${what})`).toBe(true);
       }
       await expectDecodersReproduce(clip, width, height, label);
     });
