@@ -22,6 +22,7 @@ Commands
   encode     encode a .y4m or raw I420 clip to an H.264 stream, at a target bitrate
              (cbr or vbr) or a constant QP
   record     record the test pattern or a file to .mp4 and/or .h264 through the encoder
+  serve      publish the test pattern or a file live over RTSP (embedded server, or push)
   presets    list the recording presets (built-in and your own)
   bench      measure encode speed, bitrate and PSNR on the test sequences
   help       show this help, or a command's: h264-studio help encode
@@ -40,6 +41,10 @@ const COMMANDS: Record<string, () => Promise<{ run: (argv: readonly string[], io
   record: async () => {
     const m = await import('./record.js');
     return { run: m.recordCommand, usage: m.RECORD_USAGE };
+  },
+  serve: async () => {
+    const m = await import('./record.js');
+    return { run: m.serveCommand, usage: m.SERVE_USAGE };
   },
   presets: async () => {
     const m = await import('./record.js');

@@ -178,6 +178,15 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   addSink(sink: Sink): void {
     this.sinks.push({ sink, started: false, tail: Promise.resolve(), failed: false });
+    this.requestKeyframe();
+  }
+
+  /**
+   * Asks the encoder for an IDR as soon as it can (a live viewer joining, a viewer cut back after
+   * falling behind). Rate limiting is the caller's: every call that finds no keyframe already on
+   * its way asks the encoder once.
+   */
+  requestKeyframe(): void {
     if (this.client?.running && !this.keyframeComing) {
       this.client.requestKeyframe();
       this.keyframeComing = true;
