@@ -522,7 +522,7 @@ export class H264Depacketizer {
     this.fragmentBytes += fu.data.length;
     this.checkSize();
     if (fu.end) {
-      const nal = concat(this.fragments);
+      const nal = concatBytes(this.fragments);
       this.dropFragments();
       this.addNal(nal);
     }
@@ -555,7 +555,7 @@ export class H264Depacketizer {
     if (this.nals.length > 0) {
       const parts: Uint8Array[] = [];
       for (const nal of this.nals) parts.push(START_CODE, nal);
-      this.ready.push({ accessUnit: concat(parts), timestamp: this.timestamp });
+      this.ready.push({ accessUnit: concatBytes(parts), timestamp: this.timestamp });
     }
     this.nals = [];
     this.nalBytes = 0;
@@ -624,7 +624,8 @@ function parseFuA(p: Uint8Array): FragmentPayload | { kind: 'ignored' } {
   return { kind: 'fragment', start, end, header: (indicator & 0xe0) | type, data: p.subarray(FU_A_OVERHEAD) };
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** The bytes of `parts` one after the other, in a new array of its own (not a pooled Buffer). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const part of parts) n += part.length;
   const out = new Uint8Array(n);

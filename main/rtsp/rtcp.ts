@@ -3,6 +3,7 @@
  * SR + SDES + BYE at the end), and a parser that splits any compound packet (the receiver reports
  * clients send back, our own packets in tests). Pure: bytes in, bytes out.
  */
+import { concatBytes } from './h264-rtp.js';
 
 /** Seconds from the NTP epoch (1900-01-01 00:00 UTC, RFC 3550 4) to the Unix epoch (1970-01-01). */
 export const NTP_UNIX_OFFSET_SECONDS = 2_208_988_800;
@@ -154,15 +155,6 @@ function byeBytes(ssrc: number, reason: Uint8Array | null): Uint8Array {
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /**
  * A compound RTCP packet: an SR with no report blocks (RFC 3550 6.4.1) and an SDES with the CNAME
@@ -171,7 +163,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
  */
 export function senderReport(info: SenderReportInfo): Uint8Array {
   const cname = checkInfo(info);
-  return concat([srBytes(info), sdesBytes(info.ssrc, cname)]);
+  return concatBytes([srBytes(info), sdesBytes(info.ssrc, cname)]);
 }
 
 /**
@@ -182,7 +174,7 @@ export function senderReport(info: SenderReportInfo): Uint8Array {
 export function goodbye(info: SenderReportInfo, reason?: string): Uint8Array {
   const cname = checkInfo(info);
   const why = reason === undefined || reason === '' ? null : text('reason', reason, 1);
-  return concat([srBytes(info), sdesBytes(info.ssrc, cname), byeBytes(info.ssrc, why)]);
+  return concatBytes([srBytes(info), sdesBytes(info.ssrc, cname), byeBytes(info.ssrc, why)]);
 }
 
 /** The sender info of an SR (RFC 3550 6.4.1). */
