@@ -12,7 +12,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { BenchFailure, ENCODERS, OURS_ID, REFERENCE_ID, commandTemplate, missingTools, toolVersions } from '../bench/encoders.js';
-import { type BenchResults, type MachineInfo, SECTIONS, type Section, plotFileName, rateControlTable, rdPlot, renderReport, summaryTable } from '../bench/report.js';
+import { type BenchResults, type MachineInfo, SECTIONS, type Section, plotFileName, rateControlTable, rdPlot, renderReport, rtspTable, summaryTable } from '../bench/report.js';
+import { type RtspLatencyResults, runRtspLatency } from '../bench/rtsp-latency.js';
 import { DEFAULT_RC_RUNS, type RateControlResults, runRateControl } from '../bench/rate-control.js';
 import { type ClipInfo, type ClipJob, runBench } from '../bench/run.js';
 import { Y4mError, Y4mReader } from '../media/y4m.js';
@@ -31,7 +32,7 @@ export const DEFAULT_RUNS = 3;
 const CURVE_FRAMES = 100;
 const DEFAULT_OUT = 'bench-report';
 /** How long the rate-control section takes alone, on two cores. */
-const RATE_CONTROL_MINUTES = 12;
+const RATE_CONTROL_MINUTES = 18;
 
 /**
  * Frames for speed by size, so that each resolution takes seconds rather than minutes with our
@@ -62,6 +63,9 @@ them; npm run bench runs it first).
             ours (cbr, vbr) and x264 at the same bitrate, 150 kb/s to 8 Mb/s, on foreman
             (10 s) and on flower and office 720p looped to 20 s: achieved bitrate, largest
             1-second window, VBV underflows, QP range, Y-PSNR (about ${RATE_CONTROL_MINUTES} minutes alone)
+  RTSP      latency from the encoder's output to a viewer's last packet on loopback, 720p30
+            2 Mb/s, 1 and 20 viewers over TCP and one over UDP, and the time from PLAY to a
+            joiner's first frame (under a minute)
 
 Progress goes to stderr, the summary tables to stdout. The default run takes about ${8 + RATE_CONTROL_MINUTES} minutes on
 two cores.
@@ -128,6 +132,10 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
   // Rate control runs our encoder in worker threads, from the build that CLI runs.
   const worker = join(dirname(cli), '..', 'dist', 'main', 'bench', 'rate-control-worker.js');
   if (rcRuns.length > 0 && !existsSync(worker)) throw new CliError(`${worker} does not exist: run npm run build`);
+  const rtspWorker = join(dirname(cli), '..', 'dist', 'main', 'bench', 'rtsp-client-worker.js');
+  // The RTSP section uses no clip: --only (a look at some clips) leaves it out unless named.
+  const runRtsp = sections.includes('rtsp') && (o.sections !== undefined || only === undefined);
+  if (runRtsp && !existsSync(rtspWorker)) throw new CliError(`${rtspWorker} does not exist: run npm run build`);
 
   const missing = await missingTools();
   if (missing.what.length > 0) {
@@ -145,7 +153,7 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
     return { clip, frames: Math.min(clip.totalFrames, o.frames ?? frames) };
   };
   const workDir = await mkdtemp(join(tmpdir(), 'h264-studio-bench-'));
-  let measurements, rateControl: RateControlResults | undefined;
+  let measurements, rateControl: RateControlResults | undefined, rtsp: RtspLatencyResults | undefined;
   const log = (line: string) => io.stderr.write(line + '\n');
   try {
     measurements = await runBench({
@@ -158,6 +166,7 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
         runs: rcRuns, clips, maxFrames: o.frames, jobs: o.jobs ?? cpus().length, worker, workDir, log,
       });
     }
+    if (runRtsp) rtsp = await runRtspLatency({ worker: rtspWorker, log });
   } catch (e) {
     if (e instanceof BenchFailure) {
       // The streams stay for a look at what failed.
@@ -170,7 +179,7 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
   await rm(workDir, { recursive: true, force: true });
 
   const results: BenchResults = {
-    format: 2,
+    format: 3,
     startedAt: started.toISOString().replace(/\.\d+Z$/, 'Z'),
     runtimeSeconds: (performance.now() - t0) / 1000,
     command: ['h264-studio', 'bench', ...argv].join(' '),
@@ -183,6 +192,7 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
       status: 'not run',
       note: !sections.includes('rate-control') ? 'Not among --sections.' : `Its runs use ${rcClips.join(', ')}, none of which --only names.`,
     },
+    rtsp: rtsp ?? { status: 'not run', note: sections.includes('rtsp') ? 'It uses no clip, and --only was given: add --sections rtsp.' : 'Not among --sections.' },
   };
   try {
     for (const c of results.curves) await writeFile(join(out, plotFileName(c.clip)), rdPlot(results, c));
@@ -193,6 +203,7 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
   }
   if (results.curves.length > 0 || results.speed.length > 0) io.stdout.write(summaryTable(results) + '\n');
   if (rateControl) io.stdout.write(`${results.curves.length > 0 || results.speed.length > 0 ? '\n' : ''}${rateControlTable(rateControl)}\n`);
+  if (rtsp) io.stdout.write(`${results.curves.length > 0 || results.speed.length > 0 || rateControl ? '\n' : ''}${rtspTable(rtsp)}\n`);
   const shown = relative(process.cwd(), out) || '.';
   io.stderr.write(`bench: done in ${(results.runtimeSeconds / 60).toFixed(1)} min; report in ${shown}/report.md\n`);
   return 0;

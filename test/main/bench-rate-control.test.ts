@@ -102,12 +102,12 @@ describe('runRateControl, quick', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('measures ours and x264 with sane figures', () => {
+  it('measures ours and both x264 variants with sane figures', () => {
     expect(results.status).toBe('measured');
     expect(results.runs).toHaveLength(1);
     const r = results.runs[0]!;
     expect(r).toMatchObject({ id: 'foreman-500k-cbr', frames: 60, sourceFrames: 60, vbvBuffer: 500_000, qpMin: 10, qpMax: 51 });
-    for (const side of [r.ours, r.x264]) {
+    for (const side of [r.ours, r.x264, r.x264Lookahead]) {
       expect(side.frameBytes).toHaveLength(60);
       expect(side.frameBytes.reduce((a, b) => a + b, 0)).toBe(side.bytes);
       expect(side.kbps).toBeCloseTo((side.bytes * 8) / 2 / 1000, 9);
@@ -130,8 +130,13 @@ describe('runRateControl, quick', () => {
     expect(r.ours.qpSeenMin).toBeGreaterThanOrEqual(10);
     expect(r.ours.qpSeenMax).toBeLessThanOrEqual(51);
     expect(r.ours.frameQp).toHaveLength(60);
-    expect(r.x264.command).toBe('x264 --profile baseline --preset medium --bitrate 500 --vbv-maxrate 500 --vbv-bufsize 500 ' +
-      '--keyint 30 --min-keyint 30 --threads 1 --frames 60 --demuxer y4m -o OUT.h264 -');
+    // The judged x264 decides each frame's bits when it arrives, as ours; the other is x264's default.
+    expect(r.x264.command).toBe('x264 --profile baseline --preset medium --tune zerolatency --bitrate 500 --vbv-maxrate 500 ' +
+      '--vbv-bufsize 500 --keyint 30 --min-keyint 30 --threads 1 --frames 60 --demuxer y4m -o OUT.h264 -');
+    expect(r.x264Lookahead.command).toBe('x264 --profile baseline --preset medium --bitrate 500 --vbv-maxrate 500 ' +
+      '--vbv-bufsize 500 --keyint 30 --min-keyint 30 --threads 1 --frames 60 --demuxer y4m -o OUT.h264 -');
+    // Two different encodes (the lookahead changes x264's QPs), each decoded on its own.
+    expect(r.x264.frameBytes).not.toEqual(r.x264Lookahead.frameBytes);
     expect(r.checks).toEqual(evaluateChecks(r));
     expect(r.checks.qpBounds).toBe(true);
     expect(r.checks.frameCount).toBe(true);
@@ -150,6 +155,13 @@ describe('runRateControl, quick', () => {
     expect(cells[8]).toMatch(/^\d+ \(\d+\) [✓✗]$/);
     expect(cells[9]).toMatch(/^\d+–\d+ \[10, 51\] ✓$/);
     expect(cells[10]).toBe('60 → 60 ✓');
+    // Y-PSNR ours, x264, their difference with its mark, then x264 with lookahead and ours minus it.
+    const r0 = results.runs[0]!;
+    expect(cells.slice(11, 15)).toEqual([
+      r0.ours.psnrY.toFixed(2), r0.x264.psnrY.toFixed(2), expect.stringMatching(/^[+−]\d+\.\d\d [✓✗]$/) as unknown as string,
+      expect.stringMatching(new RegExp(`^${r0.x264Lookahead.psnrY.toFixed(2)} \\([+−]\\d+\\.\\d\\d\\)$`)) as unknown as string,
+    ]);
+    expect(cells[13]!.endsWith(r0.checks.psnr ? '✓' : '✗')).toBe(true);
     const r = results.runs[0]!;
     expect(rateControlMisses(r).length).toBe(Object.values(r.checks).filter((c) => c === false).length);
   });
@@ -160,7 +172,7 @@ describe('h264-studio bench --sections', () => {
 
   it('names a wrong section, and a rate-control run on clips it does not use', async () => {
     expect((await bench('--sections', 'rate-contrl')).stderr)
-      .toBe('h264-studio: --sections takes quality, speed, rate-control, got "rate-contrl" (did you mean rate-control?)\n');
+      .toBe('h264-studio: --sections takes quality, speed, rate-control, rtsp, got "rate-contrl" (did you mean rate-control?)\n');
     expect(await bench('--sections', 'rate-control', '--only', 'cars_qvga_320x240')).toMatchObject({
       code: 2,
       stderr: 'h264-studio: no rate-control run uses cars_qvga_320x240: they run on foreman_cif_352x288, flower_720p_1280x720, office_720p_1280x720\n',
