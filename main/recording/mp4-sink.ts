@@ -140,7 +140,11 @@ class Mp4Sink implements Sink {
     // grid land exactly there, half a frame of slack keeps a rounding error from doubling a fragment.
     const fragmentSeconds = this.options.fragmentSeconds ?? 1;
     this.output = new Output({
-      format: new Mp4OutputFormat({ fastStart: 'fragmented', minimumFragmentDuration: Math.max(0, fragmentSeconds - 0.5 / info.fps) }),
+      format: new Mp4OutputFormat({
+        fastStart: 'fragmented', minimumFragmentDuration: Math.max(0, fragmentSeconds - 0.5 / info.fps),
+        // Each new fragment: forget what the written ones no longer need (see trimWrittenFragments).
+        onMoof: () => trimWrittenFragments(this.output),
+      }),
       target,
     });
     this.source = new EncodedVideoPacketSource('avc');
@@ -248,6 +252,46 @@ class Mp4Sink implements Sink {
  * while writing PATH after N bytes"), the file keeps its whole fragments, and every later write
  * rejects with the same error. close() writes the last fragment and the index.
  */
+/**
+ * What mediabunny's muxer keeps of each written fragment (1.61, isobmff-muxer.js): its chunk, with
+ * the description of every sample, for the mfra index written on close. The index needs only the
+ * first sample's time of each fragment (the tfra box: time, moof offset, traf number), but the
+ * whole list stays: about 180 bytes a frame, 20 MB an hour at 30 fps, which a recording that runs
+ * for hours must not grow by. So the samples after the first are dropped once a fragment is out.
+ * These are mediabunny's internals: if their shape is not what this expects (another version),
+ * nothing is touched, and the recorder's test of its retained memory fails and says so.
+ */
+interface MuxerInternals {
+  finalizedChunks?: { samples?: unknown[] }[];
+  trimmedChunks?: number;
+}
+
+function muxerOf(output: Output | null): MuxerInternals | null {
+  const muxer = (output as unknown as { _muxer?: MuxerInternals } | null)?._muxer;
+  return muxer && Array.isArray(muxer.finalizedChunks) ? muxer : null;
+}
+
+/** Sample descriptions the muxer holds for written fragments (null: not the internals expected). */
+export function retainedSamples(sink: Sink): number | null {
+  const muxer = muxerOf((sink as unknown as { output?: Output | null }).output ?? null);
+  if (!muxer) return null;
+  let n = 0;
+  for (const c of muxer.finalizedChunks!) n += Array.isArray(c.samples) ? c.samples.length : 0;
+  return n;
+}
+
+function trimWrittenFragments(output: Output | null): void {
+  const muxer = muxerOf(output);
+  if (!muxer) return;
+  const chunks = muxer.finalizedChunks!;
+  // Called as a fragment's moof is written: its own chunk is not yet among the finalized ones.
+  for (let i = muxer.trimmedChunks ?? 0; i < chunks.length; i++) {
+    const samples = chunks[i]!.samples;
+    if (Array.isArray(samples) && samples.length > 1) samples.length = 1;
+  }
+  muxer.trimmedChunks = chunks.length;
+}
+
 export function createMp4Sink(path: string, options: Mp4SinkOptions = {}): Sink {
   return new Mp4Sink(path, options);
 }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EncodedFrame, StreamInfo } from '../../../main/engine/types.js';
 import { RecordingError } from '../../../main/recording/h264-sink.js';
-import { annexBNalUnits, avcCodecString, createMp4Sink } from '../../../main/recording/mp4-sink.js';
+import { annexBNalUnits, avcCodecString, createMp4Sink, retainedSamples } from '../../../main/recording/mp4-sink.js';
 import { buildCli } from '../../helpers/build-cli.js';
 import { decodeFile, encodeClip, mp4Boxes, probePackets, probeVideo } from '../../helpers/probe.js';
 
@@ -121,6 +121,37 @@ describe('createMp4Sink', () => {
     const { boxes } = mp4Boxes(await readFile(file));
     expect(boxes.filter((b) => b.type === 'moof').length).toBe(3); // 0-2 s, 2-4 s, 4-5 s
     expect((await decodeFile(file)).frames).toBe(FRAMES);
+  });
+
+  it('keeps one sample description per written fragment, not one per frame, and still indexes every fragment', async () => {
+    // Ten times the clip (50 s, 50 fragments of 1 s): what the muxer keeps for the mfra index.
+    const file = path('long.mp4');
+    const sink = createMp4Sink(file);
+    await sink.start(INFO);
+    for (let round = 0; round < 10; round++) {
+      for (const f of clip) await sink.write({ ...f, index: round * FRAMES + f.index, timestampUs: f.timestampUs + round * (FRAMES / FPS) * 1e6 });
+    }
+    // mediabunny's internals are as expected (else the trimming is off: this says so).
+    const retained = retainedSamples(sink);
+    expect(retained).not.toBeNull();
+    // 49 fragments written: all but the last trimmed to one sample each (the last is trimmed when
+    // the next begins), the 50th still open. Untrimmed, it would be 1470.
+    expect(retained!).toBeLessThanOrEqual(48 + FPS);
+    await sink.close();
+    const { boxes } = mp4Boxes(await readFile(file));
+    expect(boxes.filter((b) => b.type === 'moof').length).toBe(50);
+    // The mfra index (tfra, version 1) points at every moof, with the fragment's first time.
+    const bytes = await readFile(file);
+    const at = bytes.lastIndexOf(Buffer.from('tfra'));
+    const entries = bytes.readUInt32BE(at + 16);
+    expect(entries).toBe(50);
+    for (let k = 0; k < entries; k++) {
+      const o = at + 20 + k * 28;
+      const time = Number(bytes.readBigUInt64BE(o)), moof = Number(bytes.readBigUInt64BE(o + 8));
+      expect(bytes.toString('latin1', moof + 4, moof + 8)).toBe('moof');
+      expect(time).toBe(k * FPS); // timescale: the frame rate
+    }
+    expect((await decodeFile(file)).frames).toBe(10 * FRAMES);
   });
 
   it('puts live timestamps on the frame grid: jitter snaps to it, a gap stays a gap', async () => {
