@@ -10,7 +10,7 @@
  * the RTCP sender reports, as a receiver would.
  */
 import { Worker } from 'node:worker_threads';
-import { H264Encoder } from '../../encoder/index.js';
+import { H264Encoder, type EncoderOptions } from '../../encoder/index.js';
 import { createTestPattern } from '../engine/test-pattern.js';
 import { LiveStream } from '../rtsp/live-stream.js';
 import { RtspServer } from '../rtsp/server.js';
@@ -65,15 +65,7 @@ function percentile(sorted: number[], p: number): number {
 export async function runRtspLatency(plan: RtspLatencyPlan): Promise<RtspLatencyResults> {
   const seconds = plan.seconds ?? 10;
   plan.log(`bench: rtsp: encoding one second of ${W}x${H} at ${BITRATE / 1e6} Mb/s to replay`);
-  const source = createTestPattern({ width: W, height: H, fps: FPS, live: false });
-  const encoder = new H264Encoder(W, H, { fps: FPS, gop: FPS, bitrate: BITRATE, preset: 'realtime' });
-  const loop: { data: Uint8Array; keyframe: boolean }[] = [];
-  for (let i = 0; i < FPS; i++) {
-    const f = (await source.read())!;
-    loop.push({ data: encoder.encode({ width: W, height: H, format: 'i420', data: f.data }), keyframe: encoder.keyframe() });
-  }
-  encoder.close();
-  await source.close();
+  const loop = await encodeTestPattern(W, H, FPS, { fps: FPS, gop: FPS, bitrate: BITRATE, preset: 'realtime' });
 
   const runs: RtspLatencyRun[] = [];
   for (const [viewers, transport] of [[1, 'tcp'], [1, 'udp'], [20, 'tcp']] as const) {
@@ -82,6 +74,20 @@ export async function runRtspLatency(plan: RtspLatencyPlan): Promise<RtspLatency
     plan.log(`bench: rtsp: ${viewers} ${transport} viewer(s): p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(1)} ms; first frame ${r.firstFrameMedianMs.toFixed(0)} ms`);
   }
   return { status: 'measured', width: W, height: H, fps: FPS, bitrate: BITRATE, seconds, targetMs: RTSP_LATENCY_TARGET_MS, runs };
+}
+
+/** `frames` of the test pattern encoded ahead of time (a loop to replay; the RTSP tests use it too). */
+export async function encodeTestPattern(width: number, height: number, frames: number, options: EncoderOptions): Promise<{ data: Uint8Array; keyframe: boolean }[]> {
+  const source = createTestPattern({ width, height, fps: options.fps ?? 30, live: false });
+  const encoder = new H264Encoder(width, height, options);
+  const out: { data: Uint8Array; keyframe: boolean }[] = [];
+  for (let i = 0; i < frames; i++) {
+    const f = (await source.read())!;
+    out.push({ data: encoder.encode({ width, height, format: 'i420', data: f.data }), keyframe: encoder.keyframe() });
+  }
+  encoder.close();
+  await source.close();
+  return out;
 }
 
 async function measure(plan: RtspLatencyPlan, loop: { data: Uint8Array; keyframe: boolean }[], viewers: number, transport: 'tcp' | 'udp', seconds: number): Promise<RtspLatencyRun> {

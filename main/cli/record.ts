@@ -18,7 +18,7 @@ import { expandPattern } from '../recording/file-naming.js';
 import { createH264Sink } from '../recording/h264-sink.js';
 import { createMp4Sink } from '../recording/mp4-sink.js';
 import { LiveStream } from '../rtsp/live-stream.js';
-import { RtspPushClient } from '../rtsp/push-client.js';
+import { RtspPushClient, redacted } from '../rtsp/push-client.js';
 import { LiveStreamSink } from '../rtsp/rtsp-sink.js';
 import { RtspServer, RtspServerError, isLoopback } from '../rtsp/server.js';
 import { CliError, parseArgs } from './args.js';
@@ -299,7 +299,7 @@ export async function recordCommand(argv: readonly string[], io: CliIo, command:
   const where = [
     ...(paths.length > 0 ? [` to ${paths.join(', ')}`] : []),
     ...(server ? [`${paths.length > 0 ? ', serving' : ''} at ${server.url}`] : []),
-    ...(live.push ? [`, pushing to ${redactUrl(live.push)}`] : []),
+    ...(live.push ? [`, pushing to ${redacted(live.push)}`] : []),
   ].join('');
   io.stderr.write(`${serving ? 'serving' : 'recording'} ${info.description} as ${fps} fps, ${formatRate(o.bitrate ?? preset.bitrate)} (${speed})`
     + `${where}${maxFrames !== undefined ? ` for ${o.seconds} s` : ''}; Ctrl-C stops\n`);
@@ -425,11 +425,6 @@ function resolveLive(
     rtsp: port, push, path, listen, basic: !!o.basic,
     credentials: o.user !== undefined ? { user: o.user, password: o.password! } : null,
   };
-}
-
-/** The URL without its password, for messages. */
-function redactUrl(url: string): string {
-  return url.replace(/^(rtsps?:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
 }
 
 /** Why no recording can be created at `path` (its folder is missing, not a folder, read-only), or null. */

@@ -127,7 +127,8 @@ function withoutUserinfo(url: string): string {
 }
 
 /** The URL with the password hidden, for messages. */
-function redacted(url: string): string {
+/** The URL with its password replaced by ***, for messages and logs. */
+export function redacted(url: string): string {
   return url.replace(/^(rtsps?:\/\/[^/?#:@]*):[^/?#]*@/i, '$1:***@');
 }
 

@@ -652,8 +652,7 @@ export class RtspServer extends EventEmitter {
     }
     const packets = s.packetizer.packetize(frame.data, rtpTimestamp90k(frame.timestampUs, s.rtpBase));
     if (t.kind === 'tcp') {
-      const framed = packets.map((p) => interleavedFrame(t.rtpChannel, p));
-      const bytes = Buffer.concat(framed);
+      const bytes = interleaved(t.rtpChannel, packets);
       s.conn.socket.write(bytes);
       this.counters.bytesSent += bytes.length;
     } else {
@@ -699,6 +698,23 @@ export class RtspServer extends EventEmitter {
       if (c.sessions.size === 0 && now - c.lastActivity > this.sessionTimeoutMs) c.socket.destroy();
     }
   }
+}
+
+/** The packets as '$' channel length data frames (RFC 2326 10.12), one after another in one buffer: one write per access unit. */
+function interleaved(channel: number, packets: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of packets) n += 4 + p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of packets) {
+    out[o] = 0x24; // '$'
+    out[o + 1] = channel;
+    out[o + 2] = p.length >> 8;
+    out[o + 3] = p.length & 0xff;
+    out.set(p, o + 4);
+    o += 4 + p.length;
+  }
+  return out;
 }
 
 function sameAddress(a: string, b: string): boolean {

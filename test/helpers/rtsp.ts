@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
 import { H264Encoder, type EncoderOptions } from '../../encoder/index.js';
+import { encodeTestPattern } from '../../main/bench/rtsp-latency.js';
 import { createTestPattern } from '../../main/engine/test-pattern.js';
 import { H264Depacketizer, nalUnitType, splitAnnexB } from '../../main/rtsp/h264-rtp.js';
 import type { LiveFrame, LiveStream } from '../../main/rtsp/live-stream.js';
@@ -21,20 +22,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Test-pattern frames encoded ahead of time: a loop the publisher replays. */
-export async function preEncode(width: number, height: number, frames: number, options: EncoderOptions): Promise<{ data: Uint8Array; keyframe: boolean }[]> {
-  const fps = options.fps ?? 30;
-  const source = createTestPattern({ width, height, fps, live: false });
-  const encoder = new H264Encoder(width, height, options);
-  const out: { data: Uint8Array; keyframe: boolean }[] = [];
-  for (let i = 0; i < frames; i++) {
-    const f = (await source.read())!;
-    out.push({ data: encoder.encode({ width, height, format: 'i420', data: f.data }), keyframe: encoder.keyframe() });
-  }
-  encoder.close();
-  await source.close();
-  return out;
-}
+/** Test-pattern frames encoded ahead of time: a loop the publisher replays (the bench's). */
+export const preEncode = encodeTestPattern;
 
 /**
  * Publishes into a LiveStream at `fps`, by wall clock (late ticks catch up, never drift). Either

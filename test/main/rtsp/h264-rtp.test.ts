@@ -10,6 +10,7 @@ import {
   H264Depacketizer,
   H264Packetizer,
   RTP_HEADER_BYTES,
+  concatBytes,
   RtpError,
   nalUnitType,
   parseRtpPacket,
@@ -24,15 +25,7 @@ const bytes = (...b: number[]) => Uint8Array.from(b);
 const SC4 = [0, 0, 0, 1];
 const SC3 = [0, 0, 1];
 
-function concat(parts: ArrayLike<number>[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+const concat = (parts: ArrayLike<number>[]): Uint8Array => concatBytes(parts.map((p) => Uint8Array.from(p)));
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));

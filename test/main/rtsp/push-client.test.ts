@@ -467,20 +467,25 @@ describe('RtspPushClient against GStreamer rtsp-server (RECORD)', () => {
   });
 });
 
+/** A TCP server that is not an RTSP server: `onSocket` decides what it says (garbage, or nothing). */
+async function notRtspServer(onSocket: (socket: Socket) => void): Promise<{ port: number; sockets: Set<Socket> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => {
+    for (const s of sockets) s.destroy();
+    server.close(() => resolve());
+  }));
+  return { port: (server.address() as { port: number }).port, sockets };
+}
+
 describe('RtspPushClient against a server that is not one', () => {
   it('reports garbage as not RTSP and retries, without throwing', async () => {
-    const sockets = new Set<Socket>();
-    const server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.write(Buffer.from('HTTP/1.1 200 OK\r\n\x00\x01\x02 garbage\r\n\r\n'));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }));
-    const { port } = server.address() as { port: number };
+    const { port, sockets } = await notRtspServer((socket) => socket.write(Buffer.from('HTTP/1.1 200 OK\r\n\x00\x01\x02 garbage\r\n\r\n')));
     const feeder = new Feeder();
     feeder.start();
     const { client } = pushClient({ url: `rtsp://127.0.0.1:${port}/push`, minBackoffMs: 50, maxBackoffMs: 100 }, feeder.stream);
@@ -493,17 +498,7 @@ describe('RtspPushClient against a server that is not one', () => {
   });
 
   it('gives up on a server that never answers after timeoutMs, and stops at once while connecting', async () => {
-    const sockets = new Set<Socket>();
-    const server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }));
-    const { port } = server.address() as { port: number };
+    const { port } = await notRtspServer(() => undefined);
     const feeder = new Feeder();
     feeder.start();
     const { client } = pushClient({ url: `rtsp://127.0.0.1:${port}/push`, timeoutMs: 300, minBackoffMs: 50, maxBackoffMs: 100 }, feeder.stream);
