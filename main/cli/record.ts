@@ -465,7 +465,9 @@ function progressLine(s: EngineStats, fps: number, sinks: readonly Sink[]): stri
   const t = s.encodedFrames / fps;
   const mm = Math.floor(t / 60), ss = (t % 60).toFixed(1).padStart(4, '0');
   const bytes = sinks.reduce((a, k) => a + k.bytesWritten, 0);
-  return `${mm}:${ss}  ${s.encodedFps} fps  ${formatRate(s.bitrate)}  ${formatBytes(bytes)}  dropped ${s.droppedFrames}`;
+  // A recording more than a megabyte behind: the disk is why frames are being dropped (or waited for).
+  const behind = s.sinkBacklogBytes >= 1 << 20 ? `  disk behind ${formatBytes(s.sinkBacklogBytes)}` : '';
+  return `${mm}:${ss}  ${s.encodedFps} fps  ${formatRate(s.bitrate)}  ${formatBytes(bytes)}  dropped ${s.droppedFrames}${behind}`;
 }
 
 function progressClear(stream: Writable): string {

@@ -2,10 +2,12 @@
  * The studio engine: pulls frames from a source, encodes them in a worker, hands every access unit
  * to the recording sinks. Plain Node (Electron only wires it up).
  *
- * Backpressure: at most `maxInFlight` frames are with the encoder. A live source (camera, test
- * pattern) runs on its own clock, so a frame that arrives while the encoder is full is dropped and
- * counted; memory stays flat. A file source is waited for instead (for a free slot, and for a new
- * encoder after one died): nothing is dropped.
+ * Backpressure: at most `maxInFlight` frames are with the encoder, and at most `maxSinkBacklog`
+ * bytes of access units wait for any one sink (a slow disk, a stalled network share). A live source
+ * (camera, test pattern) runs on its own clock, so a frame that arrives while the encoder is full
+ * or a recording is that far behind is dropped and counted: every recording stays whole, only with
+ * fewer frames, and memory stays flat. A file source is waited for instead (for a free slot, for a
+ * recording to catch up, and for a new encoder after one died): nothing is dropped.
  *
  * Recording starts on a keyframe: a sink added mid-stream asks the encoder for one and receives
  * frames from that IDR on. A sink whose write fails (disk full, I/O error) is closed, reported in
@@ -21,6 +23,9 @@ import type { EncodedFrame, FrameSource, Sink, StreamInfo, VideoFrame } from './
 /** The default bound on the raw frames at the encoder, in bytes. */
 const MAX_IN_FLIGHT_BYTES = 48 << 20;
 
+/** The default bound on the access units waiting for one sink, in bytes. */
+const MAX_SINK_BACKLOG_BYTES = 8 << 20;
+
 export interface EngineOptions {
   source: FrameSource;
   /** Encoder options (size comes from the source). */
@@ -33,6 +38,12 @@ export interface EngineOptions {
    * little enough to keep memory flat. A file source (not live) waits for the encoder instead: 4.
    */
   maxInFlight?: number;
+  /**
+   * Bytes of access units that may wait for one sink's writes (a disk that stalls for a moment).
+   * Beyond it, input frames wait (file source) or are dropped (live source) until the sink catches
+   * up. Default 8 MiB: 16 s at 4 Mb/s, many more than a healthy disk ever holds back.
+   */
+  maxSinkBacklog?: number;
   /** Stop after this many input frames (a recording of N seconds = fps * N). Default: until stop(). */
   maxFrames?: number;
   /** How the encoder worker is started (its entry, its transport); default: the built worker in a worker_thread. */
@@ -58,6 +69,8 @@ export interface EngineStats {
   encodeMs: number;
   /** Bytes all sinks have written. */
   bytesWritten: number;
+  /** Bytes of access units waiting for the slowest sink (0 when every recording keeps up). */
+  sinkBacklogBytes: number;
 }
 
 export type EngineErrorScope = 'source' | 'encoder' | 'sink';
@@ -75,6 +88,8 @@ interface SinkState {
   started: boolean;
   /** Writes go one after another: the chain's tail. */
   tail: Promise<void>;
+  /** Bytes handed to the chain and not yet written. */
+  backlog: number;
   failed: boolean;
 }
 
@@ -89,6 +104,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly source: FrameSource;
   private readonly encoderOptions: EncoderOptions;
   private readonly maxInFlight: number;
+  private readonly maxSinkBacklog: number;
   private readonly maxFrames: number;
   private readonly clientOptions: EncoderClientOptions;
   private client: EncoderClient | null = null;
@@ -131,6 +147,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.maxInFlight = options.maxInFlight ?? (options.source.info.live
       ? Math.max(3, Math.min(Math.round(fps), Math.floor(MAX_IN_FLIGHT_BYTES / (width * height * 1.5))))
       : 4);
+    this.maxSinkBacklog = options.maxSinkBacklog ?? MAX_SINK_BACKLOG_BYTES;
     this.maxFrames = options.maxFrames ?? Infinity;
     this.clientOptions = options.encoderClient ?? {};
     this.done = new Promise((resolve) => { this.resolveDone = resolve; });
@@ -177,7 +194,7 @@ export class Engine extends EventEmitter<EngineEvents> {
    * encoder for one). A failing start() or write() is reported as an 'error' event for that sink.
    */
   addSink(sink: Sink): void {
-    this.sinks.push({ sink, started: false, tail: Promise.resolve(), failed: false });
+    this.sinks.push({ sink, started: false, tail: Promise.resolve(), backlog: 0, failed: false });
     this.requestKeyframe();
   }
 
@@ -233,6 +250,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       qp: c.qp,
       encodeMs: c.encodeMs,
       bytesWritten: [...this.sinks.map((st) => st.sink), ...this.retired].reduce((s, sink) => s + sink.bytesWritten, 0),
+      sinkBacklogBytes: this.sinks.reduce((m, st) => Math.max(m, st.failed ? 0 : st.backlog), 0),
     };
   }
 
@@ -265,14 +283,15 @@ export class Engine extends EventEmitter<EngineEvents> {
         if (frame === null) break;
         this.counters.input++;
         this.recentInput.push(performance.now());
-        // A file is waited for, never dropped: for a free slot, or for a new encoder after one died
-        // (without one, a source that needs no I/O would also spin here and starve the event loop).
+        // A file is waited for, never dropped: for a free slot, for a recording to catch up, or for
+        // a new encoder after one died (without one, a source that needs no I/O would also spin
+        // here and starve the event loop).
         while (!this.source.info.live && !this.stopping && !this.hasSlot()) {
           await new Promise<void>((resolve) => { this.slotWaiter = resolve; });
           this.slotWaiter = null;
         }
         if (!this.hasSlot()) {
-          this.counters.dropped++; // live and the encoder behind, or no encoder (it died), or stopping
+          this.counters.dropped++; // live and the encoder or a recording behind, or no encoder (it died), or stopping
           continue;
         }
         this.send(this.client!, frame);
@@ -288,7 +307,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private hasSlot(): boolean {
-    return this.client !== null && this.client.running && this.client.inFlight < this.maxInFlight;
+    return this.client !== null && this.client.running && this.client.inFlight < this.maxInFlight
+      && this.sinks.every((st) => st.failed || st.backlog < this.maxSinkBacklog);
   }
 
   private send(client: EncoderClient, frame: VideoFrame): void {
@@ -315,7 +335,16 @@ export class Engine extends EventEmitter<EngineEvents> {
         state.started = true;
         state.tail = state.tail.then(() => state.sink.start(this.info));
       }
-      state.tail = state.tail.then(() => state.sink.write(frame)).catch((e: unknown) => this.onSinkError(state, e));
+      const bytes = frame.data.byteLength;
+      state.backlog += bytes;
+      state.tail = state.tail
+        .then(() => state.sink.write(frame))
+        .catch((e: unknown) => this.onSinkError(state, e))
+        .finally(() => {
+          state.backlog -= bytes;
+          // A source held back by this sink's backlog goes on.
+          if (state.backlog < this.maxSinkBacklog) this.slotWaiter?.();
+        });
     }
     this.slotWaiter?.();
   }

@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, type EngineError, type EngineOptions, type EngineStats } from '../../../main/engine/engine.js';
 import { openFileSource } from '../../../main/engine/file-source.js';
 import { createTestPattern } from '../../../main/engine/test-pattern.js';
-import type { EncodedFrame, FrameSource } from '../../../main/engine/types.js';
+import type { EncodedFrame, FrameSource, Sink } from '../../../main/engine/types.js';
 import { createH264Sink } from '../../../main/recording/h264-sink.js';
 import { createMp4Sink } from '../../../main/recording/mp4-sink.js';
 import { buildCli } from '../../helpers/build-cli.js';
-import { patternFrames, tapSink, WorkerSpy, writeY4m } from '../../helpers/engine.js';
+import { patternFrames, tapSink, type TappedSink, WorkerSpy, writeY4m } from '../../helpers/engine.js';
 import { decodeFile, probePackets, probeVideo } from '../../helpers/probe.js';
 
 let dir: string;
@@ -154,6 +154,71 @@ describe('Engine', () => {
     const [whole, tail] = await Promise.all([decodeFile(path('first.h264')), decodeFile(path('late.mp4'))]);
     expect(whole.frames).toBe(FRAMES);
     expect(tail.checksums).toEqual(whole.checksums.slice(idr));
+  });
+});
+
+/**
+ * A sink that writes through `sink` after `delayMs` per frame (a disk that cannot keep up), and
+ * records the largest backlog the engine reported while it waited.
+ */
+function slowSink(sink: Sink, delayMs: number, engine: () => Engine): TappedSink & { maxBacklog: number } {
+  const tapped = tapSink(sink);
+  const slow = Object.assign(tapped, { maxBacklog: 0 });
+  const write = tapped.write.bind(tapped);
+  slow.write = async (frame: EncodedFrame) => {
+    slow.maxBacklog = Math.max(slow.maxBacklog, engine().stats().sinkBacklogBytes);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    return write(frame);
+  };
+  return slow;
+}
+
+describe('Engine with a recording slower than the encoder', () => {
+  const BACKLOG = 40_000; // bytes: a few QVGA intra frames
+
+  it('drops and counts live frames while the recording is behind; what it holds is whole and the backlog stays bounded', async () => {
+    const source = createTestPattern({ width: 320, height: 240, fps: 30 });
+    const run = engineOn(source, { maxFrames: 60, maxInFlight: 3, maxSinkBacklog: BACKLOG, encoder: { preset: 'realtime', gop: 10, rateControl: 'cqp', qp: 20 } });
+    const sink = slowSink(createH264Sink(path('slow-live.h264')), 150, () => run.engine);
+    await run.engine.start();
+    run.engine.addSink(sink);
+    await run.engine.whenDone();
+
+    expect(run.errors).toEqual([]);
+    const s = expectStatsAddUp(run, 60);
+    // 150 ms a frame against 33 ms between frames: most input frames wait for a disk that is behind.
+    expect(s.droppedFrames).toBeGreaterThan(20);
+    // The backlog passes the bound by at most the frames already at the encoder when it was reached.
+    const largestFrame = Math.max(...run.frames.map((f) => f.data.byteLength));
+    expect(sink.maxBacklog).toBeGreaterThan(0);
+    expect(sink.maxBacklog).toBeLessThan(BACKLOG + 4 * largestFrame);
+    expect(s.sinkBacklogBytes).toBe(0);
+    // Every encoded frame reached the file, in order, and decodes.
+    expect(sink.frames.map((f) => f.index)).toEqual(run.frames.map((f) => f.index));
+    expect((await decodeFile(path('slow-live.h264'))).frames).toBe(s.encodedFrames);
+  });
+
+  it('waits for the recording with a file source: nothing dropped, the backlog bounded', async () => {
+    const FRAMES = 60, LIMIT = 3_000;
+    await writeY4m(path('slow.y4m'), await patternFrames(160, 120, 30, FRAMES), 30);
+    const source = await openFileSource(path('slow.y4m'));
+    const run = engineOn(source, { maxInFlight: 2, maxSinkBacklog: LIMIT, encoder: { preset: 'realtime', gop: 30, rateControl: 'cqp', qp: 20 } });
+    const sink = slowSink(createMp4Sink(path('slow-file.mp4')), 30, () => run.engine);
+    await run.engine.start();
+    run.engine.addSink(sink);
+    await run.engine.whenDone();
+
+    expect(run.errors).toEqual([]);
+    const s = expectStatsAddUp(run, FRAMES);
+    expect(s.droppedFrames).toBe(0);
+    // Past the limit by at most the frames at the encoder when it was reached (maxInFlight), far
+    // below the whole stream, which an unbounded queue would have held.
+    const sizes = run.frames.map((f) => f.data.byteLength);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    expect(sink.maxBacklog).toBeGreaterThan(0);
+    expect(sink.maxBacklog).toBeLessThan(LIMIT + 2 * Math.max(...sizes));
+    expect(sink.maxBacklog).toBeLessThan(total / 3);
+    expect(await probeVideo(path('slow-file.mp4'))).toMatchObject({ width: 160, height: 120, frames: FRAMES });
   });
 });
 
