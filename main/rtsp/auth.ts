@@ -4,12 +4,15 @@
  * (RFC 7617). Both sides: the server's challenges and checks, and the Authorization value a
  * client (our push client, tests) sends back. Pure apart from node:crypto.
  *
- * Nonces are stateless, in the form RFC 2617 3.2.1 suggests (a time-stamp and a keyed hash of
- * it): the time they were issued and an HMAC-SHA256 of it under a secret, so the server keeps
- * nothing per client and can tell its own nonces, and their age, from any other string. The price
- * is the replay RFC 2617 4.5 describes: within a nonce's lifetime a captured Authorization value
- * can be sent again (nonce counts are not tracked). The lifetime bounds that; the Digest exchange
- * still never reveals the password.
+ * Nonces are stateless, in the form RFC 2617 3.2.1 suggests (a time-stamp and a keyed hash of it
+ * and of the client's address): the time they were issued and an HMAC-SHA256 of that time and the
+ * address under a secret, so the server keeps nothing per client and can tell its own nonces,
+ * their age and whom they were issued to from any other string. A nonce is good only from the
+ * address it was issued to, and an answer only for the request-URI it names (RFC 7616 3.4.6), so a
+ * captured Authorization value cannot be replayed from elsewhere or for another URL. From the same
+ * address it can within the nonce's lifetime (the replay RFC 2617 4.5 describes: RTSP clients send
+ * no nonce count without qop, and the players in use do not answer qop); the lifetime bounds that,
+ * and the Digest exchange never reveals the password.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -374,33 +377,40 @@ export class RtspAuthenticator {
    * answer this form (GStreamer ignores a qop offer anyway). RFC 2326 16 points to RFC 2617, where
    * qop "is optional, but is made so only for backward compatibility with RFC 2069" (3.2.1);
    * RFC 7616 later made it required. If `stale` is true, adds stale=TRUE (RFC 7616 3.3: the
-   * client may retry with the new nonce without asking the user again).
+   * client may retry with the new nonce without asking the user again). `client`: the address
+   * the challenge goes to; its nonce verifies only from there.
    */
-  challenge(stale = false): string[] {
+  challenge(stale = false, client = ''): string[] {
     const realm = quote('realm', this.realm);
-    const digest = `Digest realm=${realm}, nonce="${this.issueNonce()}", algorithm=MD5${stale ? ', stale=TRUE' : ''}`;
+    const digest = `Digest realm=${realm}, nonce="${this.issueNonce(client)}", algorithm=MD5${stale ? ', stale=TRUE' : ''}`;
     return this.allowBasic ? [digest, `Basic realm=${realm}`] : [digest];
   }
 
-  /** A nonce: base64url(issue time in ms, 8 bytes big-endian || HMAC-SHA256(secret, those 8 bytes)). */
-  issueNonce(): string {
+  /**
+   * A nonce for `client` (an address; '' for none):
+   * base64url(issue time in ms, 8 bytes big-endian || HMAC-SHA256(secret, those 8 bytes || client)).
+   */
+  issueNonce(client = ''): string {
     const stamp = Buffer.alloc(TIMESTAMP_BYTES);
     stamp.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.now()))));
-    return Buffer.concat([stamp, this.mac(stamp)]).toString('base64url');
+    return Buffer.concat([stamp, this.mac(stamp, client)]).toString('base64url');
   }
 
-  private mac(stamp: Buffer): Buffer {
-    return createHmac('sha256', this.secret).update(stamp).digest();
+  private mac(stamp: Buffer, client: string): Buffer {
+    return createHmac('sha256', this.secret).update(stamp).update(client, 'utf8').digest();
   }
 
-  /** 'fresh' or 'expired' for a nonce this authenticator issued, 'forged' for anything else. */
-  private nonceState(nonce: string): 'fresh' | 'expired' | 'forged' {
+  /**
+   * 'fresh' or 'expired' for a nonce this authenticator issued to `client`, 'forged' for anything
+   * else (a nonce issued to another address among them).
+   */
+  private nonceState(nonce: string, client: string): 'fresh' | 'expired' | 'forged' {
     const bytes = Buffer.from(nonce, 'base64url');
     // Node's base64url decoder skips characters outside the alphabet: only the canonical
     // spelling of the right length is ours.
     if (bytes.length !== TIMESTAMP_BYTES + MAC_BYTES || bytes.toString('base64url') !== nonce) return 'forged';
     const stamp = bytes.subarray(0, TIMESTAMP_BYTES);
-    if (!timingSafeEqual(this.mac(stamp), bytes.subarray(TIMESTAMP_BYTES))) return 'forged';
+    if (!timingSafeEqual(this.mac(stamp, client), bytes.subarray(TIMESTAMP_BYTES))) return 'forged';
     // A nonce from the future was still made with our secret: the clock stepped back. It counts as fresh.
     const age = this.now() - Number(stamp.readBigUInt64BE());
     return age > this.nonceLifetimeMs ? 'expired' : 'fresh';
@@ -410,12 +420,13 @@ export class RtspAuthenticator {
    * Checks an Authorization header for a request with this method: Digest (username, realm, nonce,
    * uri, response; with or without qop=auth, in which case nc and cnonce are used, RFC 7616 3.4.1;
    * algorithm MD5 or absent) or Basic when allowed.
-   * The nonce must be one this authenticator issued and not older than nonceLifetimeMs. Secrets
-   * are compared in constant time.
+   * The nonce must be one this authenticator issued to `request.client` ('' by default) and not
+   * older than nonceLifetimeMs; when `request.uri` (the request line's URI) is given, the Digest
+   * `uri` must name the same resource (sameRequestUri). Secrets are compared in constant time.
    * Returns 'ok', 'stale' (the nonce expired but the response was otherwise right: the client
    * should retry with the new nonce), or 'denied'.
    */
-  verify(method: string, authorization: string | undefined): AuthVerdict {
+  verify(method: string, authorization: string | undefined, request: { uri?: string; client?: string } = {}): AuthVerdict {
     if (authorization === undefined) return 'denied';
     let credentials: AuthChallenge;
     try {
@@ -424,18 +435,19 @@ export class RtspAuthenticator {
       return 'denied';
     }
     const scheme = credentials.scheme.toLowerCase();
-    if (scheme === 'digest') return this.verifyDigest(method, credentials.params);
+    if (scheme === 'digest') return this.verifyDigest(method, credentials.params, request.uri, request.client ?? '');
     if (scheme === 'basic' && this.allowBasic) return this.verifyBasic(credentials.token68);
     return 'denied';
   }
 
-  private verifyDigest(method: string, p: Record<string, string>): AuthVerdict {
+  private verifyDigest(method: string, p: Record<string, string>, requestUri: string | undefined, client: string): AuthVerdict {
     const username = p.username ?? (p['username*'] !== undefined ? decodeExtValue(p['username*']) : undefined);
     const { realm, nonce, uri, response, algorithm, qop, nc, cnonce } = p;
     if (username === undefined || realm === undefined || nonce === undefined || uri === undefined || response === undefined) return 'denied';
     // userhash (RFC 7616 3.4) is never offered, so never accepted.
     if (p.userhash !== undefined && p.userhash.toLowerCase() !== 'false') return 'denied';
     if (realm !== this.realm) return 'denied';
+    if (requestUri !== undefined && !sameRequestUri(uri, requestUri)) return 'denied';
     if (algorithm !== undefined && algorithm.toLowerCase() !== 'md5') return 'denied';
     if (!/^[0-9a-fA-F]{32}$/.test(response)) return 'denied';
     let expected: string;
@@ -446,7 +458,7 @@ export class RtspAuthenticator {
       if (qop.toLowerCase() !== 'auth' || cnonce === undefined || nc === undefined || !/^[0-9a-fA-F]{8}$/.test(nc)) return 'denied';
       expected = digestFromHa1(this.ha1, { method, uri, nonce, qop: 'auth', nc, cnonce });
     }
-    const state = this.nonceState(nonce);
+    const state = this.nonceState(nonce, client);
     // Both comparisons run whatever the first gives, so timing does not tell which one failed.
     const userOk = sameSecret(username, this.user);
     const responseOk = sameSecret(response.toLowerCase(), expected);
@@ -469,4 +481,34 @@ export class RtspAuthenticator {
     const passwordOk = sameSecret(decoded.slice(colon + 1), this.password);
     return userOk && passwordOk ? 'ok' : 'denied';
   }
+}
+
+/**
+ * Whether a Digest answer's `uri` names the request's own URI (RFC 7616 3.4.6: the server checks
+ * it, so an answer captured for one URL does not open another). The same string; or, since clients
+ * spell it differently, the same URL once parsed without its userinfo (ffmpeg strips user and
+ * password from the request line, a client may keep them), scheme and host in any case and the
+ * default port 554 written or not; or the request URI's path (and query) alone, as HTTP clients
+ * send it.
+ */
+export function sameRequestUri(digestUri: string, requestUri: string): boolean {
+  if (digestUri === requestUri) return true;
+  const a = parseRtspUrl(requestUri);
+  if (a === null) return false;
+  if (digestUri.startsWith('/')) return digestUri === a.pathAndQuery;
+  const b = parseRtspUrl(digestUri);
+  return b !== null && a.origin === b.origin && a.pathAndQuery === b.pathAndQuery;
+}
+
+function parseRtspUrl(text: string): { origin: string; pathAndQuery: string } | null {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return null;
+  }
+  const scheme = url.protocol.toLowerCase();
+  if (scheme !== 'rtsp:' && scheme !== 'rtsps:' && scheme !== 'rtspu:') return null;
+  const port = url.port === '' || (scheme !== 'rtsps:' && url.port === '554') ? '' : `:${url.port}`;
+  return { origin: `${scheme}//${url.hostname.toLowerCase()}${port}`, pathAndQuery: (url.pathname === '' ? '/' : url.pathname) + url.search };
 }

@@ -403,10 +403,12 @@ export class RtspServer extends EventEmitter {
     if (!METHODS.includes(method)) return reply(501, { headers: { Public: METHODS.join(', ') } });
 
     if (this.auth) {
-      const verdict = this.auth.verify(method, req.headers.get('authorization'));
+      // Nonces are bound to the client's address, answers to the request's URI (auth.ts).
+      const client = plainAddress(conn.socket.remoteAddress ?? '');
+      const verdict = this.auth.verify(method, req.headers.get('authorization'), { uri: req.uri, client });
       if (verdict !== 'ok') {
         const h = new RtspHeaders(Object.entries(headers).map(([k, v]) => [k, String(v)]));
-        for (const c of this.auth.challenge(verdict === 'stale')) h.append('WWW-Authenticate', c);
+        for (const c of this.auth.challenge(verdict === 'stale', client)) h.append('WWW-Authenticate', c);
         if (!conn.socket.destroyed) conn.socket.write(serializeResponse({ status: 401, headers: h }));
         return;
       }
@@ -487,7 +489,7 @@ export class RtspServer extends EventEmitter {
     const info = this.stream.info;
     const local = conn.socket.localAddress ?? this.host;
     const sdp = buildSdp({
-      sessionId: String(randomInt(1, 2 ** 47)), originAddress: local.replace(/^::ffff:/, ''), sps, pps, control: TRACK,
+      sessionId: String(randomInt(1, 2 ** 47)), originAddress: plainAddress(local), sps, pps, control: TRACK,
       ...(info ? { width: info.width, height: info.height, fps: info.fps } : {}),
     });
     // Content-Base: the control URL below is relative to it (RFC 2326 C.1.1).
@@ -527,7 +529,7 @@ export class RtspServer extends EventEmitter {
         break;
       }
       if (!offer.clientPort) continue;
-      const address = (conn.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      const address = plainAddress(conn.socket.remoteAddress ?? '');
       if (!address) continue;
       const [rtpPort, rtcpPort] = offer.clientPort;
       if (rtpPort < 1 || rtpPort > 65535 || rtcpPort < 1 || rtcpPort > 65535) continue;
@@ -717,11 +719,16 @@ function interleaved(channel: number, packets: readonly Uint8Array[]): Uint8Arra
   return out;
 }
 
+/** An address as the socket gives it, an IPv4-mapped IPv6 one (::ffff:a.b.c.d) as plain IPv4. */
+function plainAddress(address: string): string {
+  return address.replace(/^::ffff:/, '');
+}
+
 function sameAddress(a: string, b: string): boolean {
-  return a.replace(/^::ffff:/, '') === b.replace(/^::ffff:/, '');
+  return plainAddress(a) === plainAddress(b);
 }
 
 function hostForUrl(address: string): string {
-  const a = address.replace(/^::ffff:/, '');
+  const a = plainAddress(address);
   return isIP(a) === 6 ? `[${a}]` : a;
 }

@@ -143,8 +143,9 @@ export class RawRtspClient {
   private readonly connected: Promise<void>;
   private unitWaiters: (() => void)[] = [];
 
-  constructor(port: number, host = '127.0.0.1') {
-    this.socket = connect(port, host);
+  /** `localAddress`: the address to connect from (any of 127.0.0.0/8 on Linux's loopback). */
+  constructor(port: number, host = '127.0.0.1', localAddress?: string) {
+    this.socket = connect({ port, host, ...(localAddress === undefined ? {} : { localAddress }) });
     this.connected = new Promise((resolve, reject) => {
       this.socket.once('connect', resolve);
       this.socket.once('error', reject);

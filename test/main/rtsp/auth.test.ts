@@ -17,6 +17,7 @@ import {
   digestResponse,
   parseAuthChallenges,
   parseAuthHeader,
+  sameRequestUri,
 } from '../../../main/rtsp/auth.js';
 import { type RtspRequest, RtspHeaders, RtspMessageReader, serializeResponse } from '../../../main/rtsp/message.js';
 import { thrown } from '../../helpers/errors.js';
@@ -219,6 +220,36 @@ describe('RtspAuthenticator', () => {
     expect(auth.verify('DESCRIBE', authorizationFor('DESCRIBE', URI, auth.challenge(true), CREDENTIALS))).toBe('ok');
   });
 
+  it('takes a nonce only from the address it was issued to', () => {
+    const { auth } = authenticator();
+    const challenge = auth.challenge(false, '192.168.1.20');
+    const answer = authorizationFor('DESCRIBE', URI, challenge, CREDENTIALS);
+    expect(auth.verify('DESCRIBE', answer, { uri: URI, client: '192.168.1.20' })).toBe('ok');
+    for (const client of ['192.168.1.21', '10.0.0.5', '::1', '']) {
+      expect(auth.verify('DESCRIBE', answer, { uri: URI, client }), client).toBe('denied');
+    }
+    // An expired nonce from another address is no hint to retry: denied, not stale.
+    const { auth: timed, advance } = authenticator({ nonceLifetimeMs: 1000 });
+    const old = authorizationFor('DESCRIBE', URI, timed.challenge(false, '192.168.1.20'), CREDENTIALS);
+    advance(1001);
+    expect(timed.verify('DESCRIBE', old, { client: '192.168.1.20' })).toBe('stale');
+    expect(timed.verify('DESCRIBE', old, { client: '192.168.1.21' })).toBe('denied');
+  });
+
+  it("denies an answer for another URL than the request's, and accepts the same URL spelled otherwise", () => {
+    const { auth } = authenticator();
+    const challenge = auth.challenge();
+    const answerFor = (uri: string) => authorizationFor('DESCRIBE', uri, challenge, CREDENTIALS);
+    expect(auth.verify('DESCRIBE', answerFor(URI), { uri: URI })).toBe('ok');
+    for (const other of [`${URI}2`, 'rtsp://127.0.0.1:8554/other', 'rtsp://127.0.0.2:8554/live', 'rtsp://127.0.0.1:8555/live', `${URI}?x=1`, '/other', '*']) {
+      expect(auth.verify('DESCRIBE', answerFor(other), { uri: URI }), other).toBe('denied');
+    }
+    for (const same of ['rtsp://studio:pw@127.0.0.1:8554/live', 'RTSP://127.0.0.1:8554/live', '/live']) {
+      expect(auth.verify('DESCRIBE', answerFor(same), { uri: URI }), same).toBe('ok');
+    }
+    expect(auth.verify('OPTIONS', authorizationFor('OPTIONS', '*', challenge, CREDENTIALS), { uri: '*' })).toBe('ok');
+  });
+
   it('uses five minutes as the default nonce lifetime', () => {
     const { auth, advance } = authenticator();
     const right = authorizationFor('DESCRIBE', URI, auth.challenge(), CREDENTIALS);
@@ -288,6 +319,30 @@ describe('RtspAuthenticator', () => {
   });
 });
 
+describe('sameRequestUri (RFC 7616 3.4.6)', () => {
+  it.each([
+    ['rtsp://cam.local/live', 'rtsp://cam.local/live', true],
+    ['rtsp://u:p@cam.local/live', 'rtsp://cam.local/live', true],
+    ['rtsp://CAM.local/live', 'rtsp://cam.local/live', true],
+    ['rtsp://cam.local:554/live', 'rtsp://cam.local/live', true],
+    ['rtsp://cam.local/live', 'rtsp://cam.local:554/live', true],
+    ['/live', 'rtsp://cam.local/live', true],
+    ['/live?a=1', 'rtsp://cam.local/live?a=1', true],
+    ['*', '*', true],
+    ['rtsp://cam.local/live/', 'rtsp://cam.local/live', false],
+    ['rtsp://cam.local/LIVE', 'rtsp://cam.local/live', false],
+    ['rtsp://cam.local:8554/live', 'rtsp://cam.local/live', false],
+    ['rtsps://cam.local/live', 'rtsp://cam.local/live', false],
+    ['http://cam.local/live', 'rtsp://cam.local/live', false],
+    ['/live', 'rtsp://cam.local/live?a=1', false],
+    ['/live', '*', false],
+    ['live', 'rtsp://cam.local/live', false],
+    ['', 'rtsp://cam.local/live', false],
+  ])('%j for %j: %s', (digestUri, requestUri, same) => {
+    expect(sameRequestUri(digestUri, requestUri)).toBe(same);
+  });
+});
+
 describe('authorizationFor: choosing a challenge', () => {
   it('prefers Digest to Basic, in whatever order they come, and falls back to Basic', () => {
     const digest = `Digest realm="${REALM}", nonce="abc"`;
@@ -335,7 +390,7 @@ interface Answer {
  * Authorization (401 with `challenges()`), and records the verdict on the first request that
  * carries one, answering it 404 so the client stops there.
  */
-async function challengeServer(auth: RtspAuthenticator, challenges: () => string[]) {
+async function challengeServer(auth: RtspAuthenticator, challenges: (client: string) => string[]) {
   const requests: RtspRequest[] = [];
   const answers: Answer[] = [];
   let answered!: () => void;
@@ -349,14 +404,16 @@ async function challengeServer(auth: RtspAuthenticator, challenges: () => string
         requests.push(m);
         const headers = new RtspHeaders({ CSeq: m.headers.get('cseq') ?? '0' });
         const authorization = m.headers.get('authorization');
+        const client = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
         if (authorization !== undefined) {
-          answers.push({ method: m.method, authorization, verdict: auth.verify(m.method, authorization) });
+          // As the server checks: the nonce from this address, the answer for this request's URI.
+          answers.push({ method: m.method, authorization, verdict: auth.verify(m.method, authorization, { uri: m.uri, client }) });
           socket.end(serializeResponse({ status: 404, headers }));
           answered();
         } else if (m.method === 'OPTIONS') {
           socket.write(serializeResponse({ status: 200, headers: headers.set('Public', 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN') }));
         } else {
-          for (const c of challenges()) headers.append('WWW-Authenticate', c);
+          for (const c of challenges(client)) headers.append('WWW-Authenticate', c);
           socket.write(serializeResponse({ status: 401, headers }));
         }
       }
@@ -375,7 +432,7 @@ async function runClient(
   command: string,
   args: (port: number) => string[],
   auth: RtspAuthenticator,
-  challenges: () => string[] = () => auth.challenge(),
+  challenges: (client: string) => string[] = (client) => auth.challenge(false, client),
 ): Promise<{ requests: RtspRequest[]; answers: Answer[]; stderr: string }> {
   const server = await challengeServer(auth, challenges);
   let child: ChildProcess | undefined;
@@ -413,7 +470,7 @@ describe('real clients answering our challenge', () => {
 
   it('ffmpeg answers Digest with qop=auth when offered, and its answer verifies', async () => {
     const { auth } = authenticator({ now: Date.now });
-    const run = await runClient('ffmpeg', ffmpeg((port) => `rtsp://studio:correct%20horse%20battery%20staple@127.0.0.1:${port}/live`), auth, () => auth.challenge().map(withQop));
+    const run = await runClient('ffmpeg', ffmpeg((port) => `rtsp://studio:correct%20horse%20battery%20staple@127.0.0.1:${port}/live`), auth, (client) => auth.challenge(false, client).map(withQop));
     expect(run.answers, run.stderr).toHaveLength(1);
     expect(parseAuthHeader(run.answers[0]!.authorization).params).toMatchObject({ qop: 'auth', nc: '00000001' });
     expect(run.answers[0]!.verdict).toBe('ok');
@@ -435,7 +492,7 @@ describe('real clients answering our challenge', () => {
 
   it('ffmpeg answers a Basic-only challenge when Basic is allowed, and it verifies', async () => {
     const { auth } = authenticator({ now: Date.now, allowBasic: true });
-    const run = await runClient('ffmpeg', ffmpeg((port) => `rtsp://studio:correct%20horse%20battery%20staple@127.0.0.1:${port}/live`), auth, () => auth.challenge().slice(1));
+    const run = await runClient('ffmpeg', ffmpeg((port) => `rtsp://studio:correct%20horse%20battery%20staple@127.0.0.1:${port}/live`), auth, (client) => auth.challenge(false, client).slice(1));
     expect(run.answers.map((a) => [a.authorization, a.verdict]), run.stderr).toEqual([[basicAuthorization(CREDENTIALS), 'ok']]);
   });
 
@@ -457,7 +514,7 @@ describe('real clients answering our challenge', () => {
       'gst-launch-1.0',
       (port) => ['-q', 'rtspsrc', `location=rtsp://127.0.0.1:${port}/live`, `user-id=${CREDENTIALS.user}`, `user-pw=${CREDENTIALS.password}`, 'protocols=tcp', '!', 'fakesink'],
       auth,
-      () => auth.challenge().map(withQop),
+      (client) => auth.challenge(false, client).map(withQop),
     );
     expect(run.answers.map((a) => [a.method, a.verdict]), run.stderr).toEqual([['DESCRIBE', 'ok']]);
   });

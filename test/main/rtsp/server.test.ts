@@ -337,6 +337,25 @@ describe('RtspServer authentication', () => {
     expect(c.units[0]!.idr).toBe(true);
   });
 
+  it('takes an answer only from the address its nonce went to, and only for the URL it names', async () => {
+    const f = await fixture({ server: { credentials } });
+    const c = client(f.server.port);
+    const offers = (await c.request('DESCRIBE', f.url)).headers.getAll('www-authenticate');
+    const answer = authorizationFor('DESCRIBE', f.url, offers, credentials);
+    // Replayed from another address (127.0.0.2 reaches the loopback server too): a new challenge.
+    const elsewhere = new RawRtspClient(f.server.port, '127.0.0.1', '127.0.0.2');
+    const replayed = await elsewhere.request('DESCRIBE', f.url, { Authorization: answer });
+    expect(replayed.status).toBe(401);
+    // That address gets its own nonce, which works from there.
+    const own = authorizationFor('DESCRIBE', f.url, replayed.headers.getAll('www-authenticate'), credentials);
+    expect((await elsewhere.request('DESCRIBE', f.url, { Authorization: own })).status).toBe(200);
+    elsewhere.socket.destroy();
+    // An answer computed for another URL does not open this one.
+    const other = authorizationFor('DESCRIBE', `${f.url}/../other`, offers, credentials);
+    expect((await c.request('DESCRIBE', f.url, { Authorization: other })).status).toBe(401);
+    expect((await c.request('DESCRIBE', f.url, { Authorization: answer })).status).toBe(200);
+  });
+
   it('offers Basic too only when asked, and takes it then', async () => {
     const f = await fixture({ server: { credentials, allowBasic: true } });
     const c = client(f.server.port);
