@@ -172,8 +172,8 @@ export class FrameAnalysis {
     let s = 0;
     for (let r = 0, a = o, b = o + vy * lw + vx; r < 8; r++, a += lw, b += lw) {
       for (let c = 0; c < 8; c++) {
-        const d = cur[a + c]! - prev[b + c]!;
-        s += d < 0 ? -d : d;
+        const d = cur[a + c]! - prev[b + c]!, m = d >> 31;
+        s += (d ^ m) - m;
       }
     }
     return s;

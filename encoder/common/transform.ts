@@ -269,8 +269,8 @@ export function satd4x4(diff: Int32Array, tmp: Int32Array): number {
   hadamard4x4(diff, tmp);
   let s = 0;
   for (let i = 0; i < 16; i++) {
-    const v = tmp[i]!;
-    s += v < 0 ? -v : v;
+    const v = tmp[i]!, m = v >> 31;
+    s += (v ^ m) - m;
   }
   return s >> 1;
 }
@@ -321,7 +321,9 @@ export function satd4x4Avg(a: Uint8Array, ao: number, as: number, p: Uint8Array,
 function colAbs(a0: number, a1: number, a2: number, a3: number): number {
   const s01 = a0 + a1, m01 = a0 - a1, s23 = a2 + a3, m23 = a2 - a3;
   const v0 = s01 + s23, v1 = s01 - s23, v2 = m01 - m23, v3 = m01 + m23;
-  return (v0 < 0 ? -v0 : v0) + (v1 < 0 ? -v1 : v1) + (v2 < 0 ? -v2 : v2) + (v3 < 0 ? -v3 : v3);
+  // Branch-free absolute values (see sad16 in inter.ts): transform outputs' signs are close to random.
+  const m0 = v0 >> 31, m1 = v1 >> 31, m2 = v2 >> 31, m3 = v3 >> 31;
+  return ((v0 ^ m0) - m0) + ((v1 ^ m1) - m1) + ((v2 ^ m2) - m2) + ((v3 ^ m3) - m3);
 }
 
 /**
