@@ -18,7 +18,7 @@ import { satd4x4Avg, satd4x4Px } from './common/transform.js';
 import type { QpParams } from './intra.js';
 import { InterCoding, writeInterMb, type MbPosition } from './macroblock-writer.js';
 import { MbKind, type MbState } from './mb-state.js';
-import { codeChromaResidual, codeLumaResidual } from './residual.js';
+import { codeChromaResidual, codeLumaResidual, lumaResidualVanishes } from './residual.js';
 
 /** The inter search a preset selects (presets are data: encoder/presets.ts). */
 export interface InterSearch {
@@ -149,8 +149,7 @@ export class InterCoder {
 
     if (this.search.earlySkip) {
       // P_Skip when coding the residual would send nothing anyway (x264's early skip).
-      codeLumaResidual(this.src16, this.skipPred16, p.qp, INTER_DEAD_ZONE, true, skip.luma);
-      if (skip.luma.cbp === 0) {
+      if (lumaResidualVanishes(this.src16, this.skipPred16, p.qp, INTER_DEAD_ZONE)) {
         codeChromaResidual(this.srcC, this.skipPredC, 0, this.skipPredC, 64, p.qpc, INTER_DEAD_ZONE, skip.chroma);
         if (skip.chroma.cbp === 0) {
           this.earlyDecision = true;

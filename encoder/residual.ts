@@ -84,6 +84,38 @@ export function codeLumaResidual(src: Uint8Array, pred: Uint8Array, qp: number, 
   out.ssd = ssd;
 }
 
+const probeLevels = new Int32Array(256);
+
+/**
+ * Whether codeLumaResidual(src, pred, qp, deadZone, true, ...) would leave cbp 0 (every block
+ * quantised to nothing or decimated away), found with as little work as possible: an 8x8 at a
+ * time, stopping once the kept blocks' decimation scores reach the macroblock's threshold (6),
+ * past which nothing is cleared. The early P_Skip test of motion analysis (x264's probe_pskip):
+ * most macroblocks that are not skippable show it in their first 8x8.
+ */
+export function lumaResidualVanishes(src: Uint8Array, pred: Uint8Array, qp: number, deadZone: number): boolean {
+  const qbits = 15 + ((qp / 6) | 0);
+  const bias = ((1 << qbits) * deadZone) | 0;
+  let total = 0;
+  for (let b8 = 0; b8 < 4; b8++) {
+    const r0 = (b8 >> 1) * 8 + (b8 & 1) * 2;
+    let score = 0;
+    for (let k = 0; k < 4; k++) {
+      const r = r0 + (k & 1) + (k >> 1) * 4;
+      const o = (r >> 2) * 64 + (r & 3) * 4;
+      if (forwardQuant4x4Px(src, o, 16, pred, o, 16, lumaCoef, r * 16, probeLevels, r * 16, 0, qp, bias) !== 0) {
+        score += decimateScore(probeLevels, r * 16);
+      }
+    }
+    // As codeLumaResidual: an 8x8 scoring under 4 is cleared, the rest count towards the total.
+    if (score >= 4) {
+      total += score;
+      if (total >= 6) return false;
+    }
+  }
+  return true;
+}
+
 function clearBlock(out: LumaCoding, r: number): void {
   out.levels.fill(0, r * 16, r * 16 + 16);
   lumaCoef.fill(0, r * 16, r * 16 + 16);

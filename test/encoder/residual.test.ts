@@ -1,0 +1,68 @@
+// The early P_Skip probe (lumaResidualVanishes) against the residual coder it short-cuts: it must
+// say "nothing left" exactly when codeLumaResidual, decimation included, ends with cbp 0.
+import { describe, expect, it } from 'vitest';
+import { LumaCoding } from '../../encoder/macroblock-writer.js';
+import { codeLumaResidual, lumaResidualVanishes } from '../../encoder/residual.js';
+import { prng } from '../helpers/synthetic.js';
+
+const DEAD_ZONE = 1 / 6; // the inter dead zone
+
+/** A 16x16 source: the prediction plus noise of amplitude `amp` in the 4x4 blocks `blocks` (raster). */
+function sourceNear(pred: Uint8Array, amp: number, blocks: number[], rnd: () => number): Uint8Array {
+  const src = pred.slice();
+  for (const r of blocks) {
+    for (let y = 0; y < 4; y++) {
+      for (let x = 0; x < 4; x++) {
+        const i = ((r >> 2) * 4 + y) * 16 + (r & 3) * 4 + x;
+        src[i] = Math.max(0, Math.min(255, src[i]! + Math.round((rnd() * 2 - 1) * amp)));
+      }
+    }
+  }
+  return src;
+}
+
+describe('lumaResidualVanishes (the early P_Skip probe)', () => {
+  it('agrees with codeLumaResidual on 6000 residuals from nothing to strong, in few blocks or all, at QPs 0 to 51', () => {
+    const next = prng(2026);
+    const rnd = () => next() / 2 ** 32;
+    const out = new LumaCoding();
+    let vanished = 0, kept = 0;
+    for (let n = 0; n < 6000; n++) {
+      const pred = Uint8Array.from({ length: 256 }, () => 16 + Math.floor(rnd() * 224));
+      const qp = Math.floor(rnd() * 52);
+      const amp = [0, 1, 2, 4, 8, 16, 40][n % 7]!;
+      // One block, a few in one 8x8, one in each 8x8, or all 16.
+      const blocks = [[Math.floor(rnd() * 16)], [0, 1, 4], [0, 2, 8, 10], [...Array(16).keys()]][Math.floor(rnd() * 4)]!;
+      const src = sourceNear(pred, amp, blocks, rnd);
+      codeLumaResidual(src, pred, qp, DEAD_ZONE, true, out);
+      const expected = out.cbp === 0;
+      expect(lumaResidualVanishes(src, pred, qp, DEAD_ZONE), `case ${n}: qp ${qp}, amp ${amp}, blocks ${blocks}`).toBe(expected);
+      if (expected) vanished++;
+      else kept++;
+    }
+    // Both answers occur often: the comparison is not one-sided.
+    expect(vanished).toBeGreaterThan(1000);
+    expect(kept).toBeGreaterThan(1000);
+  });
+
+  it('counts decimation: a lone level 1 vanishes, the same step in every block does not', () => {
+    const pred = new Uint8Array(256).fill(128);
+    const out = new LumaCoding();
+    // A DC step of 2 in one 4x4 at QP 22: DC 32 quantises to a lone level 1 (8192 * 32 + bias >> 18),
+    // which decimation (score 3 < 4) clears.
+    const lone = pred.slice();
+    for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) lone[y * 16 + x] = 130;
+    codeLumaResidual(lone, pred, 22, DEAD_ZONE, false, out);
+    expect(out.cbp).toBe(1);
+    expect(out.levels[0]).toBe(1);
+    codeLumaResidual(lone, pred, 22, DEAD_ZONE, true, out);
+    expect(out.cbp).toBe(0);
+    expect(lumaResidualVanishes(lone, pred, 22, DEAD_ZONE)).toBe(true);
+    // The same step everywhere: 16 lone levels, 3 each, 12 per 8x8: all kept.
+    const flat = new Uint8Array(256).fill(130);
+    codeLumaResidual(flat, pred, 22, DEAD_ZONE, true, out);
+    expect(out.cbp).toBe(15);
+    expect(lumaResidualVanishes(flat, pred, 22, DEAD_ZONE)).toBe(false);
+    expect(lumaResidualVanishes(pred, pred, 22, DEAD_ZONE)).toBe(true);
+  });
+});
