@@ -78,6 +78,8 @@ export class InterCoder {
 
   private readonly src16 = new Uint8Array(256);
   private readonly srcC = new Uint8Array(128);
+  private readonly src16w = new Uint32Array(this.src16.buffer);
+  private readonly srcCw = new Uint32Array(this.srcC.buffer);
   private readonly pred16 = new Uint8Array(256);
   private readonly predC = new Uint8Array(128);
   private readonly skipPred16 = new Uint8Array(256);
@@ -248,16 +250,20 @@ export class InterCoder {
     return j;
   }
 
+  /** Copies the macroblock's source samples (luma 16x16, Cb and Cr 8x8 packed), four per load. */
   private loadSource(pos: MbPosition): void {
-    const { src } = this;
-    const sy = src.strideY, sc = src.strideC;
-    const oy = pos.mby * 16 * sy + pos.mbx * 16, oc = pos.mby * 8 * sc + pos.mbx * 8;
-    for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) this.src16[y * 16 + x] = src.y[oy + y * sy + x]!;
-    for (let y = 0; y < 8; y++) {
-      for (let x = 0; x < 8; x++) {
-        this.srcC[y * 8 + x] = src.u[oc + y * sc + x]!;
-        this.srcC[64 + y * 8 + x] = src.v[oc + y * sc + x]!;
-      }
+    const { src, src16w, srcCw } = this;
+    const y32 = src.y32, u32 = src.u32, v32 = src.v32;
+    const sy = src.strideY >> 2, sc = src.strideC >> 2; // in words
+    const oy = pos.mby * 16 * sy + pos.mbx * 4, oc = pos.mby * 8 * sc + pos.mbx * 2;
+    for (let r = 0; r < 16; r++) {
+      const so = oy + r * sy, d = r * 4;
+      src16w[d] = y32[so]!; src16w[d + 1] = y32[so + 1]!; src16w[d + 2] = y32[so + 2]!; src16w[d + 3] = y32[so + 3]!;
+    }
+    for (let r = 0; r < 8; r++) {
+      const so = oc + r * sc, d = r * 2;
+      srcCw[d] = u32[so]!; srcCw[d + 1] = u32[so + 1]!;
+      srcCw[16 + d] = v32[so]!; srcCw[17 + d] = v32[so + 1]!;
     }
   }
 

@@ -13,6 +13,10 @@ export class Picture {
   readonly y: Uint8Array;
   readonly u: Uint8Array;
   readonly v: Uint8Array;
+  /** The planes as 32-bit words, for copies that move four samples per load (strides are multiples of 8). */
+  readonly y32: Uint32Array;
+  readonly u32: Uint32Array;
+  readonly v32: Uint32Array;
 
   constructor(mbWidth: number, mbHeight: number) {
     this.mbWidth = mbWidth;
@@ -24,6 +28,9 @@ export class Picture {
     this.y = new Uint8Array(this.strideY * this.height);
     this.u = new Uint8Array(this.strideC * (this.height >> 1));
     this.v = new Uint8Array(this.strideC * (this.height >> 1));
+    this.y32 = new Uint32Array(this.y.buffer);
+    this.u32 = new Uint32Array(this.u.buffer);
+    this.v32 = new Uint32Array(this.v.buffer);
   }
 
   /** Replicates the last visible column and row into the padding (better prediction than zeros). */
