@@ -127,12 +127,12 @@ export class IntraCoder {
     private readonly state: MbState,
     private readonly search: IntraSearch,
   ) {
-    this.srcY32 = words(src.y, src.strideY);
-    this.srcU32 = words(src.u, src.strideC);
-    this.srcV32 = words(src.v, src.strideC);
-    this.reconY32 = words(recon.y, recon.strideY);
-    this.reconU32 = words(recon.u, recon.strideC);
-    this.reconV32 = words(recon.v, recon.strideC);
+    this.srcY32 = src.y32;
+    this.srcU32 = src.u32;
+    this.srcV32 = src.v32;
+    this.reconY32 = recon.y32;
+    this.reconU32 = recon.u32;
+    this.reconV32 = recon.v32;
   }
 
   /**
@@ -570,11 +570,3 @@ export class IntraCoder {
 
 
 /** An uncoded block: the prediction is the reconstruction. Copies it to dst; returns its SSD against src. */
-
-/** A 32-bit view of a plane whose buffer, offset and stride allow whole-word row copies. */
-function words(plane: Uint8Array, stride: number): Uint32Array {
-  if (plane.byteOffset % 4 !== 0 || plane.length % 4 !== 0 || stride % 8 !== 0) {
-    throw new Error(`IntraCoder: planes must be word-aligned with strides a multiple of 8 (offset ${plane.byteOffset}, stride ${stride})`);
-  }
-  return new Uint32Array(plane.buffer, plane.byteOffset, plane.length >> 2);
-}
