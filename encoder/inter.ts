@@ -250,21 +250,9 @@ export class InterCoder {
     return j;
   }
 
-  /** Copies the macroblock's source samples (luma 16x16, Cb and Cr 8x8 packed), four per load. */
+  /** Copies the macroblock's source samples (luma 16x16, Cb and Cr 8x8 packed). */
   private loadSource(pos: MbPosition): void {
-    const { src, src16w, srcCw } = this;
-    const y32 = src.y32, u32 = src.u32, v32 = src.v32;
-    const sy = src.strideY >> 2, sc = src.strideC >> 2; // in words
-    const oy = pos.mby * 16 * sy + pos.mbx * 4, oc = pos.mby * 8 * sc + pos.mbx * 2;
-    for (let r = 0; r < 16; r++) {
-      const so = oy + r * sy, d = r * 4;
-      src16w[d] = y32[so]!; src16w[d + 1] = y32[so + 1]!; src16w[d + 2] = y32[so + 2]!; src16w[d + 3] = y32[so + 3]!;
-    }
-    for (let r = 0; r < 8; r++) {
-      const so = oc + r * sc, d = r * 2;
-      srcCw[d] = u32[so]!; srcCw[d + 1] = u32[so + 1]!;
-      srcCw[16 + d] = v32[so]!; srcCw[17 + d] = v32[so + 1]!;
-    }
+    this.src.copyMacroblock(pos.mbx, pos.mby, this.src16w, this.srcCw);
   }
 
   /** Predicts the whole macroblock from the coding's per-block vectors (8.4.2.2). */

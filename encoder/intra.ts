@@ -109,9 +109,6 @@ export class IntraCoder {
    * rows are 16 or 8 samples at offsets and strides that are multiples of 8, so whole rows move
    * as 4 or 2 words (the byte order is irrelevant to a copy).
    */
-  private readonly srcY32: Uint32Array;
-  private readonly srcU32: Uint32Array;
-  private readonly srcV32: Uint32Array;
   private readonly reconY32: Uint32Array;
   private readonly reconU32: Uint32Array;
   private readonly reconV32: Uint32Array;
@@ -127,9 +124,6 @@ export class IntraCoder {
     private readonly state: MbState,
     private readonly search: IntraSearch,
   ) {
-    this.srcY32 = src.y32;
-    this.srcU32 = src.u32;
-    this.srcV32 = src.v32;
     this.reconY32 = recon.y32;
     this.reconU32 = recon.u32;
     this.reconV32 = recon.v32;
@@ -242,18 +236,8 @@ export class IntraCoder {
 
   /** Copies the macroblock's source samples and transforms its 4x4 blocks for the searches. */
   private loadSource(mbx: number, mby: number): void {
-    const { src, src16, srcC, hadY, hadC, srcY32, srcU32, srcV32, src16w, srcCw } = this;
-    const sy = src.strideY >> 2, sc = src.strideC >> 2; // in words
-    const oy = mby * 16 * sy + mbx * 4, oc = mby * 8 * sc + mbx * 2;
-    for (let r = 0; r < 16; r++) {
-      const so = oy + r * sy, d = r * 4;
-      src16w[d] = srcY32[so]!; src16w[d + 1] = srcY32[so + 1]!; src16w[d + 2] = srcY32[so + 2]!; src16w[d + 3] = srcY32[so + 3]!;
-    }
-    for (let r = 0; r < 8; r++) {
-      const so = oc + r * sc, d = r * 2;
-      srcCw[d] = srcU32[so]!; srcCw[d + 1] = srcU32[so + 1]!;
-      srcCw[16 + d] = srcV32[so]!; srcCw[17 + d] = srcV32[so + 1]!;
-    }
+    const { src16, srcC, hadY, hadC } = this;
+    this.src.copyMacroblock(mbx, mby, this.src16w, this.srcCw);
     for (let r = 0; r < 16; r++) {
       hadamard4x4Px(src16, (r >> 2) * 64 + (r & 3) * 4, 16, hadY, r * 16);
       hadamardAbsSums(hadY, r * 16, this.absY, this.absNotRow0Y, this.absNotCol0Y, r);

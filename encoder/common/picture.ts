@@ -33,6 +33,25 @@ export class Picture {
     this.v32 = new Uint32Array(this.v.buffer);
   }
 
+  /**
+   * Copies macroblock (mbx, mby)'s samples, four per load: luma 16x16 into y16 (stride 16), Cb
+   * then Cr 8x8 into c128 (stride 8, Cr at 64), both given as 32-bit word views.
+   */
+  copyMacroblock(mbx: number, mby: number, y16: Uint32Array, c128: Uint32Array): void {
+    const { y32, u32, v32 } = this;
+    const sy = this.strideY >> 2, sc = this.strideC >> 2; // in words
+    const oy = mby * 16 * sy + mbx * 4, oc = mby * 8 * sc + mbx * 2;
+    for (let r = 0; r < 16; r++) {
+      const so = oy + r * sy, d = r * 4;
+      y16[d] = y32[so]!; y16[d + 1] = y32[so + 1]!; y16[d + 2] = y32[so + 2]!; y16[d + 3] = y32[so + 3]!;
+    }
+    for (let r = 0; r < 8; r++) {
+      const so = oc + r * sc, d = r * 2;
+      c128[d] = u32[so]!; c128[d + 1] = u32[so + 1]!;
+      c128[16 + d] = v32[so]!; c128[17 + d] = v32[so + 1]!;
+    }
+  }
+
   /** Replicates the last visible column and row into the padding (better prediction than zeros). */
   padFrom(visibleWidth: number, visibleHeight: number): void {
     padPlane(this.y, this.strideY, visibleWidth, visibleHeight, this.width, this.height);
