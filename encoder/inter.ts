@@ -84,6 +84,8 @@ export class InterCoder {
   private readonly predC = new Uint8Array(128);
   private readonly skipPred16 = new Uint8Array(256);
   private readonly skipPredC = new Uint8Array(128);
+  private readonly skipPred16w = new Uint32Array(this.skipPred16.buffer);
+  private readonly skipPredCw = new Uint32Array(this.skipPredC.buffer);
   private readonly mp: MotionVector = { x: 0, y: 0 };
   /** Where the prediction of the candidate satdCost is weighing lies in the reference planes. */
   private readonly sources: LumaSources;
@@ -205,17 +207,15 @@ export class InterCoder {
     const c = this.best!;
     const { recon, state } = this;
     this.committedCbp = this.bestIsSkip ? 0 : c.luma.cbp | (c.chroma.cbp << 4);
-    const sy = recon.strideY, sc = recon.strideC;
-    const oy = pos.mby * 16 * sy + pos.mbx * 16, oc = pos.mby * 8 * sc + pos.mbx * 8;
     const mb = pos.mb;
     if (this.bestIsSkip) {
-      this.writeRecon(this.skipPred16, this.skipPredC, oy, oc, sy, sc);
+      recon.storeMacroblock(pos.mbx, pos.mby, this.skipPred16w, this.skipPredCw);
       state.nzLuma.fill(0, mb * 16, mb * 16 + 16);
       state.nzCb.fill(0, mb * 4, mb * 4 + 4);
       state.nzCr.fill(0, mb * 4, mb * 4 + 4);
     } else {
       out.append(this.writer);
-      this.writeRecon(c.luma.recon, c.chroma.recon, oy, oc, sy, sc);
+      recon.storeMacroblock(pos.mbx, pos.mby, c.luma.reconW, c.chroma.reconW);
       state.nzLuma.set(c.luma.nz, mb * 16);
       for (let i = 0; i < 4; i++) {
         state.nzCb[mb * 4 + i] = c.chroma.nz[i]!;
@@ -228,20 +228,6 @@ export class InterCoder {
     state.mvy.set(c.mvy, mb * 16);
     state.ref.fill(0, mb * 16, mb * 16 + 16);
     return c.kind;
-  }
-
-  /** Copies a macroblock's reconstruction (16x16 luma, Cb and Cr 8x8 packed) into the picture. */
-  private writeRecon(y16: Uint8Array, c128: Uint8Array, oy: number, oc: number, sy: number, sc: number): void {
-    const { recon } = this;
-    for (let y = 0; y < 16; y++) {
-      for (let x = 0; x < 16; x++) recon.y[oy + y * sy + x] = y16[y * 16 + x]!;
-    }
-    for (let y = 0; y < 8; y++) {
-      for (let x = 0; x < 8; x++) {
-        recon.u[oc + y * sc + x] = c128[y * 8 + x]!;
-        recon.v[oc + y * sc + x] = c128[64 + y * 8 + x]!;
-      }
-    }
   }
 
   private remember(c: InterCoding, isSkip: boolean, j: number): number {

@@ -110,8 +110,6 @@ export class IntraCoder {
    * as 4 or 2 words (the byte order is irrelevant to a copy).
    */
   private readonly reconY32: Uint32Array;
-  private readonly reconU32: Uint32Array;
-  private readonly reconV32: Uint32Array;
   private readonly src16w = new Uint32Array(this.src16.buffer);
   private readonly srcCw = new Uint32Array(this.srcC.buffer);
   private readonly reconI16w = new Uint32Array(this.lumaI16.recon.buffer, this.lumaI16.recon.byteOffset, 64);
@@ -125,8 +123,6 @@ export class IntraCoder {
     private readonly search: IntraSearch,
   ) {
     this.reconY32 = recon.y32;
-    this.reconU32 = recon.u32;
-    this.reconV32 = recon.v32;
   }
 
   /**
@@ -493,19 +489,8 @@ export class IntraCoder {
 
   /** Commits the chosen coding: reconstruction into the picture and context into MbState. */
   private commit(pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding): void {
-    const { recon, state, reconY32, reconU32, reconV32, reconCw } = this;
-    const sy = recon.strideY >> 2, sc = recon.strideC >> 2; // in words
-    const oy = pos.mby * 16 * sy + pos.mbx * 4, oc = pos.mby * 8 * sc + pos.mbx * 2;
-    const ly = luma === this.lumaI4 ? this.reconI4w : this.reconI16w;
-    for (let y = 0; y < 16; y++) {
-      const d = oy + y * sy, s = y * 4;
-      reconY32[d] = ly[s]!; reconY32[d + 1] = ly[s + 1]!; reconY32[d + 2] = ly[s + 2]!; reconY32[d + 3] = ly[s + 3]!;
-    }
-    for (let y = 0; y < 8; y++) {
-      const d = oc + y * sc, s = y * 2;
-      reconU32[d] = reconCw[s]!; reconU32[d + 1] = reconCw[s + 1]!;
-      reconV32[d] = reconCw[16 + s]!; reconV32[d + 1] = reconCw[17 + s]!;
-    }
+    const { recon, state, reconCw } = this;
+    recon.storeMacroblock(pos.mbx, pos.mby, luma === this.lumaI4 ? this.reconI4w : this.reconI16w, reconCw);
     const mb = pos.mb;
     state.kind[mb] = luma.kind;
     const i4 = luma.kind === MbKind.I4x4;

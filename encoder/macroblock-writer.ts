@@ -22,6 +22,8 @@ export class LumaCoding {
   readonly nz = new Uint8Array(16);
   cbp = 0;
   readonly recon = new Uint8Array(256);
+  /** recon as 32-bit words, for copies into the picture. */
+  readonly reconW = new Uint32Array(this.recon.buffer);
   ssd = 0;
   /** The mode search's cost (SATD + lambda * mode bits), for decisions that skip full RD. */
   satdCost = 0;
@@ -39,6 +41,8 @@ export class ChromaCoding {
   cbp = 0;
   /** Reconstructed Cb (0..63) and Cr (64..127), 8x8 each. */
   readonly recon = new Uint8Array(128);
+  /** recon as 32-bit words, for copies into the picture. */
+  readonly reconW = new Uint32Array(this.recon.buffer);
   ssd = 0;
 }
 

@@ -52,6 +52,22 @@ export class Picture {
     }
   }
 
+  /** The reverse of copyMacroblock: writes y16 and c128 (word views) into macroblock (mbx, mby). */
+  storeMacroblock(mbx: number, mby: number, y16: Uint32Array, c128: Uint32Array): void {
+    const { y32, u32, v32 } = this;
+    const sy = this.strideY >> 2, sc = this.strideC >> 2; // in words
+    const oy = mby * 16 * sy + mbx * 4, oc = mby * 8 * sc + mbx * 2;
+    for (let r = 0; r < 16; r++) {
+      const d = oy + r * sy, s = r * 4;
+      y32[d] = y16[s]!; y32[d + 1] = y16[s + 1]!; y32[d + 2] = y16[s + 2]!; y32[d + 3] = y16[s + 3]!;
+    }
+    for (let r = 0; r < 8; r++) {
+      const d = oc + r * sc, s = r * 2;
+      u32[d] = c128[s]!; u32[d + 1] = c128[s + 1]!;
+      v32[d] = c128[16 + s]!; v32[d + 1] = c128[17 + s]!;
+    }
+  }
+
   /** Replicates the last visible column and row into the padding (better prediction than zeros). */
   padFrom(visibleWidth: number, visibleHeight: number): void {
     padPlane(this.y, this.strideY, visibleWidth, visibleHeight, this.width, this.height);
