@@ -104,26 +104,16 @@ export class IntraCoder {
   /** The candidate the last analyse() chose. */
   private best: MbKind = MbKind.I16x16;
 
-  /**
-   * 32-bit views of the planes and of the macroblock buffers the copies go between: macroblock
-   * rows are 16 or 8 samples at offsets and strides that are multiples of 8, so whole rows move
-   * as 4 or 2 words (the byte order is irrelevant to a copy).
-   */
-  private readonly reconY32: Uint32Array;
+  /** The source buffers as 32-bit words, for Picture.copyMacroblock (four samples per load). */
   private readonly src16w = new Uint32Array(this.src16.buffer);
   private readonly srcCw = new Uint32Array(this.srcC.buffer);
-  private readonly reconI16w = new Uint32Array(this.lumaI16.recon.buffer, this.lumaI16.recon.byteOffset, 64);
-  private readonly reconI4w = new Uint32Array(this.lumaI4.recon.buffer, this.lumaI4.recon.byteOffset, 64);
-  private readonly reconCw = new Uint32Array(this.chroma.recon.buffer, this.chroma.recon.byteOffset, 32);
 
   constructor(
     private readonly src: Picture,
     private readonly recon: Picture,
     private readonly state: MbState,
     private readonly search: IntraSearch,
-  ) {
-    this.reconY32 = recon.y32;
-  }
+  ) {}
 
   /**
    * Codes one macroblock of an I slice into `out` and commits its reconstruction and state.
@@ -388,13 +378,14 @@ export class IntraCoder {
 
   /**
    * Codes the 16 blocks in decoding order, writing their reconstruction into the picture (and into
-   * out.recon through reconI4w: `out` is this.lumaI4).
+   * out.recon through its word view reconW: `out` is this.lumaI4).
    */
   private codeI4(pos: MbPosition, mbAvail: number, p: QpParams, out: LumaCoding): void {
     const { mbx, mby } = pos;
     const r = this.recon, sy = r.strideY, ry = r.y;
     const origin = mby * 16 * sy + mbx * 16;
-    const { edge, pred4, bestPred4, src16, coef, hadY, absY, absNotRow0Y, absNotCol0Y, reconI4w, reconY32 } = this;
+    const { edge, pred4, bestPred4, src16, coef, hadY, absY, absNotRow0Y, absNotCol0Y } = this;
+    const reconI4w = this.lumaI4.reconW, reconY32 = this.recon.y32;
     const qp = p.qp, qbits = 15 + ((qp / 6) | 0);
     const bias = ((1 << qbits) / 3) | 0;
     const lambda = p.lambda;
@@ -489,8 +480,8 @@ export class IntraCoder {
 
   /** Commits the chosen coding: reconstruction into the picture and context into MbState. */
   private commit(pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding): void {
-    const { recon, state, reconCw } = this;
-    recon.storeMacroblock(pos.mbx, pos.mby, luma === this.lumaI4 ? this.reconI4w : this.reconI16w, reconCw);
+    const { recon, state } = this;
+    recon.storeMacroblock(pos.mbx, pos.mby, luma.reconW, chroma.reconW);
     const mb = pos.mb;
     state.kind[mb] = luma.kind;
     const i4 = luma.kind === MbKind.I4x4;

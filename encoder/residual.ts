@@ -21,6 +21,13 @@ const dcT = new Int32Array(4);
  */
 const DECIMATE_4x4 = Uint8Array.of(3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
+/**
+ * x264's decimation thresholds for inter luma: an 8x8 scoring less than DECIMATE_8x8_KEEP is
+ * cleared, and so is the whole macroblock when the kept 8x8s score less than DECIMATE_MB_KEEP.
+ */
+const DECIMATE_8x8_KEEP = 4;
+const DECIMATE_MB_KEEP = 6;
+
 /** Decimation score of one block's levels (scan order); 9 or more means "keep". */
 function decimateScore(levels: Int32Array, base: number): number {
   let i = 15;
@@ -49,7 +56,7 @@ export function codeLumaResidual(src: Uint8Array, pred: Uint8Array, qp: number, 
     const o = (r >> 2) * 64 + (r & 3) * 4;
     out.nz[r] = forwardQuant4x4Px(src, o, 16, pred, o, 16, lumaCoef, r * 16, out.levels, r * 16, 0, qp, bias);
   }
-  // Decimation per 8x8 (score < 4) and per macroblock (total < 6), as x264 does for inter blocks.
+  // Decimation per 8x8 and per macroblock (DECIMATE_8x8_KEEP, DECIMATE_MB_KEEP), as x264 does for inter blocks.
   let total = 0;
   for (let b8 = 0; b8 < 4; b8++) {
     const r0 = (b8 >> 1) * 8 + (b8 & 1) * 2;
@@ -62,14 +69,14 @@ export function codeLumaResidual(src: Uint8Array, pred: Uint8Array, qp: number, 
       }
     }
     if (!any) continue;
-    if (score < 4) {
+    if (score < DECIMATE_8x8_KEEP) {
       for (let k = 0; k < 4; k++) clearBlock(out, r0 + (k & 1) + (k >> 1) * 4);
     } else {
       out.cbp |= 1 << b8;
       total += score;
     }
   }
-  if (decimate && out.cbp !== 0 && total < 6) {
+  if (decimate && out.cbp !== 0 && total < DECIMATE_MB_KEEP) {
     for (let r = 0; r < 16; r++) clearBlock(out, r);
     out.cbp = 0;
   }
@@ -89,7 +96,7 @@ const probeLevels = new Int32Array(256);
 /**
  * Whether codeLumaResidual(src, pred, qp, deadZone, true, ...) would leave cbp 0 (every block
  * quantised to nothing or decimated away), found with as little work as possible: an 8x8 at a
- * time, stopping once the kept blocks' decimation scores reach the macroblock's threshold (6),
+ * time, stopping once the kept blocks' decimation scores reach the macroblock's threshold,
  * past which nothing is cleared. The early P_Skip test of motion analysis (x264's probe_pskip):
  * most macroblocks that are not skippable show it in their first 8x8.
  */
@@ -107,10 +114,10 @@ export function lumaResidualVanishes(src: Uint8Array, pred: Uint8Array, qp: numb
         score += decimateScore(probeLevels, r * 16);
       }
     }
-    // As codeLumaResidual: an 8x8 scoring under 4 is cleared, the rest count towards the total.
-    if (score >= 4) {
+    // As codeLumaResidual: a low-scoring 8x8 is cleared, the rest count towards the total.
+    if (score >= DECIMATE_8x8_KEEP) {
       total += score;
-      if (total >= 6) return false;
+      if (total >= DECIMATE_MB_KEEP) return false;
     }
   }
   return true;
