@@ -15,6 +15,7 @@
  * and the Digest exchange never reveals the password.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { parseRtspUrl } from './message.js';
 
 export interface Credentials {
   user: string;
@@ -493,22 +494,18 @@ export class RtspAuthenticator {
  */
 export function sameRequestUri(digestUri: string, requestUri: string): boolean {
   if (digestUri === requestUri) return true;
-  const a = parseRtspUrl(requestUri);
+  const a = requestUrl(requestUri);
   if (a === null) return false;
-  if (digestUri.startsWith('/')) return digestUri === a.pathAndQuery;
-  const b = parseRtspUrl(digestUri);
-  return b !== null && a.origin === b.origin && a.pathAndQuery === b.pathAndQuery;
+  if (digestUri.startsWith('/')) return digestUri === a.path;
+  const b = requestUrl(digestUri);
+  return b !== null && a.scheme === b.scheme && a.host.toLowerCase() === b.host.toLowerCase() && a.port === b.port && a.path === b.path;
 }
 
-function parseRtspUrl(text: string): { origin: string; pathAndQuery: string } | null {
-  let url: URL;
+/** parseRtspUrl's answer, or null for what is not an rtsp:// or rtsps:// URL. */
+function requestUrl(text: string): ReturnType<typeof parseRtspUrl> | null {
   try {
-    url = new URL(text);
+    return parseRtspUrl(text);
   } catch {
     return null;
   }
-  const scheme = url.protocol.toLowerCase();
-  if (scheme !== 'rtsp:' && scheme !== 'rtsps:' && scheme !== 'rtspu:') return null;
-  const port = url.port === '' || (scheme !== 'rtsps:' && url.port === '554') ? '' : `:${url.port}`;
-  return { origin: `${scheme}//${url.hostname.toLowerCase()}${port}`, pathAndQuery: (url.pathname === '' ? '/' : url.pathname) + url.search };
 }
