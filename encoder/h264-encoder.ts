@@ -19,7 +19,7 @@ import { IntraCoder, qpParams, type QpParams } from './intra.js';
 import { MB_KIND_COUNT, MbKind, MbState } from './mb-state.js';
 import { PRESET_CHOICES } from './presets.js';
 import { checkBitrate, checkQpRange, resolveOptions, type EncoderOptions, type ResolvedOptions } from './options.js';
-import { RateController, type FramePlan } from './rate-control.js';
+import { gopTilt, RateController, type FramePlan } from './rate-control.js';
 import { writePps, writeSliceHeader, writeSps, type SpsParams } from './parameter-sets.js';
 
 /** Level 5.1's limits on the picture (Table A-1: MaxFS 36864; A.3.1 f: sqrt(8 * MaxFS) = 543 MBs a side). */
@@ -212,7 +212,10 @@ export class H264Encoder {
     this.keyframeRequested = false;
     const complexity = idr ? this.analysis.intraSum : this.analysis.interSum;
     this.setAqOffsets(o.aqStrength);
-    let plan = rc.planFrame(idr, complexity, sceneCut);
+    // P frames: coarser towards the next scheduled IDR, finer after it (rate-control.ts, gopTilt).
+    const a = this.analysis;
+    const tilt = idr || rc.mode === 'cqp' || a.intraSum <= 0 ? 0 : gopTilt(1 - a.interSum / a.intraSum, o.gop - 1 - this.framesSinceIdr, o.gop);
+    let plan = rc.planFrame(idr, complexity, sceneCut, tilt);
     let au = this.encodePicture(idr, plan);
     let reencoded = false;
     // The VBV must not underflow: code the frame again, coarser, while QP allows (rare).

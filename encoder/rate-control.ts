@@ -11,7 +11,15 @@
  * proportionally more. The accumulated error against the target (bits spent - bits wanted) then
  * scales q by 1 + error / (abrBuffer), bounded to [0.5, 2], which pulls the average back. I frames
  * take the P scale divided by ipFactor (x264's 1.4: about 3 QP finer), and are charged to the
- * window as the P frames they replace.
+ * window as the P frames they replace, spread over the frames of their GOP (the keyframe is the
+ * GOP's: charged at once, its bits would make the P frames right after it pay for it alone).
+ *
+ * GOP tilt. A P frame's quality lives on in the frames that predict from it, up to the next IDR.
+ * Without lookahead the encoder cannot know how much each frame will be referenced, but it knows
+ * where the next IDR is scheduled and how well this frame predicts from the last (its propagation
+ * fraction f = 1 - inter / intra complexity). Assuming the next frames predict alike, x264's
+ * macroblock-tree formula on a whole frame gives the P frames near the end of a GOP a coarser QP
+ * and the ones near its start a finer one (gopTilt).
  *
  * VBV (cbr). A leaky bucket of `vbvBuffer` bits filled at the bitrate, drained by each frame
  * (the decoder's coded picture buffer, arrival at the bitrate, removal at each frame time): it
@@ -61,8 +69,12 @@ const INITIAL_K_P = 0.45;
 const VBV_INIT = 0.9;
 /** P frames keep the bucket above this fraction of its size. */
 const VBV_LOW_P = 0.5;
-/** An I frame may take at most this fraction of the buffer beyond one frame's share. */
-const VBV_I_FRACTION = 0.2;
+/**
+ * An I frame may take at most this fraction of the buffer beyond one frame's share. x264's
+ * keyframes take 0.3 to 0.4 of a one-second buffer at the bench's lower rates; a smaller allowance
+ * (0.2 once) left keyframes coarser than the P frames predicted from them.
+ */
+const VBV_I_FRACTION = 0.45;
 /**
  * cbr: the frames of any one second should stay within this multiple of the bitrate (a margin
  * under the 1.2 the studio promises, for prediction error).
@@ -72,6 +84,31 @@ const WINDOW_PEAK = 1.12;
 const WINDOW_DECAY = 0.99;
 /** Largest frame-to-frame QP step of one frame type (x264's qpstep). */
 const QP_STEP = 4;
+
+/** Strength of the GOP tilt: x264's macroblock-tree strength, 5 * (1 - qcomp). */
+export const TILT_STRENGTH = 5 * (1 - QCOMP);
+/** Propagation fractions are bounded below 1: a perfectly still frame would weigh infinitely. */
+const TILT_MAX_FRACTION = 0.9;
+/** I-frame bits are spread over at most this many seconds of frames (the GOP when shorter). */
+const KEYFRAME_SPREAD_SECONDS = 2;
+
+/**
+ * QP offset of the P frame `framesToIdr` frames before the next scheduled IDR, in a GOP of `gop`
+ * frames whose frames predict with propagation fraction f (0..1). x264's macroblock tree gives a
+ * block whose data the next n frames reuse with fraction f each the offset
+ * -strength * log2(1 + f + f^2 + ... + f^n); applied to a frame, and centred on the GOP's P frames
+ * so that the average QP stays what the rate factor asks for.
+ */
+export function gopTilt(f: number, framesToIdr: number, gop: number): number {
+  if (gop <= 2 || !(f > 0)) return 0;
+  const a = Math.min(TILT_MAX_FRACTION, f);
+  const offset = (n: number): number => -Math.log2(1 + (a * (1 - Math.pow(a, n))) / (1 - a));
+  // The mean over the GOP's P frames; past a^n < 1e-9 the offset is its limit, log2(1 - a).
+  let sum = 0, n = 0;
+  for (let an = 1; n < gop - 1 && an > 1e-9; n++, an *= a) sum += offset(n);
+  const mean = (sum + (gop - 1 - n) * Math.log2(1 - a)) / (gop - 1);
+  return TILT_STRENGTH * (offset(Math.max(0, Math.min(gop - 2, framesToIdr))) - mean);
+}
 
 export function qpToQscale(qp: number): number {
   return 0.85 * Math.pow(2, (qp - 12) / 6);
@@ -101,6 +138,30 @@ class SizePredictor {
   }
 }
 
+/** An amount counted 1/L at once and the rest in equal steps over the next L - 1 frames. */
+class Spreader {
+  private left = 0;
+  private step = 0;
+  /** Starts spreading `amount` over `frames` frames: returns what counts now, with all that was left of the last. */
+  start(amount: number, frames: number): number {
+    const now = amount / frames + this.left;
+    this.left = amount - amount / frames;
+    this.step = frames > 1 ? this.left / (frames - 1) : 0;
+    return now;
+  }
+  /** What is left, and its steps, scaled (a new bitrate: as if sized for it). */
+  scale(ratio: number): void {
+    this.left *= ratio;
+    this.step *= ratio;
+  }
+  /** What counts at a frame that starts nothing. */
+  next(): number {
+    const s = Math.min(this.left, this.step);
+    this.left -= s;
+    return s;
+  }
+}
+
 export class RateController {
   private cfg: RateControlConfig;
   private readonly predI = new SizePredictor(INITIAL_K_I, 0.5);
@@ -110,6 +171,9 @@ export class RateController {
   private cplxrSum = 0;
   private wantedTotal = 0;
   private spentTotal = 0;
+  /** The last I frame's bits and rate-factor charge, counted over the frames of its GOP. */
+  private readonly spreadBits = new Spreader();
+  private readonly spreadCharge = new Spreader();
   /** Short-term blur of P complexity (x264's short_term_cplxsum / count). */
   private blurSum = 0;
   private blurCount = 0;
@@ -125,6 +189,8 @@ export class RateController {
   private recentPos = 0;
   /** The complexity and rceq used for the frame being coded. */
   private curRceq = 0;
+  /** The GOP tilt applied to the frame being coded (not part of the QPs remembered). */
+  private curTilt = 0;
 
   constructor(cfg: RateControlConfig) {
     this.cfg = { ...cfg };
@@ -175,6 +241,7 @@ export class RateController {
     if (this.lastQpI >= 0) this.lastQpI = Math.round(this.lastQpI + dQp);
     // The last second's frames count toward the peak as if they had been sized for the new rate.
     for (let i = 0; i < this.recent.length; i++) this.recent[i] = this.recent[i]! * ratio;
+    this.spreadBits.scale(ratio);
     this.cfg = { ...this.cfg, bitrate, vbvBuffer };
   }
 
@@ -188,10 +255,12 @@ export class RateController {
 
   /**
    * Chooses the frame's QP. `complexity` is the frame's cost for its type (I: intra sum, P: the
-   * min(intra, inter) sum); `sceneCut` lifts the frame-to-frame step limit.
+   * min(intra, inter) sum); `sceneCut` lifts the frame-to-frame step limit; `tilt` (P frames,
+   * gopTilt) is added to the QP the rate factor asks for, before the VBV's limits.
    */
-  planFrame(isIntra: boolean, complexity: number, sceneCut: boolean): FramePlan {
+  planFrame(isIntra: boolean, complexity: number, sceneCut: boolean, tilt = 0): FramePlan {
     const { cfg } = this;
+    this.curTilt = isIntra ? 0 : tilt;
     if (cfg.mode === 'cqp') return { qp: this.clampQp(cfg.qp), targetBits: Infinity, maxBits: Infinity, capBits: Infinity, floorBits: 0 };
     const frameBits = this.frameBits;
     const allIntra = cfg.gop === 1;
@@ -231,7 +300,7 @@ export class RateController {
     // Limit frame-to-frame steps of one type, except across a scene cut.
     const last = isIntra ? this.lastQpI : this.lastQpP;
     if (last >= 0 && !sceneCut) qp = Math.min(last + QP_STEP, Math.max(last - QP_STEP, qp));
-    qp = this.clampQp(Math.round(qp));
+    qp = this.clampQp(Math.round(qp + this.curTilt));
 
     const pred = isIntra ? this.predI : this.predP;
     let maxBits = Infinity, capBits = Infinity, floorBits = 0;
@@ -282,21 +351,28 @@ export class RateController {
     const q = qpToQscale(qpAvg);
     (isIntra ? this.predI : this.predP).update(complexity, q, bits);
     const allIntra = cfg.gop === 1;
+    // An I frame among P frames is spread over the frames of its GOP (at most
+    // KEYFRAME_SPREAD_SECONDS): this frame counts 1/L of it, the next L - 1 frames the rest. A new
+    // I frame first counts what is left of the last one.
+    const spreading = isIntra && !allIntra;
+    const spread = spreading ? Math.max(1, Math.min(cfg.gop, Math.round(KEYFRAME_SPREAD_SECONDS * cfg.fps))) : 1;
     if (this.curRceq > 0) {
       // An I frame among P frames is charged as P frames at ipFactor times its scale.
-      const qEq = isIntra && !allIntra ? q * IP_FACTOR : q;
-      this.cplxrSum = this.cplxrSum * WINDOW_DECAY + (bits * qEq) / this.curRceq;
+      const qEq = spreading ? q * IP_FACTOR : q;
+      const charge = (bits * qEq) / this.curRceq;
+      this.cplxrSum = this.cplxrSum * WINDOW_DECAY + (spreading ? this.spreadCharge.start(charge, spread) : charge + this.spreadCharge.next());
       this.wantedWindow = this.wantedWindow * WINDOW_DECAY + this.frameBits;
     }
     // The first I frame has no P scale to be charged at: the window starts with the first P frame
     // (its wanted bits alone would halve the first rate factor).
     this.wantedTotal += this.frameBits;
-    this.spentTotal += bits;
+    this.spentTotal += spreading ? this.spreadBits.start(bits, spread) : bits + this.spreadBits.next();
     if (isIntra) {
       this.lastQpI = Math.round(qpAvg);
     } else {
-      this.lastQpP = Math.round(qpAvg);
-      this.accumPQp = this.accumPQp * 0.95 + qpAvg;
+      // The QPs remembered are the rate factor's, without the tilt of the frame's place in its GOP.
+      this.lastQpP = Math.round(qpAvg - this.curTilt);
+      this.accumPQp = this.accumPQp * 0.95 + qpAvg - this.curTilt;
       this.accumPNorm = this.accumPNorm * 0.95 + 1;
     }
     if (isIntra && !allIntra && this.lastQpP < 0) this.lastQpP = Math.round(qpAvg + 3);

@@ -12,7 +12,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { H264Encoder, type EncoderImage, type EncoderOptions, type FrameStats } from '../../encoder/index.js';
 import {
-  qpToQscale, qscaleToQp, RateController, type RateControlConfig, type RateControlMode,
+  gopTilt, qpToQscale, qscaleToQp, RateController, TILT_STRENGTH, type RateControlConfig, type RateControlMode,
 } from '../../encoder/rate-control.js';
 import { decodeWithFfmpeg } from '../helpers/decoders.js';
 import { expectError } from '../helpers/errors.js';
@@ -70,15 +70,54 @@ describe('qscale: the quantiser step size of a QP', () => {
   });
 });
 
+describe('gopTilt: a P frame\'s QP offset from its place in the GOP (zero-lookahead macroblock tree)', () => {
+  it('is x264\'s macroblock-tree offset, centred on the GOP: f = 0.5, GOP 4, worked by hand', () => {
+    // P frames 1, 2, 3 of a GOP of 4 have n = 2, 1, 0 frames after them before the next IDR.
+    // Offsets -log2(1 + f + .. + f^n): -log2(1.75) = -0.8074, -log2(1.5) = -0.5850, 0; mean -0.4641.
+    expect(TILT_STRENGTH).toBeCloseTo(2, 12);
+    expect(gopTilt(0.5, 2, 4)).toBeCloseTo(2 * (-0.807355 + 0.464106), 5);
+    expect(gopTilt(0.5, 1, 4)).toBeCloseTo(2 * (-0.584963 + 0.464106), 5);
+    expect(gopTilt(0.5, 0, 4)).toBeCloseTo(2 * 0.464106, 5);
+  });
+
+  it('averages 0 over a GOP\'s P frames, and falls from the GOP\'s end to its start', () => {
+    for (const gop of [3, 30, 250, 1000]) {
+      for (const f of [0.1, 0.5, 0.7, 0.9]) {
+        let sum = 0, last = Infinity;
+        for (let n = 0; n < gop - 1; n++) {
+          const t = gopTilt(f, n, gop);
+          expect(t, `f ${f}, GOP ${gop}, n ${n}`).toBeLessThanOrEqual(last + 1e-12);
+          last = t;
+          sum += t;
+        }
+        expect(Math.abs(sum / (gop - 1)), `mean, f ${f}, GOP ${gop}`).toBeLessThan(1e-6);
+        expect(gopTilt(f, 0, gop), `last P frame, f ${f}, GOP ${gop}`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('is 0 without prediction or without a GOP to tilt, and bounded for a still frame', () => {
+    expect(gopTilt(0, 0, 30)).toBe(0);
+    expect(gopTilt(-0.5, 0, 30)).toBe(0);
+    expect(gopTilt(Number.NaN, 0, 30)).toBe(0);
+    expect(gopTilt(0.9, 0, 1)).toBe(0);
+    expect(gopTilt(0.9, 0, 2)).toBe(0);
+    // f is bounded to 0.9: a still frame (f 1) tilts as f 0.9 does, by at most 2 * log2(10) QP.
+    expect(gopTilt(1, 0, 30)).toBe(gopTilt(0.9, 0, 30));
+    expect(gopTilt(1, 0, 65535)).toBeLessThan(2 * Math.log2(10) + 1e-9);
+  });
+});
+
 describe('RateController on a synthetic encoder (size = k * C / qscale(QP), k 3x off its first guess)', () => {
   const FRAMES = 300;
   // Relative P-frame complexity: the base content (the target at QP 26) with a slow ±10% drift,
   // doubling or halving at frame 100 (mid-GOP), or doubling at a scene cut (an IDR) at frame 105.
-  const CONTENTS: Record<string, Pick<ModelOptions, 'complexity' | 'sceneCuts'>> = {
+  const CONTENTS: Record<string, Pick<ModelOptions, 'complexity' | 'sceneCuts' | 'propagation'>> = {
     'steady content': { complexity: (t) => 1 + 0.1 * Math.sin(t / 7) },
     'complexity x2 at frame 100': { complexity: (t) => (t < 100 ? 1 : 2) },
     'complexity x0.5 at frame 100': { complexity: (t) => (t < 100 ? 1 : 0.5) },
     'a scene cut to x2 complexity at frame 105': { complexity: (t) => (t < 105 ? 1 : 2), sceneCuts: new Set([105]) },
+    'steady content predicting with f = 0.9 (the largest GOP tilt)': { complexity: (t) => 1 + 0.1 * Math.sin(t / 7), propagation: 0.9 },
   };
   for (const mode of ['cbr', 'vbr'] as const) {
     for (const kScale of [3, 1 / 3]) {
@@ -113,6 +152,28 @@ describe('RateController on a synthetic encoder (size = k * C / qscale(QP), k 3x
         });
       }
     }
+  }
+
+  for (const mode of ['cbr', 'vbr'] as const) {
+    it(`${mode}: the P frames right after a keyframe do not pay for it (its bits count over its GOP)`, () => {
+      // Steady content, no tilt: every P frame of a GOP should get about the same QP. Counted at
+      // once, a keyframe's bits (about 6 P frames' worth) raise the QP of the P frames just after
+      // it, which then drifts back down before the next one: a saw-tooth of 2-3 QP.
+      const run = runModel({ cfg: config(mode), frames: 300, kScale: 1, wobble: 0.05, complexity: () => 1 });
+      const gaps: string[] = [];
+      let worst = 0;
+      for (let idr = 3 * FPS; idr + FPS <= 300; idr += FPS) {
+        const mean = (from: number, to: number) => {
+          let sum = 0;
+          for (let t = from; t < to; t++) sum += run.rowQps[t]!.reduce((a, b) => a + b, 0) / run.rowQps[t]!.length;
+          return sum / (to - from);
+        };
+        const gap = mean(idr + 1, idr + 6) - mean(idr + FPS - 5, idr + FPS);
+        gaps.push(gap.toFixed(2));
+        worst = Math.max(worst, Math.abs(gap));
+      }
+      expect(worst, `mean QP of P frames 1-5 of a GOP minus that of its last 5, GOP by GOP: ${gaps.join(', ')}`).toBeLessThanOrEqual(1);
+    });
   }
 
   for (const mode of ['cbr', 'vbr'] as const) {

@@ -5,7 +5,7 @@
  * - the decoder's leaky bucket (H.264 Annex C's coded picture buffer with arrival at the bitrate),
  *   and the rate measures the tests hold the controller to (average, peak one-second window).
  */
-import { qpToQscale, RateController, type RateControlConfig } from '../../encoder/rate-control.js';
+import { gopTilt, qpToQscale, RateController, type RateControlConfig } from '../../encoder/rate-control.js';
 import { prng } from './synthetic.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -97,6 +97,11 @@ export interface ModelOptions {
   seed?: number;
   /** Macroblock rows per frame (row control). */
   rows?: number;
+  /**
+   * How well each P frame predicts from the last (the propagation fraction H264Encoder passes to
+   * gopTilt); default 0, no tilt.
+   */
+  propagation?: number;
   /** Frames coded as scene-cut IDRs (the GOP restarts there). */
   sceneCuts?: ReadonlySet<number>;
   /** Called before frame t is planned (setBitrate, setQpRange). */
@@ -105,7 +110,7 @@ export interface ModelOptions {
 
 /**
  * Codes `frames` synthetic frames through a RateController as H264Encoder does: an IDR every
- * cfg.gop frames (and at scene cuts), the plan's QP for the first row, rowQp() before every other
+ * cfg.gop frames (and at scene cuts), the GOP tilt of `propagation`, the plan's QP for the first row, rowQp() before every other
  * row, the frame coded again 2 QP coarser while it exceeds plan.maxBits and QP allows, then
  * frameDone() with the mean QP over the rows.
  */
@@ -132,7 +137,8 @@ export function runModel(opts: ModelOptions): ModelRun {
     const frameWobble = 1 + wobble * (2 * uniform() - 1);
     const rowWobble = weights.map(() => 1 + 0.3 * wobble * (2 * uniform() - 1));
     const bounds: [number, number] = [rc.qpMin, rc.qpMax];
-    let plan = rc.planFrame(isIntra, complexity, sceneCut);
+    const tilt = isIntra ? 0 : gopTilt(opts.propagation ?? 0, cfg.gop - 1 - sinceIdr, cfg.gop);
+    let plan = rc.planFrame(isIntra, complexity, sceneCut, tilt);
     const code = (): { bits: number; qps: number[] } => {
       let spent = 0, done = 0, qp = plan.qp;
       const qps: number[] = [];
