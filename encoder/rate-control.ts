@@ -25,7 +25,7 @@
  * (the decoder's coded picture buffer, arrival at the bitrate, removal at each frame time): it
  * must never go negative. Before a frame, q is raised until the predicted size leaves the bucket
  * above a low-water mark (half the buffer after a P frame; for an I frame a size cap so a
- * keyframe burst stays short of a fifth of a second of bits above the average), and lowered
+ * keyframe burst stays short of 0.45 of the buffer above one frame's share), and lowered
  * when the bucket would overflow (bits the bitrate allows left unused). While the frame is coded,
  * row by row, the bits spent are compared with the plan and QP moves by ±1 per row. A frame that
  * still would underflow the bucket is coded again at a higher QP (encoder).
