@@ -23,10 +23,14 @@ export const PRESET_CHOICES: Readonly<Record<PresetName, PresetChoices>> = {
     inter: { partitions: 'p16x16', method: 'hex', range: 8, subpel: 2, subpelPattern: 'diamond', earlySkip: true },
     intraInPFactor: 1,
   },
-  /** 16x16, 16x8, 8x16 and 8x8 motion, hexagon search; all 9 Intra_4x4 modes; exact RD between candidates. */
+  /**
+   * 16x16, 16x8, 8x16 and 8x8 motion, hexagon search, sub-samples by the 8-point square (1-2%
+   * fewer bits than the diamond for 5-10% more time); all 9 Intra_4x4 modes; exact RD between
+   * candidates.
+   */
   balanced: {
     intra: { rd: true },
-    inter: { partitions: 'p8x8', method: 'hex', range: 16, subpel: 2, subpelPattern: 'diamond', earlySkip: true },
+    inter: { partitions: 'p8x8', method: 'hex', range: 16, subpel: 2, subpelPattern: 'square', earlySkip: true },
     intraInPFactor: 1.5,
   },
   /** Adds 8x4, 4x8 and 4x4 sub-partitions (below level 3.1), a multi-hexagon search, no early skip. */
