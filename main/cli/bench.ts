@@ -32,7 +32,7 @@ export const DEFAULT_RUNS = 3;
 const CURVE_FRAMES = 100;
 const DEFAULT_OUT = 'bench-report';
 /** How long the rate-control section takes alone, on two cores. */
-const RATE_CONTROL_MINUTES = 18;
+const RATE_CONTROL_MINUTES = 12;
 
 /**
  * Frames for speed by size, so that each resolution takes seconds rather than minutes with our
@@ -179,7 +179,7 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
   await rm(workDir, { recursive: true, force: true });
 
   const results: BenchResults = {
-    format: 3,
+    format: 4,
     startedAt: started.toISOString().replace(/\.\d+Z$/, 'Z'),
     runtimeSeconds: (performance.now() - t0) / 1000,
     command: ['h264-studio', 'bench', ...argv].join(' '),

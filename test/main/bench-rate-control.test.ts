@@ -155,13 +155,14 @@ describe('runRateControl, quick', () => {
     expect(cells[8]).toMatch(/^\d+ \(\d+\) [✓✗]$/);
     expect(cells[9]).toMatch(/^\d+–\d+ \[10, 51\] ✓$/);
     expect(cells[10]).toBe('60 → 60 ✓');
-    // Y-PSNR ours, x264, their difference with its mark, then x264 with lookahead and ours minus it.
+    // Y-PSNR ours, x264, their difference with its mark, then x264 with lookahead, ours minus it and its mark.
     const r0 = results.runs[0]!;
     expect(cells.slice(11, 15)).toEqual([
       r0.ours.psnrY.toFixed(2), r0.x264.psnrY.toFixed(2), expect.stringMatching(/^[+−]\d+\.\d\d [✓✗]$/) as unknown as string,
-      expect.stringMatching(new RegExp(`^${r0.x264Lookahead.psnrY.toFixed(2)} \\([+−]\\d+\\.\\d\\d\\)$`)) as unknown as string,
+      expect.stringMatching(new RegExp(`^${r0.x264Lookahead.psnrY.toFixed(2)} \\([+−]\\d+\\.\\d\\d\\) [✓✗]$`)) as unknown as string,
     ]);
     expect(cells[13]!.endsWith(r0.checks.psnr ? '✓' : '✗')).toBe(true);
+    expect(cells[14]!.endsWith(r0.checks.psnrLookahead ? '✓' : '✗')).toBe(true);
     const r = results.runs[0]!;
     expect(rateControlMisses(r).length).toBe(Object.values(r.checks).filter((c) => c === false).length);
   });
