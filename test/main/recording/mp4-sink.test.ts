@@ -360,7 +360,10 @@ describe('both sinks in a recorder process', () => {
 
   it('file size limit mid-recording: each sink reports it, the process carries on, and what is on disk plays', async () => {
     const out = path('limited');
-    const LIMIT = 150_000; // bytes: about 2 s of this clip, hit mid-frame and mid-fragment
+    // Bytes: the clip's first 2.5 s and half the next frame, so the limit is hit mid-frame and in
+    // the third one-second fragment, whatever the encoder's frame sizes: two fragments fit.
+    const at = Math.round(2.5 * FPS);
+    const LIMIT = clip.slice(0, at).reduce((n, f) => n + f.data.byteLength, 0) + (clip[at]!.data.byteLength >> 1);
     const run = await runRecorder(out, 'fast', ['prlimit', `--fsize=${LIMIT}`]);
     expect(run.code, run.stderr).toBe(0);
     const last = run.lines[run.lines.length - 1]!;
