@@ -26,6 +26,13 @@ async function serve(o: { gop?: number; server?: Partial<ConstructorParameters<t
   const server = new RtspServer({ stream, port: 0, ...o.server });
   await server.listen();
   publisher.start();
+  // The stream is ready once the first keyframe is out. Tests that SETUP without a DESCRIBE first
+  // (which would wait for it) got 503 when a loaded machine had not yet run the publisher's first
+  // tick: wait for it here, as a real player's DESCRIBE does.
+  for (const until = performance.now() + 10_000; !stream.ready;) {
+    if (performance.now() > until) throw new Error('the test publisher sent no keyframe within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
   return { stream, publisher, server, url: server.url };
 }
 
