@@ -403,7 +403,7 @@ export interface RateControlRun {
   qpMin: number;
   qpMax: number;
   ours: OursResult;
-  /** x264 with zero lookahead, as ours: the reference of the Y-PSNR target. */
+  /** x264 with zero lookahead, as ours: the first reference of the Y-PSNR target. */
   x264: X264Result;
   /**
    * x264 as it runs by default (40-frame lookahead, macroblock tree): the setting whose overshoot
