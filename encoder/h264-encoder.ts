@@ -8,6 +8,7 @@ import { deblockPicture, setInterBs, setIntraBs } from './common/deblock.js';
 import { chooseLevel, CPB_BR_VCL_FACTOR } from './common/levels.js';
 import { concatBytes, nalUnit, NalUnitType } from './common/nal.js';
 import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from './common/padded-plane.js';
+import { SimdKernels } from './simd/kernels.js';
 import { Picture } from './common/picture.js';
 import { CHROMA_QP } from './common/transform.js';
 import { closedError, describe, rangeError, typeError } from './errors.js';
@@ -96,6 +97,8 @@ export class H264Encoder {
   private readonly intra: IntraCoder;
   private readonly inter: InterCoder;
   private readonly intraInPFactor: number;
+  /** Whether the WebAssembly SIMD kernels run (options.simd and a runtime that has them). */
+  readonly simdActive: boolean;
   /** The reference for the next P picture: the deblocked reconstruction, edge-padded. */
   private readonly refY: PaddedPlane;
   private readonly refU: PaddedPlane;
@@ -170,8 +173,13 @@ export class H264Encoder {
     const interSearch = level.levelIdc > 30 && choices.inter.partitions === 'sub8x8'
       ? { ...choices.inter, partitions: 'p8x8' as const }
       : choices.inter;
-    this.inter = new InterCoder(this.src, this.recon, this.state, interSearch, level.levelIdc);
-    this.refY = new PaddedPlane(widthMbs * 16, heightMbs * 16, LUMA_PAD);
+    // The SIMD kernels' memory holds what they read: the reference, its three half-sample planes,
+    // the inter coder's source macroblock and a row of intermediates (allocations round to 16).
+    const lumaPlane = (widthMbs * 16 + 2 * LUMA_PAD) * (heightMbs * 16 + 2 * LUMA_PAD);
+    const simd = this.options.simd ? SimdKernels.create(4 * lumaPlane + 256 + 2 * (widthMbs * 16 + 2 * LUMA_PAD) + 6 * 16) : null;
+    this.simdActive = simd !== null;
+    this.inter = new InterCoder(this.src, this.recon, this.state, interSearch, level.levelIdc, simd);
+    this.refY = new PaddedPlane(widthMbs * 16, heightMbs * 16, LUMA_PAD, simd?.alloc(lumaPlane));
     this.refU = new PaddedPlane(widthMbs * 8, heightMbs * 8, CHROMA_PAD);
     this.refV = new PaddedPlane(widthMbs * 8, heightMbs * 8, CHROMA_PAD);
     this.prevMvx = new Int16Array(this.state.count * 16);

@@ -19,6 +19,7 @@ import type { QpParams } from './intra.js';
 import { InterCoding, writeInterMb, type MbPosition } from './macroblock-writer.js';
 import { MbKind, type MbState } from './mb-state.js';
 import { codeChromaResidual, codeLumaResidual, lumaResidualVanishes } from './residual.js';
+import type { Kernels, SimdKernels } from './simd/kernels.js';
 
 /** The inter search a preset selects (presets are data: encoder/presets.ts). */
 export interface InterSearch {
@@ -76,9 +77,10 @@ export class InterCoder {
   /** Vertical vector range of the level (Table A-1 MaxVmvR), in quarter samples. */
   private readonly maxVmv: number;
 
-  private readonly src16 = new Uint8Array(256);
+  /** The macroblock's luma source, stride 16 (in the SIMD kernels' memory when they run). */
+  private readonly src16: Uint8Array;
   private readonly srcC = new Uint8Array(128);
-  private readonly src16w = new Uint32Array(this.src16.buffer);
+  private readonly src16w: Uint32Array;
   private readonly srcCw = new Uint32Array(this.srcC.buffer);
   private readonly pred16 = new Uint8Array(256);
   private readonly predC = new Uint8Array(128);
@@ -100,6 +102,10 @@ export class InterCoder {
   private bestIsSkip = false;
   private earlyDecision = false;
   private lastSearchCost = Infinity;
+  /** The SIMD kernels, or null for the TypeScript ones; with them, addresses of what they read. */
+  private readonly kernels: Kernels | null;
+  private readonly src16Addr: number;
+  private readonly tmpAddr: number;
 
   constructor(
     private readonly src: Picture,
@@ -107,20 +113,29 @@ export class InterCoder {
     private readonly state: MbState,
     private readonly search: InterSearch,
     levelIdc: number,
+    simd: SimdKernels | null = null,
   ) {
     // Table A-1 MaxVmvR: [-64, 63.75] at level 1, [-128, 127.75] from 1.1 to 2, [-256, 255.75]
     // from 2.1 to 3, [-512, 511.75] from 3.1.
     const range = levelIdc <= 10 ? 64 : levelIdc <= 20 ? 128 : levelIdc <= 30 ? 256 : 512;
     this.maxVmv = range * 4;
-    this.halfH = new PaddedPlane(src.width, src.height, LUMA_PAD);
-    this.halfV = new PaddedPlane(src.width, src.height, LUMA_PAD);
-    this.halfHV = new PaddedPlane(src.width, src.height, LUMA_PAD);
+    const planeBytes = (src.width + 2 * LUMA_PAD) * (src.height + 2 * LUMA_PAD);
+    this.halfH = new PaddedPlane(src.width, src.height, LUMA_PAD, simd?.alloc(planeBytes));
+    this.halfV = new PaddedPlane(src.width, src.height, LUMA_PAD, simd?.alloc(planeBytes));
+    this.halfHV = new PaddedPlane(src.width, src.height, LUMA_PAD, simd?.alloc(planeBytes));
+    this.src16 = simd === null ? new Uint8Array(256) : simd.alloc(256);
+    this.src16w = new Uint32Array(this.src16.buffer, this.src16.byteOffset, 64);
+    this.kernels = simd === null ? null : simd.k;
+    this.src16Addr = this.src16.byteOffset;
+    this.tmpAddr = simd === null ? 0 : simd.alloc(2 * this.halfH.stride).byteOffset;
     this.sources = { a: this.halfH, ao: 0, b: null, bo: 0 };
   }
 
   /** Call after the reference picture changed: derives its half-sample planes. */
   prepareReference(): void {
-    interpolateHalfPlanes(this.refY, this.halfH, this.halfV, this.halfHV);
+    const k = this.kernels, ref = this.refY;
+    if (k === null) interpolateHalfPlanes(ref, this.halfH, this.halfV, this.halfHV);
+    else k.halfPlanes(ref.data.byteOffset, this.halfH.data.byteOffset, this.halfV.data.byteOffset, this.halfHV.data.byteOffset, ref.stride, ref.height + 2 * ref.pad, this.tmpAddr);
   }
 
   /** Luma prediction of a block from the reference planes (bit-exact with 8.4.2.2.1). */
@@ -128,7 +143,10 @@ export class InterCoder {
     predictLumaFromPlanes(this.refY, this.halfH, this.halfV, this.halfHV, x, y, mvx, mvy, w, h, dst, dstOffset, dstStride);
   }
 
-  /** The reference picture (deblocked, padded) and the previous frame's vectors. */
+  /**
+   * The reference picture (deblocked, padded) and the previous frame's vectors. With SIMD kernels
+   * the luma plane must lie in their memory (SimdKernels.alloc).
+   */
   setReference(y: PaddedPlane, u: PaddedPlane, v: PaddedPlane, prevMvx: Int16Array, prevMvy: Int16Array): void {
     this.refY = y;
     this.refU = u;
@@ -446,8 +464,15 @@ export class InterCoder {
     if (qx < f.minX || qx > f.maxX || qy < f.minY || qy > f.maxY) return;
     const mvCost = f.lambda * (seBits(qx - f.mpx) + seBits(qy - f.mpy));
     if (mvCost >= f.cost) return;
-    const ref = this.refY;
-    const cost = sad(this.src16, f.so, ref.data, ref.origin + (f.py + fy) * ref.stride + f.px + fx, ref.stride, f.w, f.h, f.cost - mvCost) + mvCost;
+    const ref = this.refY, k = this.kernels;
+    const ro = ref.origin + (f.py + fy) * ref.stride + f.px + fx;
+    // The kernels sum the whole block; the TypeScript one stops at the limit. A sum at or past it
+    // loses the comparison below either way, so both choose the same vector.
+    const cost = (k === null
+      ? sad(this.src16, f.so, ref.data, ro, ref.stride, f.w, f.h, f.cost - mvCost)
+      : f.w === 16 ? k.sad16(this.src16Addr + f.so, ref.data.byteOffset + ro, ref.stride, f.h)
+      : f.w === 8 ? k.sad8(this.src16Addr + f.so, ref.data.byteOffset + ro, ref.stride, f.h)
+      : k.sad4(this.src16Addr + f.so, ref.data.byteOffset + ro, ref.stride, f.h)) + mvCost;
     if (cost < f.cost) {
       f.cost = cost;
       f.x = fx;
@@ -467,6 +492,14 @@ export class InterCoder {
     // The prediction is read where it lies in the reference planes, never copied out.
     const ls = this.sources, src = this.src16, ss = this.refY.stride;
     lumaSources(this.refY, this.halfH, this.halfV, this.halfHV, px, py, qx, qy, ls);
+    const k = this.kernels;
+    if (k !== null) {
+      // The whole block at once (see tryFull on why that chooses what the early exit does).
+      const aAddr = ls.a.data.byteOffset + ls.ao;
+      return mvCost + (ls.b === null
+        ? k.satd(this.src16Addr + so, aAddr, ss, w, h)
+        : k.satdAvg(this.src16Addr + so, aAddr, ls.b.data.byteOffset + ls.bo, ss, w, h));
+    }
     const a = ls.a.data, b = ls.b === null ? null : ls.b.data;
     let s = 0;
     for (let y = 0; y < h; y += 4) {

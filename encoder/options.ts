@@ -53,6 +53,12 @@ export interface EncoderOptions {
   psnr?: boolean;
   /** Speed/compression trade-off: 'realtime', 'balanced' or 'quality'. Default 'balanced'. */
   preset?: PresetName;
+  /**
+   * Use the encoder's WebAssembly SIMD kernels where the runtime has them (every current browser,
+   * Node and Electron does). The stream is the same byte for byte either way; false keeps the
+   * TypeScript kernels, as x264's --no-asm keeps its C. Default true.
+   */
+  simd?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -67,12 +73,13 @@ export interface ResolvedOptions {
   vbvBuffer: number;
   aqStrength: number;
   psnr: boolean;
+  simd: boolean;
 }
 
 /** The highest bitrate any level admits: MaxBR 240 000 (levels 5.1, 5.2) x 1000 bits — Table A-1. */
 export const MAX_BITRATE = 240_000_000;
 
-const KNOWN = new Set(['fps', 'gop', 'bitrate', 'qpMin', 'qpMax', 'qp', 'preset', 'rateControl', 'vbvBuffer', 'aqStrength', 'psnr']);
+const KNOWN = new Set(['fps', 'gop', 'bitrate', 'qpMin', 'qpMax', 'qp', 'preset', 'rateControl', 'vbvBuffer', 'aqStrength', 'psnr', 'simd']);
 
 function integerOption(options: Record<string, unknown>, name: string, min: number, max: number, fallback: number): number {
   const v = options[name];
@@ -131,6 +138,8 @@ export function resolveOptions(width: number, height: number, options: unknown):
   }
   const psnr = o.psnr === undefined ? false : o.psnr;
   if (typeof psnr !== 'boolean') throw typeError(`options.psnr must be true or false, got ${describe(psnr)}`);
+  const simd = o.simd === undefined ? true : o.simd;
+  if (typeof simd !== 'boolean') throw typeError(`options.simd must be true or false, got ${describe(simd)}`);
   return {
     fps,
     gop: gopIn === 0 ? fps : gopIn,
@@ -143,6 +152,7 @@ export function resolveOptions(width: number, height: number, options: unknown):
     vbvBuffer,
     aqStrength,
     psnr,
+    simd,
   };
 }
 

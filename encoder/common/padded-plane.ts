@@ -29,7 +29,11 @@ export class PaddedPlane {
   /** Offset in `data` of sample (0, 0); sample (x, y) is data[origin + y * stride + x], x and y in -pad..size+pad-1. */
   readonly origin: number;
 
-  constructor(width: number, height: number, pad: number) {
+  /**
+   * `storage`, when given, holds the samples (at least stride x (height + 2 pad) bytes): a view in
+   * the SIMD kernels' memory (simd/kernels.ts). Otherwise the plane allocates its own.
+   */
+  constructor(width: number, height: number, pad: number, storage?: Uint8Array) {
     if (!Number.isInteger(width) || width < 1) throw new RangeError(`width must be a positive integer, got ${width}`);
     if (!Number.isInteger(height) || height < 1) throw new RangeError(`height must be a positive integer, got ${height}`);
     if (!Number.isInteger(pad) || pad < 0) throw new RangeError(`pad must be a non-negative integer, got ${pad}`);
@@ -37,8 +41,10 @@ export class PaddedPlane {
     this.height = height;
     this.pad = pad;
     this.stride = width + 2 * pad;
-    this.data = new Uint8Array(this.stride * (height + 2 * pad));
-    this.view = new DataView(this.data.buffer);
+    const size = this.stride * (height + 2 * pad);
+    if (storage !== undefined && storage.length < size) throw new RangeError(`storage must hold ${size} bytes, got ${storage.length}`);
+    this.data = storage === undefined ? new Uint8Array(size) : storage.subarray(0, size);
+    this.view = new DataView(this.data.buffer, this.data.byteOffset, size);
     this.origin = pad * this.stride + pad;
   }
 

@@ -182,7 +182,7 @@ describe('encoder.options: the defaults and how given values resolve', () => {
     const encoder = new H264Encoder(200, 150);
     expect(encoder.options).toEqual({
       fps: 30, gop: 30, bitrate: 200 * 150 * 30, qpMin: 10, qpMax: 40, qp: 27, preset: 'balanced',
-      rateControl: 'cbr', vbvBuffer: 200 * 150 * 30, aqStrength: 0, psnr: false,
+      rateControl: 'cbr', vbvBuffer: 200 * 150 * 30, aqStrength: 0, psnr: false, simd: true,
     });
     expect(new H264Encoder(200, 150, {}).options).toEqual(encoder.options);
     // An option given as undefined is an absent option.

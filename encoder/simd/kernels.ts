@@ -1,0 +1,352 @@
+/**
+ * WebAssembly SIMD versions of the motion search's hottest kernels, written here in the
+ * WebAssembly text format's instructions and assembled at run time (wasm-assembler.ts): no C, no
+ * build step. Each has a plain TypeScript reference that stays the encoder's definition and its
+ * fallback, and tests hold the two to the same output (test/encoder/simd.test.ts):
+ *
+ * - sad16 / sad8 / sad4: SAD of a 16-, 8- or 4-wide block against a reference (inter.ts `sad`);
+ * - satd / satdAvg: the sum of 4x4 SATDs over a block against one reference plane or the rounded
+ *   average of two (transform.ts satd4x4Px / satd4x4Avg, summed as inter.ts satdCost does);
+ * - halfPlanes: the three half-sample planes of a reference (interpolate.ts interpolateHalfPlanes).
+ *
+ * The kernels work on one WebAssembly.Memory per encoder. Planes they read are allocated in it
+ * (`alloc`) as ordinary Uint8Array views, so the TypeScript code around them reads and writes the
+ * same samples without a copy; a view's byteOffset is its address for the kernels. The memory is
+ * sized once and never grows, so the views stay valid for the encoder's life.
+ */
+import { assembleModule, type FunctionSource } from './wasm-assembler.js';
+
+/** |a - b| of 16 bytes, a and b u8x16 on the stack in locals $x and $y. */
+const ABSDIFF_U8 = 'local.get $x local.get $y i8x16.sub_sat_u local.get $y local.get $x i8x16.sub_sat_u v128.or';
+
+/**
+ * SAD of a w-wide block (a at stride 16, b at stride $bs), h rows, two rows per iteration (h is
+ * even). Per row |a − b| by saturating differences both ways; byte pairs are summed into u16 lanes,
+ * which hold at most 16 rows x 2 x 255.
+ */
+function sadSource(fnName: string, w: 16 | 8 | 4): FunctionSource {
+  const load = w === 16 ? 'v128.load' : w === 8 ? 'v128.load64_zero' : 'v128.load32_zero';
+  const row = (aOff: string, bAddr: string): string => `
+    local.get $a ${load} offset=${aOff} local.set $x
+    ${bAddr} ${load} local.set $y
+    ${ABSDIFF_U8} i16x8.extadd_pairwise_i8x16_u local.get $acc i16x8.add local.set $acc`;
+  return {
+    name: fnName,
+    params: [['$a', 'i32'], ['$b', 'i32'], ['$bs', 'i32'], ['$h', 'i32']],
+    result: 'i32',
+    locals: [['$x', 'v128'], ['$y', 'v128'], ['$acc', 'v128']],
+    body: `
+      loop $rows
+        ${row('0', 'local.get $b')}
+        ${row('16', 'local.get $b local.get $bs i32.add')}
+        local.get $a i32.const 32 i32.add local.set $a
+        local.get $b local.get $bs i32.const 1 i32.shl i32.add local.set $b
+        local.get $h i32.const 2 i32.sub local.tee $h
+        br_if $rows
+      end
+      local.get $acc i32x4.extadd_pairwise_i16x8_u local.tee $acc i32x4.extract_lane 0
+      local.get $acc i32x4.extract_lane 1 i32.add
+      local.get $acc i32x4.extract_lane 2 i32.add
+      local.get $acc i32x4.extract_lane 3 i32.add`,
+  };
+}
+
+/** i16 lanes 1 0 3 2 5 4 7 6 (adjacent lanes swapped), as an i8x16.shuffle of one vector. */
+const SWAP_1 = '2 3 0 1 6 7 4 5 10 11 8 9 14 15 12 13';
+/** i16 lanes 2 3 0 1 6 7 4 5 (lane pairs swapped within each 4-lane group). */
+const SWAP_2 = '4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11';
+
+/**
+ * The sum of |4x4 Hadamard| coefficients of two side-by-side 4x4 differences, rows in $d0..$d3
+ * (i16x8: lanes 0-3 the left block, 4-7 the right), added to $acc as i32x4. Vertical butterflies
+ * between the row vectors, then the horizontal ones inside each group of four lanes: with the
+ * adjacent lane (t = swap(v) + v * (1, −1, ...)), then with the lane two away (u = swap2(t) +
+ * t * (1, 1, −1, −1, ...)). Magnitudes stay within 16 x 255 = 4080, so i16 lanes hold them, and
+ * four rows' absolute values within 16320.
+ */
+const HADAMARD_ABS_ACC = `
+  local.get $d0 local.get $d1 i16x8.add local.set $s01
+  local.get $d0 local.get $d1 i16x8.sub local.set $m01
+  local.get $d2 local.get $d3 i16x8.add local.set $s23
+  local.get $d2 local.get $d3 i16x8.sub local.set $m23
+  local.get $s01 local.get $s23 i16x8.add local.set $d0
+  local.get $s01 local.get $s23 i16x8.sub local.set $d1
+  local.get $m01 local.get $m23 i16x8.sub local.set $d2
+  local.get $m01 local.get $m23 i16x8.add local.set $d3
+  ${[0, 1, 2, 3].map((k) => `
+  local.get $d${k} local.get $d${k} i8x16.shuffle ${SWAP_1}
+  local.get $d${k} local.get $sign1 i16x8.mul i16x8.add local.tee $d${k}
+  local.get $d${k} i8x16.shuffle ${SWAP_2}
+  local.get $d${k} local.get $sign2 i16x8.mul i16x8.add i16x8.abs local.set $d${k}`).join('')}
+  local.get $d0 local.get $d1 i16x8.add local.get $d2 i16x8.add local.get $d3 i16x8.add
+  i32x4.extadd_pairwise_i16x8_u local.get $acc i32x4.add local.set $acc`;
+
+/**
+ * SATD (sum over the block's 4x4s of (sum |Hadamard|) >> 1) of a w x h block at $a (stride 16)
+ * against a prediction at $p (stride $ps) or, with `avg`, against (p + q + 1) >> 1 of $p and $q.
+ * Eight columns (two 4x4s) per step; a 4-wide block loads four samples and zeros, which adds
+ * nothing. Every 4x4's coefficients share the parity of the block's sum, so each 4x4's total is
+ * even and halving the whole sum equals halving each block's, as satd4x4Px does.
+ */
+function satdSource(fnName: string, avg: boolean): FunctionSource {
+  const params: [string, 'i32'][] = avg
+    ? [['$a', 'i32'], ['$p', 'i32'], ['$q', 'i32'], ['$ps', 'i32'], ['$w', 'i32'], ['$h', 'i32']]
+    : [['$a', 'i32'], ['$p', 'i32'], ['$ps', 'i32'], ['$w', 'i32'], ['$h', 'i32']];
+  // One row of differences into $dk: source minus prediction, eight (or four) i16 lanes.
+  const rowDiff = (k: number, load8: boolean): string => {
+    const ld = (addr: string): string => load8 ? `${addr} v128.load8x8_u` : `${addr} v128.load32_zero i16x8.extend_low_i8x16_u`;
+    const pred = avg
+      ? `${ld(`local.get $pp i32.const ${k} local.get $ps i32.mul i32.add`)} ${ld(`local.get $qq i32.const ${k} local.get $ps i32.mul i32.add`)} i16x8.avgr_u`
+      : ld(`local.get $pp i32.const ${k} local.get $ps i32.mul i32.add`);
+    return `${ld(`local.get $aa i32.const ${k * 16} i32.add`)} ${pred} i16x8.sub local.set $d${k}`;
+  };
+  const step = (load8: boolean): string => `${[0, 1, 2, 3].map((k) => rowDiff(k, load8)).join('\n')} ${HADAMARD_ABS_ACC}`;
+  const advance = (n: number): string => `
+    local.get $aa i32.const ${n} i32.add local.set $aa
+    local.get $pp i32.const ${n} i32.add local.set $pp
+    ${avg ? `local.get $qq i32.const ${n} i32.add local.set $qq` : ''}`;
+  return {
+    name: fnName,
+    params,
+    result: 'i32',
+    locals: [
+      ['$aa', 'i32'], ['$pp', 'i32'], ['$qq', 'i32'], ['$x', 'i32'],
+      ['$d0', 'v128'], ['$d1', 'v128'], ['$d2', 'v128'], ['$d3', 'v128'],
+      ['$s01', 'v128'], ['$m01', 'v128'], ['$s23', 'v128'], ['$m23', 'v128'],
+      ['$sign1', 'v128'], ['$sign2', 'v128'], ['$acc', 'v128'],
+    ],
+    body: `
+      v128.const i16x8 1 -1 1 -1 1 -1 1 -1 local.set $sign1
+      v128.const i16x8 1 1 -1 -1 1 1 -1 -1 local.set $sign2
+      loop $strips
+        local.get $a local.set $aa
+        local.get $p local.set $pp
+        ${avg ? 'local.get $q local.set $qq' : ''}
+        i32.const 0 local.set $x
+        local.get $w i32.const 4 i32.eq
+        if
+          ${step(false)}
+        else
+          loop $columns
+            ${step(true)}
+            ${advance(8)}
+            local.get $x i32.const 8 i32.add local.tee $x
+            local.get $w i32.lt_u
+            br_if $columns
+          end
+        end
+        local.get $a i32.const 64 i32.add local.set $a
+        local.get $p local.get $ps i32.const 2 i32.shl i32.add local.set $p
+        ${avg ? 'local.get $q local.get $ps i32.const 2 i32.shl i32.add local.set $q' : ''}
+        local.get $h i32.const 4 i32.sub local.tee $h
+        br_if $strips
+      end
+      local.get $acc i32x4.extract_lane 0 local.get $acc i32x4.extract_lane 1 i32.add
+      local.get $acc i32x4.extract_lane 2 i32.add local.get $acc i32x4.extract_lane 3 i32.add
+      i32.const 1 i32.shr_u`,
+  };
+}
+
+/**
+ * The six-tap (1, −5, 20, 20, −5, 1) of i16 lanes x0..x5 in locals $x0..$x5, as
+ * (x0 + x5) + 5 (4 (x2 + x3) − (x1 + x4)), left on the stack. At most 20 x 510 + 510 and at least
+ * −5 x 510: i16 holds it.
+ */
+const TAP6_I16 = `
+  local.get $x2 local.get $x3 i16x8.add i32.const 2 i16x8.shl local.get $x1 local.get $x4 i16x8.add i16x8.sub local.tee $t
+  i32.const 2 i16x8.shl local.get $t i16x8.add
+  local.get $x0 local.get $x5 i16x8.add i16x8.add`;
+
+/** Loads six u8x16 vectors at $i + k * step (k = 0..5, from −2 steps) into $v0..$v5. */
+function load6(step: string): string {
+  return [0, 1, 2, 3, 4, 5].map((k) => `local.get $i local.get ${step} i32.const ${k - 2} i32.mul i32.add v128.load local.set $v${k}`).join('\n');
+}
+
+/** For one half (low or high 8 lanes) of $v0..$v5: widened into $x0..$x5. */
+function widen(half: 'low' | 'high'): string {
+  return [0, 1, 2, 3, 4, 5].map((k) => `local.get $v${k} i16x8.extend_${half}_i8x16_u local.set $x${k}`).join('\n');
+}
+
+/**
+ * interpolateHalfPlanes on the same samples: for every padded row, Hp (b) at columns 2 .. ss − 4;
+ * on rows 2 .. rows − 4, Vp (h) on every column and, from Vp's unclipped h1 kept in $tmp (i16 per
+ * column), HVp (j) at columns 2 .. ss − 4. Sixteen outputs per step; the last step of a row
+ * starts at ss − 19 so it ends exactly at column ss − 4 (it recomputes a few samples, with the
+ * same values). Clip1 of (v + 16) >> 5 is the unsigned saturating narrow; j1 needs i32 lanes.
+ */
+function halfPlanesSource(): FunctionSource {
+  const hpStep = `
+    ${load6('$one')}
+    ${widen('low')} ${TAP6_I16} i32.const 16 i16x8.splat i16x8.add i32.const 5 i16x8.shr_s local.set $lo
+    ${widen('high')} ${TAP6_I16} i32.const 16 i16x8.splat i16x8.add i32.const 5 i16x8.shr_s local.set $hi
+    local.get $i local.get $hp i32.add local.get $lo local.get $hi i8x16.narrow_i16x8_u v128.store`;
+  const vpStep = `
+    ${load6('$ss')}
+    ${widen('low')} ${TAP6_I16} local.set $lo
+    ${widen('high')} ${TAP6_I16} local.set $hi
+    local.get $tc local.get $lo v128.store
+    local.get $tc local.get $hi v128.store offset=16
+    local.get $i local.get $vp i32.add
+    local.get $lo i32.const 16 i16x8.splat i16x8.add i32.const 5 i16x8.shr_s
+    local.get $hi i32.const 16 i16x8.splat i16x8.add i32.const 5 i16x8.shr_s
+    i8x16.narrow_i16x8_u v128.store`;
+  // j1 of eight columns from h1 at $tc − 4 .. (bytes; i16 lanes), in i32: (a + 5 (4c − b) + 512) >> 10.
+  const j8 = (off: number): string => `
+    ${[0, 1, 2, 3, 4, 5].map((k) => `local.get $tc v128.load offset=${off + 2 * k} local.set $x${k}`).join('\n')}
+    local.get $x0 local.get $x5 i16x8.add local.set $x0
+    local.get $x1 local.get $x4 i16x8.add local.set $x1
+    local.get $x2 local.get $x3 i16x8.add local.set $x2
+    ${['low', 'high'].map((half) => `
+    local.get $x2 i32x4.extend_${half}_i16x8_s i32.const 2 i32x4.shl local.get $x1 i32x4.extend_${half}_i16x8_s i32x4.sub local.tee $t
+    i32.const 2 i32x4.shl local.get $t i32x4.add
+    local.get $x0 i32x4.extend_${half}_i16x8_s i32x4.add
+    i32.const 512 i32x4.splat i32x4.add i32.const 10 i32x4.shr_s`).join('\n')}
+    i16x8.narrow_i32x4_s`;
+  const hvStep = `
+    local.get $i local.get $hvp i32.add
+    ${j8(0)} ${j8(16)}
+    i8x16.narrow_i16x8_u v128.store`;
+  /** A row's chunks: $c from `first` by 16 while below `last`, then one at `last`; `body` sees $i = row + $c. */
+  const columns = (first: string, last: string, body: string, tcBase: string): string => `
+    ${first} local.set $c
+    block $done
+      loop $cols
+        local.get $row local.get $c i32.add local.set $i
+        ${tcBase}
+        ${body}
+        local.get $c local.get ${last} i32.eq br_if $done
+        local.get $c i32.const 16 i32.add local.tee $c
+        local.get ${last} i32.gt_u
+        if local.get ${last} local.set $c end
+        br $cols
+      end
+    end`;
+  return {
+    name: 'halfPlanes',
+    params: [['$src', 'i32'], ['$hp', 'i32'], ['$vp', 'i32'], ['$hvp', 'i32'], ['$ss', 'i32'], ['$rows', 'i32'], ['$tmp', 'i32']],
+    result: null,
+    locals: [
+      ['$r', 'i32'], ['$row', 'i32'], ['$c', 'i32'], ['$i', 'i32'], ['$tc', 'i32'], ['$last', 'i32'], ['$one', 'i32'],
+      ['$v0', 'v128'], ['$v1', 'v128'], ['$v2', 'v128'], ['$v3', 'v128'], ['$v4', 'v128'], ['$v5', 'v128'],
+      ['$x0', 'v128'], ['$x1', 'v128'], ['$x2', 'v128'], ['$x3', 'v128'], ['$x4', 'v128'], ['$x5', 'v128'],
+      ['$t', 'v128'], ['$lo', 'v128'], ['$hi', 'v128'],
+    ],
+    body: `
+      i32.const 1 local.set $one
+      local.get $ss i32.const 19 i32.sub local.set $last
+      ;; The planes' offsets become relative to src, so one index $i addresses all four.
+      local.get $hp local.get $src i32.sub local.set $hp
+      local.get $vp local.get $src i32.sub local.set $vp
+      local.get $hvp local.get $src i32.sub local.set $hvp
+      i32.const 0 local.set $r
+      loop $rowsLoop
+        local.get $src local.get $r local.get $ss i32.mul i32.add local.set $row
+        ${columns('i32.const 2', '$last', hpStep, '')}
+        local.get $r i32.const 2 i32.ge_u
+        local.get $r local.get $rows i32.const 3 i32.sub i32.lt_u
+        i32.and
+        if
+          ;; Vp and h1 on every column: $ss is a multiple of 16.
+          i32.const 0 local.set $c
+          loop $vcols
+            local.get $row local.get $c i32.add local.set $i
+            local.get $tmp local.get $c i32.const 1 i32.shl i32.add local.set $tc
+            ${vpStep}
+            local.get $c i32.const 16 i32.add local.tee $c
+            local.get $ss i32.lt_u br_if $vcols
+          end
+          ${columns('i32.const 2', '$last', hvStep, 'local.get $tmp local.get $c i32.const 2 i32.sub i32.const 1 i32.shl i32.add local.set $tc')}
+        end
+        local.get $r i32.const 1 i32.add local.tee $r
+        local.get $rows i32.lt_u br_if $rowsLoop
+      end`,
+  };
+}
+
+const PAGE = 65536;
+
+/** The kernels' signatures (addresses are byte offsets in the encoder's memory). */
+export interface Kernels {
+  sad16(a: number, b: number, bs: number, h: number): number;
+  sad8(a: number, b: number, bs: number, h: number): number;
+  sad4(a: number, b: number, bs: number, h: number): number;
+  satd(a: number, p: number, ps: number, w: number, h: number): number;
+  satdAvg(a: number, p: number, q: number, ps: number, w: number, h: number): number;
+  halfPlanes(src: number, hp: number, vp: number, hvp: number, ss: number, rows: number, tmp: number): void;
+}
+
+/** The module's binary: every kernel, importing a memory of at least one page. */
+export function kernelModuleBytes(): Uint8Array {
+  return assembleModule([
+    sadSource('sad16', 16), sadSource('sad8', 8), sadSource('sad4', 4),
+    satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(),
+  ], 1);
+}
+
+/**
+ * The part of the WebAssembly JS API used here. The encoder compiles against ES2022 alone (no DOM
+ * or Node types, STYLE.md), so it names what it needs and finds the API on globalThis.
+ */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: object };
+  Memory: new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
+}
+type WasmModule = { readonly kind?: 'WebAssembly.Module' };
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+let compiled: WasmModule | null | undefined;
+
+/** The module, compiled once per process; null where the runtime has no WebAssembly SIMD. */
+function kernelModule(): WasmModule | null {
+  if (compiled === undefined) {
+    try {
+      const bytes = kernelModuleBytes();
+      compiled = wasmApi !== undefined && wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/** One encoder's memory and its instance of the kernels. */
+export class SimdKernels {
+  readonly k: Kernels;
+  private readonly memory: { buffer: ArrayBuffer };
+  private top = 0;
+  private readonly size: number;
+
+  private constructor(api: WasmApi, module: WasmModule, bytes: number) {
+    const pages = Math.max(1, Math.ceil(bytes / PAGE));
+    this.size = pages * PAGE;
+    this.memory = new api.Memory({ initial: pages, maximum: pages });
+    const instance = new api.Instance(module, { env: { memory: this.memory } });
+    this.k = instance.exports as unknown as Kernels;
+  }
+
+  /**
+   * Kernels with `bytes` of memory (allocations round up to 16 bytes each; add 16 per allocation),
+   * or null where WebAssembly SIMD is not available, in which case the encoder keeps its
+   * TypeScript kernels.
+   */
+  static create(bytes: number): SimdKernels | null {
+    const module = kernelModule();
+    if (module === null || wasmApi === undefined) return null;
+    try {
+      return new SimdKernels(wasmApi, module, bytes);
+    } catch {
+      return null; // no memory to be had: the TypeScript kernels need none of their own
+    }
+  }
+
+  /** A zeroed, 16-byte aligned view of `bytes` in the kernels' memory. */
+  alloc(bytes: number): Uint8Array {
+    const at = this.top;
+    const end = at + ((bytes + 15) & ~15);
+    if (end > this.size) throw new RangeError(`SIMD memory exhausted: ${bytes} bytes asked, ${this.size - at} left`);
+    this.top = end;
+    return new Uint8Array(this.memory.buffer, at, bytes);
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * The WebAssembly SIMD kernels (encoder/simd/) against their TypeScript references, x264's
+ * checkasm idea: every kernel on random and extreme samples, every block size and stride it is
+ * called with, must give exactly what the reference gives; and whole encodes must give the same
+ * bytes with and without them, for every preset and for motion that leaves the picture.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { H264Encoder } from '../../encoder/index.js';
+import { interpolateHalfPlanes } from '../../encoder/common/interpolate.js';
+import { LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-plane.js';
+import { satd4x4Avg, satd4x4Px } from '../../encoder/common/transform.js';
+import { SimdKernels, kernelModuleBytes } from '../../encoder/simd/kernels.js';
+import { assembleModule } from '../../encoder/simd/wasm-assembler.js';
+import { loadSequence } from '../helpers/sequences.js';
+import { motionClip } from '../helpers/synthetic-motion.js';
+import { prng } from '../helpers/synthetic.js';
+
+/** The WebAssembly JS API: the project compiles against ES2022 and Node's types, which do not declare it. */
+const WA = (globalThis as unknown as {
+  WebAssembly: {
+    validate(bytes: Uint8Array): boolean;
+    Module: new (bytes: Uint8Array) => object;
+    Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+    Memory: new (descriptor: { initial: number }) => object;
+  };
+}).WebAssembly;
+
+function kernels(bytes: number): SimdKernels {
+  const k = SimdKernels.create(bytes);
+  if (k === null) throw new Error('this runtime has no WebAssembly SIMD: Node 20 and Chromium both do');
+  return k;
+}
+
+/** Fills with uniform noise, or (binary) only 0 and 255, which drives every sum to its extremes. */
+function fill(a: Uint8Array, seed: number, binary: boolean): void {
+  const rnd = prng(seed);
+  for (let i = 0; i < a.length; i++) a[i] = binary ? (rnd() & 1) * 255 : rnd() & 255;
+}
+
+describe('wasm assembler', () => {
+  const fn = (body: string, locals: [string, 'i32' | 'v128'][] = []) => ({
+    name: 'f', params: [['$a', 'i32'], ['$b', 'i32']] as [string, 'i32'][], result: 'i32' as const, locals, body,
+  });
+  const run = (body: string, a: number, b: number, locals: [string, 'i32' | 'v128'][] = []): number => {
+    const bytes = assembleModule([fn(body, locals)], 1);
+    const memory = new WA.Memory({ initial: 1 });
+    const instance = new WA.Instance(new WA.Module(bytes), { env: { memory } });
+    return (instance.exports.f as (a: number, b: number) => number)(a, b);
+  };
+
+  it('assembles arithmetic, signed LEB128 constants and named locals', () => {
+    expect(run('local.get $a local.get $b i32.sub', 7, 10)).toBe(-3);
+    // Constants whose LEB128 needs the sign bit handled: 63, 64, -64, -65, and a 5-byte one.
+    expect(run('i32.const 63 i32.const 64 i32.add i32.const -64 i32.add i32.const -65 i32.add', 0, 0)).toBe(-2);
+    expect(run('i32.const -2147483648 local.get $a i32.add', 5, 0)).toBe(-2147483643);
+  });
+
+  it('resolves labels to branch depths inside nested blocks', () => {
+    // Sum 1..a with a loop inside a block; br_if $exit leaves from the inner level.
+    const body = `
+      i32.const 0 local.set $s
+      block $exit
+        loop $next
+          local.get $a i32.eqz br_if $exit
+          local.get $s local.get $a i32.add local.set $s
+          local.get $a i32.const 1 i32.sub local.set $a
+          br $next
+        end
+      end
+      local.get $s`;
+    expect(run(body, 10, 0, [['$s', 'i32']])).toBe(55);
+  });
+
+  it('assembles SIMD with immediates: v128.const, shuffle, lane extraction, memory offsets', () => {
+    const body = `
+      local.get $a v128.const i16x8 1 2 3 4 5 6 7 8 v128.store offset=32
+      local.get $a v128.load offset=32 local.get $a v128.load offset=32
+      i8x16.shuffle 14 15 12 13 10 11 8 9 6 7 4 5 2 3 0 1
+      i16x8.extract_lane_s 0`;
+    expect(run(body, 0, 0)).toBe(8);
+  });
+
+  it('names the function, the token and what was wrong', () => {
+    expect(() => assembleModule([fn('local.get $a i32.frobnicate')], 1)).toThrow(/f: unknown instruction 'i32.frobnicate'/);
+    expect(() => assembleModule([fn('local.get $c')], 1)).toThrow(/unknown local \$c/);
+    expect(() => assembleModule([fn('block br $nowhere end i32.const 0')], 1)).toThrow(/unknown label \$nowhere/);
+    expect(() => assembleModule([fn('block i32.const 0')], 1)).toThrow(/1 block\(s\) not closed/);
+  });
+
+  it('the kernels module is valid WebAssembly', () => {
+    expect(WA.validate(kernelModuleBytes())).toBe(true);
+  });
+});
+
+describe('SIMD kernels against the TypeScript references', () => {
+  const STRIDE = 160;
+
+  it('sad16, sad8 and sad4 equal the plain SAD for every block size, on noise and on 0/255 extremes', () => {
+    const sk = kernels(1 << 20);
+    const mem = sk.alloc(1 << 16);
+    const base = mem.byteOffset;
+    const sadRef = (ao: number, bo: number, w: number, h: number): number => {
+      let s = 0;
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) s += Math.abs(mem[ao + y * 16 + x]! - mem[bo + y * STRIDE + x]!);
+      return s;
+    };
+    const rnd = prng(7);
+    let checked = 0;
+    for (const binary of [false, true]) {
+      fill(mem, binary ? 3 : 4, binary);
+      // All 255 against all 0: the largest sum a 16x16 can have.
+      mem.fill(255, 0, 256);
+      mem.fill(0, 1024, 1024 + 16 * STRIDE);
+      for (let t = 0; t < 300; t++) {
+        const ao = t === 0 ? 0 : (rnd() % 200) * 16, bo = t === 0 ? 1024 : 8192 + (rnd() % 40000);
+        for (const [w, f] of [[16, sk.k.sad16], [8, sk.k.sad8], [4, sk.k.sad4]] as const) {
+          for (const h of [16, 8, 4]) {
+            expect(f(base + ao, base + bo, STRIDE, h), `${w}x${h} at ${ao}, ${bo}`).toBe(sadRef(ao, bo, w, h));
+            checked++;
+          }
+        }
+      }
+    }
+    expect(sk.k.sad16(base, base + 1024, STRIDE, 16)).toBe(255 * 256);
+    expect(checked).toBe(2 * 300 * 9);
+  });
+
+  it('satd and satdAvg equal satd4x4Px and satd4x4Avg summed over the block, for every partition size', () => {
+    const sk = kernels(1 << 20);
+    const mem = sk.alloc(1 << 16);
+    const base = mem.byteOffset;
+    const rnd = prng(11);
+    const sizes = [[16, 16], [16, 8], [8, 16], [8, 8], [8, 4], [4, 8], [4, 4]] as const;
+    for (const binary of [false, true]) {
+      fill(mem, binary ? 5 : 6, binary);
+      for (let t = 0; t < 200; t++) {
+        const ao = (rnd() % 200) * 16, po = 8192 + (rnd() % 40000), qo = 8192 + (rnd() % 40000);
+        for (const [w, h] of sizes) {
+          let ref = 0, refAvg = 0;
+          for (let y = 0; y < h; y += 4) {
+            for (let x = 0; x < w; x += 4) {
+              const a = ao + y * 16 + x, p = po + y * STRIDE + x, q = qo + y * STRIDE + x;
+              ref += satd4x4Px(mem, a, 16, mem, p, STRIDE);
+              refAvg += satd4x4Avg(mem, a, 16, mem, p, mem, q, STRIDE);
+            }
+          }
+          expect(sk.k.satd(base + ao, base + po, STRIDE, w, h), `satd ${w}x${h}`).toBe(ref);
+          expect(sk.k.satdAvg(base + ao, base + po, base + qo, STRIDE, w, h), `satdAvg ${w}x${h}`).toBe(refAvg);
+        }
+      }
+    }
+  });
+
+  it('halfPlanes writes exactly what interpolateHalfPlanes writes, and nothing else, at several picture sizes', () => {
+    for (const [width, height, binary] of [[16, 16, true], [48, 32, false], [176, 144, false], [64, 48, true]] as const) {
+      const stride = width + 2 * LUMA_PAD, size = stride * (height + 2 * LUMA_PAD);
+      const sk = kernels(5 * size + 2 * stride + 256);
+      const plain = new PaddedPlane(width, height, LUMA_PAD);
+      fill(plain.data, width + height, binary);
+      const ref = new PaddedPlane(width, height, LUMA_PAD, sk.alloc(size));
+      ref.data.set(plain.data);
+      const want = [0, 1, 2].map(() => new PaddedPlane(width, height, LUMA_PAD));
+      interpolateHalfPlanes(plain, want[0]!, want[1]!, want[2]!);
+      const got = [0, 1, 2].map(() => new PaddedPlane(width, height, LUMA_PAD, sk.alloc(size)));
+      const tmp = sk.alloc(2 * stride);
+      sk.k.halfPlanes(ref.data.byteOffset, got[0]!.data.byteOffset, got[1]!.data.byteOffset, got[2]!.data.byteOffset, stride, height + 2 * LUMA_PAD, tmp.byteOffset);
+      for (let p = 0; p < 3; p++) {
+        // Whole planes, untouched samples included (both leave them zero).
+        expect(Buffer.compare(got[p]!.data, want[p]!.data), `${width}x${height} plane ${['H', 'V', 'HV'][p]}`).toBe(0);
+      }
+    }
+  });
+
+  it('alloc hands out aligned, zeroed, disjoint views and refuses to overrun the memory', () => {
+    const sk = kernels(65536);
+    const a = sk.alloc(100), b = sk.alloc(16);
+    expect(a.byteOffset % 16).toBe(0);
+    expect(b.byteOffset).toBe(a.byteOffset + 112);
+    expect(a.every((v) => v === 0)).toBe(true);
+    expect(() => sk.alloc(70000)).toThrow(/SIMD memory exhausted: 70000 bytes asked/);
+  });
+});
+
+describe('encodes with and without the SIMD kernels', () => {
+  /** The stream of each frame, encoded with options.simd on or off. */
+  function encodeAll(frames: { width: number; height: number; data: Uint8Array }[], options: object, simd: boolean): Uint8Array[] {
+    const { width, height } = frames[0]!;
+    const enc = new H264Encoder(width, height, { ...options, simd });
+    expect(enc.simdActive).toBe(simd);
+    const out = frames.map((f) => enc.encode({ width, height, format: 'i420', data: f.data }));
+    enc.close();
+    return out;
+  }
+
+  it.each(['realtime', 'balanced', 'quality'] as const)('foreman CIF, %s preset, rate-controlled: byte-identical streams', async (preset) => {
+    const seq = await loadSequence('foreman_cif_352x288', 8);
+    const frames = seq.frames.map((data) => ({ width: seq.width, height: seq.height, data }));
+    const options = { preset, gop: 30, bitrate: 400_000 };
+    const withSimd = encodeAll(frames, options, true), without = encodeAll(frames, options, false);
+    expect(withSimd.length).toBe(8);
+    for (let i = 0; i < 8; i++) expect(Buffer.compare(withSimd[i]!, without[i]!), `frame ${i}`).toBe(0);
+  });
+
+  it.each([
+    { kind: 'edge-exit' }, { kind: 'pan', direction: 'nw', speed: 7 }, { kind: 'zoom-out' },
+  ] as const)('motion off the picture edge ($kind), quality preset at QP 20: byte-identical streams', (spec) => {
+    const frames = motionClip(spec, 96, 64, 6);
+    const options = { preset: 'quality', qp: 20 };
+    const withSimd = encodeAll(frames, options, true), without = encodeAll(frames, options, false);
+    for (let i = 0; i < frames.length; i++) expect(Buffer.compare(withSimd[i]!, without[i]!), `frame ${i}`).toBe(0);
+  });
+
+  it('options.simd must be a boolean', () => {
+    expect(() => new H264Encoder(64, 64, { simd: 'yes' as unknown as boolean })).toThrow('options.simd must be true or false, got "yes"');
+  });
+});
+
+describe('without WebAssembly', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.resetModules();
+  });
+
+  it('the encoder falls back to its TypeScript kernels and gives the same stream', async () => {
+    const frames = motionClip({ kind: 'pan', direction: 'se', speed: 1.75 }, 64, 48, 4);
+    const reference = new H264Encoder(64, 48, { preset: 'balanced', qp: 26 });
+    const want = frames.map((f) => reference.encode(f));
+    vi.stubGlobal('WebAssembly', undefined);
+    vi.resetModules();
+    const { H264Encoder: Fresh } = await import('../../encoder/index.js');
+    const enc = new Fresh(64, 48, { preset: 'balanced', qp: 26 });
+    expect(enc.simdActive).toBe(false);
+    frames.forEach((f, i) => expect(Buffer.compare(enc.encode(f), want[i]!), `frame ${i}`).toBe(0));
+  });
+});
