@@ -11,6 +11,7 @@
  */
 import type { Picture } from './common/picture.js';
 import { satd4x4Px } from './common/transform.js';
+import type { Kernels, SimdKernels } from './simd/kernels.js';
 
 /** Per-block overhead of a coded block in the cost units (header and vector bits, roughly). */
 const BLOCK_OVERHEAD = 16;
@@ -37,18 +38,28 @@ export class FrameAnalysis {
   private readonly mvy: Int16Array;
   private readonly prevMvx: Int16Array;
   private readonly prevMvy: Int16Array;
-  private readonly flat = new Uint8Array(64);
+  private readonly flat: Uint8Array;
+  /** The SIMD kernels (null: the TypeScript ones); with them the planes above lie in their memory. */
+  private readonly kernels: Kernels | null;
   /** Sums over the frame: intra, min(intra, inter) (= intra for the first frame). */
   intraSum = 0;
   interSum = 0;
 
-  constructor(mbWidth: number, mbHeight: number) {
+  /** Bytes of SIMD memory the analysis of an mbWidth x mbHeight picture allocates (with alignment). */
+  static simdBytes(mbWidth: number, mbHeight: number): number {
+    return 2 * (mbWidth * 8 * mbHeight * 8 + 16) + 64 + 16;
+  }
+
+  constructor(mbWidth: number, mbHeight: number, simd: SimdKernels | null = null) {
     this.mbWidth = mbWidth;
     this.mbHeight = mbHeight;
     this.lw = mbWidth * 8;
     this.lh = mbHeight * 8;
-    this.cur = new Uint8Array(this.lw * this.lh);
-    this.prev = new Uint8Array(this.lw * this.lh);
+    const alloc = (n: number): Uint8Array => (simd === null ? new Uint8Array(n) : simd.alloc(n));
+    this.cur = alloc(this.lw * this.lh);
+    this.prev = alloc(this.lw * this.lh);
+    this.flat = alloc(64);
+    this.kernels = simd === null ? null : simd.k;
     const n = mbWidth * mbHeight;
     this.intraCost = new Float64Array(n);
     this.interCost = new Float64Array(n);
@@ -125,7 +136,8 @@ export class FrameAnalysis {
     let sum = 0;
     for (let r = 0; r < 8; r++) for (let c = 0; c < 8; c++) sum += cur[o + r * lw + c]!;
     flat.fill((sum + 32) >> 6);
-    return satd8x8(cur, o, lw, flat, 0, 8);
+    const k = this.kernels;
+    return k === null ? satd8x8(cur, o, lw, flat, 0, 8) : k.satd(cur.byteOffset + o, lw, flat.byteOffset, 8, 8, 8);
   }
 
   /** The lowres search's state (fields, not a closure: it runs once per block). */
@@ -154,7 +166,9 @@ export class FrameAnalysis {
     const bestX = this.bestX, bestY = this.bestY;
     this.mvx[mb] = bestX;
     this.mvy[mb] = bestY;
-    return satd8x8(this.cur, o, lw, this.prev, o + bestY * lw + bestX, lw) + 2 * (Math.abs(bestX) + Math.abs(bestY));
+    const k = this.kernels, po = o + bestY * lw + bestX;
+    const satd = k === null ? satd8x8(this.cur, o, lw, this.prev, po, lw) : k.satd(this.cur.byteOffset + o, lw, this.prev.byteOffset + po, lw, 8, 8);
+    return satd + 2 * (Math.abs(bestX) + Math.abs(bestY));
   }
 
   private tryAt(o: number, vx: number, vy: number): void {
@@ -168,7 +182,8 @@ export class FrameAnalysis {
   }
 
   private sadAt(o: number, vx: number, vy: number): number {
-    const { cur, prev, lw } = this;
+    const { cur, prev, lw, kernels: k } = this;
+    if (k !== null) return k.sad8(cur.byteOffset + o, lw, prev.byteOffset + o + vy * lw + vx, lw, 8);
     let s = 0;
     for (let r = 0, a = o, b = o + vy * lw + vx; r < 8; r++, a += lw, b += lw) {
       for (let c = 0; c < 8; c++) {

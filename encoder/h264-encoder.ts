@@ -174,9 +174,12 @@ export class H264Encoder {
       ? { ...choices.inter, partitions: 'p8x8' as const }
       : choices.inter;
     // The SIMD kernels' memory holds what they read: the reference, its three half-sample planes,
-    // the inter coder's source macroblock and a row of intermediates (allocations round to 16).
+    // the inter coder's source macroblock and a row of intermediates, and the frame analysis's
+    // half-resolution planes (allocations round to 16).
     const lumaPlane = (widthMbs * 16 + 2 * LUMA_PAD) * (heightMbs * 16 + 2 * LUMA_PAD);
-    const simd = this.options.simd ? SimdKernels.create(4 * lumaPlane + 256 + 2 * (widthMbs * 16 + 2 * LUMA_PAD) + 6 * 16) : null;
+    const simd = this.options.simd
+      ? SimdKernels.create(4 * lumaPlane + 256 + 2 * (widthMbs * 16 + 2 * LUMA_PAD) + 6 * 16 + FrameAnalysis.simdBytes(widthMbs, heightMbs))
+      : null;
     this.simdActive = simd !== null;
     this.inter = new InterCoder(this.src, this.recon, this.state, interSearch, level.levelIdc, simd);
     this.refY = new PaddedPlane(widthMbs * 16, heightMbs * 16, LUMA_PAD, simd?.alloc(lumaPlane));
@@ -192,7 +195,7 @@ export class H264Encoder {
     this.rc = new RateController({
       mode: o.rateControl, bitrate: o.bitrate, fps: o.fps, vbvBuffer: o.vbvBuffer, qpMin: o.qpMin, qpMax: o.qpMax, qp: o.qp, gop: o.gop,
     });
-    this.analysis = new FrameAnalysis(widthMbs, heightMbs);
+    this.analysis = new FrameAnalysis(widthMbs, heightMbs, simd);
     this.qpTable = Array.from({ length: 52 }, (_, qp) => qpParams(qp, CHROMA_QP[Math.min(51, Math.max(0, qp + CHROMA_QP_INDEX_OFFSET))]!));
     this.aqOffset = new Int8Array(this.state.count);
     this.mbQpY = new Uint8Array(this.state.count);

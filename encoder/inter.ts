@@ -470,9 +470,9 @@ export class InterCoder {
     // loses the comparison below either way, so both choose the same vector.
     const cost = (k === null
       ? sad(this.src16, f.so, ref.data, ro, ref.stride, f.w, f.h, f.cost - mvCost)
-      : f.w === 16 ? k.sad16(this.src16Addr + f.so, ref.data.byteOffset + ro, ref.stride, f.h)
-      : f.w === 8 ? k.sad8(this.src16Addr + f.so, ref.data.byteOffset + ro, ref.stride, f.h)
-      : k.sad4(this.src16Addr + f.so, ref.data.byteOffset + ro, ref.stride, f.h)) + mvCost;
+      : f.w === 16 ? k.sad16(this.src16Addr + f.so, 16, ref.data.byteOffset + ro, ref.stride, f.h)
+      : f.w === 8 ? k.sad8(this.src16Addr + f.so, 16, ref.data.byteOffset + ro, ref.stride, f.h)
+      : k.sad4(this.src16Addr + f.so, 16, ref.data.byteOffset + ro, ref.stride, f.h)) + mvCost;
     if (cost < f.cost) {
       f.cost = cost;
       f.x = fx;
@@ -497,8 +497,8 @@ export class InterCoder {
       // The whole block at once (see tryFull on why that chooses what the early exit does).
       const aAddr = ls.a.data.byteOffset + ls.ao;
       return mvCost + (ls.b === null
-        ? k.satd(this.src16Addr + so, aAddr, ss, w, h)
-        : k.satdAvg(this.src16Addr + so, aAddr, ls.b.data.byteOffset + ls.bo, ss, w, h));
+        ? k.satd(this.src16Addr + so, 16, aAddr, ss, w, h)
+        : k.satdAvg(this.src16Addr + so, 16, aAddr, ls.b.data.byteOffset + ls.bo, ss, w, h));
     }
     const a = ls.a.data, b = ls.b === null ? null : ls.b.data;
     let s = 0;

@@ -20,26 +20,26 @@ import { assembleModule, type FunctionSource } from './wasm-assembler.js';
 const ABSDIFF_U8 = 'local.get $x local.get $y i8x16.sub_sat_u local.get $y local.get $x i8x16.sub_sat_u v128.or';
 
 /**
- * SAD of a w-wide block (a at stride 16, b at stride $bs), h rows, two rows per iteration (h is
+ * SAD of a w-wide block (a at stride $as, b at stride $bs), h rows, two rows per iteration (h is
  * even). Per row |a − b| by saturating differences both ways; byte pairs are summed into u16 lanes,
  * which hold at most 16 rows x 2 x 255.
  */
 function sadSource(fnName: string, w: 16 | 8 | 4): FunctionSource {
   const load = w === 16 ? 'v128.load' : w === 8 ? 'v128.load64_zero' : 'v128.load32_zero';
-  const row = (aOff: string, bAddr: string): string => `
-    local.get $a ${load} offset=${aOff} local.set $x
+  const row = (aAddr: string, bAddr: string): string => `
+    ${aAddr} ${load} local.set $x
     ${bAddr} ${load} local.set $y
     ${ABSDIFF_U8} i16x8.extadd_pairwise_i8x16_u local.get $acc i16x8.add local.set $acc`;
   return {
     name: fnName,
-    params: [['$a', 'i32'], ['$b', 'i32'], ['$bs', 'i32'], ['$h', 'i32']],
+    params: [['$a', 'i32'], ['$as', 'i32'], ['$b', 'i32'], ['$bs', 'i32'], ['$h', 'i32']],
     result: 'i32',
     locals: [['$x', 'v128'], ['$y', 'v128'], ['$acc', 'v128']],
     body: `
       loop $rows
-        ${row('0', 'local.get $b')}
-        ${row('16', 'local.get $b local.get $bs i32.add')}
-        local.get $a i32.const 32 i32.add local.set $a
+        ${row('local.get $a', 'local.get $b')}
+        ${row('local.get $a local.get $as i32.add', 'local.get $b local.get $bs i32.add')}
+        local.get $a local.get $as i32.const 1 i32.shl i32.add local.set $a
         local.get $b local.get $bs i32.const 1 i32.shl i32.add local.set $b
         local.get $h i32.const 2 i32.sub local.tee $h
         br_if $rows
@@ -82,7 +82,7 @@ const HADAMARD_ABS_ACC = `
   i32x4.extadd_pairwise_i16x8_u local.get $acc i32x4.add local.set $acc`;
 
 /**
- * SATD (sum over the block's 4x4s of (sum |Hadamard|) >> 1) of a w x h block at $a (stride 16)
+ * SATD (sum over the block's 4x4s of (sum |Hadamard|) >> 1) of a w x h block at $a (stride $as)
  * against a prediction at $p (stride $ps) or, with `avg`, against (p + q + 1) >> 1 of $p and $q.
  * Eight columns (two 4x4s) per step; a 4-wide block loads four samples and zeros, which adds
  * nothing. Every 4x4's coefficients share the parity of the block's sum, so each 4x4's total is
@@ -90,15 +90,15 @@ const HADAMARD_ABS_ACC = `
  */
 function satdSource(fnName: string, avg: boolean): FunctionSource {
   const params: [string, 'i32'][] = avg
-    ? [['$a', 'i32'], ['$p', 'i32'], ['$q', 'i32'], ['$ps', 'i32'], ['$w', 'i32'], ['$h', 'i32']]
-    : [['$a', 'i32'], ['$p', 'i32'], ['$ps', 'i32'], ['$w', 'i32'], ['$h', 'i32']];
+    ? [['$a', 'i32'], ['$as', 'i32'], ['$p', 'i32'], ['$q', 'i32'], ['$ps', 'i32'], ['$w', 'i32'], ['$h', 'i32']]
+    : [['$a', 'i32'], ['$as', 'i32'], ['$p', 'i32'], ['$ps', 'i32'], ['$w', 'i32'], ['$h', 'i32']];
   // One row of differences into $dk: source minus prediction, eight (or four) i16 lanes.
   const rowDiff = (k: number, load8: boolean): string => {
     const ld = (addr: string): string => load8 ? `${addr} v128.load8x8_u` : `${addr} v128.load32_zero i16x8.extend_low_i8x16_u`;
     const pred = avg
       ? `${ld(`local.get $pp i32.const ${k} local.get $ps i32.mul i32.add`)} ${ld(`local.get $qq i32.const ${k} local.get $ps i32.mul i32.add`)} i16x8.avgr_u`
       : ld(`local.get $pp i32.const ${k} local.get $ps i32.mul i32.add`);
-    return `${ld(`local.get $aa i32.const ${k * 16} i32.add`)} ${pred} i16x8.sub local.set $d${k}`;
+    return `${ld(`local.get $aa i32.const ${k} local.get $as i32.mul i32.add`)} ${pred} i16x8.sub local.set $d${k}`;
   };
   const step = (load8: boolean): string => `${[0, 1, 2, 3].map((k) => rowDiff(k, load8)).join('\n')} ${HADAMARD_ABS_ACC}`;
   const advance = (n: number): string => `
@@ -135,7 +135,7 @@ function satdSource(fnName: string, avg: boolean): FunctionSource {
             br_if $columns
           end
         end
-        local.get $a i32.const 64 i32.add local.set $a
+        local.get $a local.get $as i32.const 2 i32.shl i32.add local.set $a
         local.get $p local.get $ps i32.const 2 i32.shl i32.add local.set $p
         ${avg ? 'local.get $q local.get $ps i32.const 2 i32.shl i32.add local.set $q' : ''}
         local.get $h i32.const 4 i32.sub local.tee $h
@@ -267,11 +267,11 @@ const PAGE = 65536;
 
 /** The kernels' signatures (addresses are byte offsets in the encoder's memory). */
 export interface Kernels {
-  sad16(a: number, b: number, bs: number, h: number): number;
-  sad8(a: number, b: number, bs: number, h: number): number;
-  sad4(a: number, b: number, bs: number, h: number): number;
-  satd(a: number, p: number, ps: number, w: number, h: number): number;
-  satdAvg(a: number, p: number, q: number, ps: number, w: number, h: number): number;
+  sad16(a: number, as: number, b: number, bs: number, h: number): number;
+  sad8(a: number, as: number, b: number, bs: number, h: number): number;
+  sad4(a: number, as: number, b: number, bs: number, h: number): number;
+  satd(a: number, as: number, p: number, ps: number, w: number, h: number): number;
+  satdAvg(a: number, as: number, p: number, q: number, ps: number, w: number, h: number): number;
   halfPlanes(src: number, hp: number, vp: number, hvp: number, ss: number, rows: number, tmp: number): void;
 }
 

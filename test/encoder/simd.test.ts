@@ -115,13 +115,13 @@ describe('SIMD kernels against the TypeScript references', () => {
         const ao = t === 0 ? 0 : (rnd() % 200) * 16, bo = t === 0 ? 1024 : 8192 + (rnd() % 40000);
         for (const [w, f] of [[16, sk.k.sad16], [8, sk.k.sad8], [4, sk.k.sad4]] as const) {
           for (const h of [16, 8, 4]) {
-            expect(f(base + ao, base + bo, STRIDE, h), `${w}x${h} at ${ao}, ${bo}`).toBe(sadRef(ao, bo, w, h));
+            expect(f(base + ao, 16, base + bo, STRIDE, h), `${w}x${h} at ${ao}, ${bo}`).toBe(sadRef(ao, bo, w, h));
             checked++;
           }
         }
       }
     }
-    expect(sk.k.sad16(base, base + 1024, STRIDE, 16)).toBe(255 * 256);
+    expect(sk.k.sad16(base, 16, base + 1024, STRIDE, 16)).toBe(255 * 256);
     expect(checked).toBe(2 * 300 * 9);
   });
 
@@ -144,8 +144,8 @@ describe('SIMD kernels against the TypeScript references', () => {
               refAvg += satd4x4Avg(mem, a, 16, mem, p, mem, q, STRIDE);
             }
           }
-          expect(sk.k.satd(base + ao, base + po, STRIDE, w, h), `satd ${w}x${h}`).toBe(ref);
-          expect(sk.k.satdAvg(base + ao, base + po, base + qo, STRIDE, w, h), `satdAvg ${w}x${h}`).toBe(refAvg);
+          expect(sk.k.satd(base + ao, 16, base + po, STRIDE, w, h), `satd ${w}x${h}`).toBe(ref);
+          expect(sk.k.satdAvg(base + ao, 16, base + po, base + qo, STRIDE, w, h), `satdAvg ${w}x${h}`).toBe(refAvg);
         }
       }
     }
