@@ -178,7 +178,7 @@ export class H264Encoder {
     // half-resolution planes (allocations round to 16).
     const lumaPlane = (widthMbs * 16 + 2 * LUMA_PAD) * (heightMbs * 16 + 2 * LUMA_PAD);
     const simd = this.options.simd
-      ? SimdKernels.create(4 * lumaPlane + 256 + 2 * (widthMbs * 16 + 2 * LUMA_PAD) + 6 * 16 + FrameAnalysis.simdBytes(widthMbs, heightMbs))
+      ? SimdKernels.create(4 * lumaPlane + 3 * 256 + 2 * (widthMbs * 16 + 2 * LUMA_PAD) + 8 * 16 + FrameAnalysis.simdBytes(widthMbs, heightMbs))
       : null;
     this.simdActive = simd !== null;
     this.inter = new InterCoder(this.src, this.recon, this.state, interSearch, level.levelIdc, simd);

@@ -82,11 +82,11 @@ export class InterCoder {
   private readonly srcC = new Uint8Array(128);
   private readonly src16w: Uint32Array;
   private readonly srcCw = new Uint32Array(this.srcC.buffer);
-  private readonly pred16 = new Uint8Array(256);
+  private readonly pred16: Uint8Array;
   private readonly predC = new Uint8Array(128);
-  private readonly skipPred16 = new Uint8Array(256);
+  private readonly skipPred16: Uint8Array;
   private readonly skipPredC = new Uint8Array(128);
-  private readonly skipPred16w = new Uint32Array(this.skipPred16.buffer);
+  private readonly skipPred16w: Uint32Array;
   private readonly skipPredCw = new Uint32Array(this.skipPredC.buffer);
   private readonly mp: MotionVector = { x: 0, y: 0 };
   /** Where the prediction of the candidate satdCost is weighing lies in the reference planes. */
@@ -104,6 +104,7 @@ export class InterCoder {
   private lastSearchCost = Infinity;
   /** The SIMD kernels, or null for the TypeScript ones; with them, addresses of what they read. */
   private readonly kernels: Kernels | null;
+  private readonly simd: SimdKernels | null;
   private readonly src16Addr: number;
   private readonly tmpAddr: number;
 
@@ -123,7 +124,12 @@ export class InterCoder {
     this.halfH = new PaddedPlane(src.width, src.height, LUMA_PAD, simd?.alloc(planeBytes));
     this.halfV = new PaddedPlane(src.width, src.height, LUMA_PAD, simd?.alloc(planeBytes));
     this.halfHV = new PaddedPlane(src.width, src.height, LUMA_PAD, simd?.alloc(planeBytes));
-    this.src16 = simd === null ? new Uint8Array(256) : simd.alloc(256);
+    this.simd = simd;
+    const alloc = (n: number): Uint8Array => (simd === null ? new Uint8Array(n) : simd.alloc(n));
+    this.src16 = alloc(256);
+    this.pred16 = alloc(256);
+    this.skipPred16 = alloc(256);
+    this.skipPred16w = new Uint32Array(this.skipPred16.buffer, this.skipPred16.byteOffset, 64);
     this.src16w = new Uint32Array(this.src16.buffer, this.src16.byteOffset, 64);
     this.kernels = simd === null ? null : simd.k;
     this.src16Addr = this.src16.byteOffset;
@@ -171,7 +177,7 @@ export class InterCoder {
 
     if (this.search.earlySkip) {
       // P_Skip when coding the residual would send nothing anyway (x264's early skip).
-      if (lumaResidualVanishes(this.src16, this.skipPred16, p.qp, INTER_DEAD_ZONE)) {
+      if (lumaResidualVanishes(this.src16, this.skipPred16, p.qp, INTER_DEAD_ZONE, this.simd)) {
         codeChromaResidual(this.srcC, this.skipPredC, 0, this.skipPredC, 64, p.qpc, INTER_DEAD_ZONE, skip.chroma);
         if (skip.chroma.cbp === 0) {
           this.earlyDecision = true;
@@ -196,7 +202,7 @@ export class InterCoder {
     this.lastSearchCost = best.cost;
     // Code the winner and set it against P_Skip.
     this.motionCompensate(pos, best, this.pred16, this.predC);
-    codeLumaResidual(this.src16, this.pred16, p.qp, INTER_DEAD_ZONE, true, best.luma);
+    codeLumaResidual(this.src16, this.pred16, p.qp, INTER_DEAD_ZONE, true, best.luma, this.simd);
     codeChromaResidual(this.srcC, this.predC, 0, this.predC, 64, p.qpc, INTER_DEAD_ZONE, best.chroma);
     const w = this.writer;
     w.reset();

@@ -14,6 +14,7 @@
  * same samples without a copy; a view's byteOffset is its address for the kernels. The memory is
  * sized once and never grows, so the views stay valid for the encoder's life.
  */
+import { DEQUANT_4x4, QUANT_4x4 } from '../common/transform.js';
 import { assembleModule, type FunctionSource } from './wasm-assembler.js';
 
 /** |a - b| of 16 bytes, a and b u8x16 on the stack in locals $x and $y. */
@@ -263,6 +264,110 @@ function halfPlanesSource(): FunctionSource {
   };
 }
 
+/** i16 lanes as byte indices of an i8x16.shuffle (lanes 8..15 are the second operand's). */
+const lanes16 = (ls: number[]): string => ls.map((l) => `${2 * l} ${2 * l + 1}`).join(' ');
+
+/**
+ * The forward path of the 16 luma 4x4 blocks of a macroblock, as forwardQuant4x4Px (transform.ts)
+ * does for each with start 0: the difference src − pred (both stride 16), the forward core
+ * transform (8.5.12's inverse's counterpart), quantisation with the dead zone `bias`, and the
+ * levels scaled as a decoder scales them. Per block r (raster): coef[r * 16 + raster position]
+ * (i32), levels[r * 16 + zig-zag position] (i32, Table 8-13) and nz[r] = TotalCoeff (u8).
+ *
+ * Eight columns (two blocks side by side) per step, i16 lanes: the vertical transform between row
+ * vectors first, then the horizontal one inside each group of four lanes (exact integer
+ * arithmetic, so the order of the two passes does not change a coefficient; at most 6 x 6 x 255
+ * = 9180). Quantisation in i32: |c| x MF + bias reaches about 1.2e8. `table` holds QUANT_4x4 then
+ * DEQUANT_4x4 (96 i32 each), so row k of class m is at table + (m * 16 + k * 4) * 4.
+ */
+function lumaQuantSource(): FunctionSource {
+  const rev = lanes16([3, 2, 1, 0, 7, 6, 5, 4]);
+  const pickX = lanes16([0, 8, 0, 8, 4, 12, 4, 12]);
+  const pickY = lanes16([1, 9, 1, 9, 5, 13, 5, 13]);
+  const zig1 = lanes16([0, 1, 4, 8, 5, 2, 3, 6]);
+  const zig2 = lanes16([9, 12, 13, 10, 7, 11, 14, 15]);
+  // Horizontal transform of $t{k}: out = X * (1, 2, 1, 1) + Y * (1, 1, −1, −2) per group, with
+  // X = (a+d, a−d, a+d, a−d) and Y = (b+c, b−c, b+c, b−c) for lanes a b c d.
+  const horizontal = (k: number): string => `
+    local.get $t${k} local.get $t${k} i8x16.shuffle ${rev} local.set $u
+    local.get $t${k} local.get $u i16x8.add local.set $sm
+    local.get $t${k} local.get $u i16x8.sub local.set $mm
+    local.get $sm local.get $mm i8x16.shuffle ${pickX} local.get $wx i16x8.mul
+    local.get $sm local.get $mm i8x16.shuffle ${pickY} local.get $wy i16x8.mul
+    i16x8.add local.set $t${k}`;
+  // Row k of block g (0: lanes 0-3, 1: lanes 4-7): quantised into $l{g}{k}, scaled into coef.
+  const quant = (k: number, g: number): string => `
+    local.get $t${k} i32x4.extend_${g === 0 ? 'low' : 'high'}_i16x8_s local.tee $c
+    i32.const 31 i32x4.shr_s local.set $sg
+    local.get $c i32x4.abs local.get $mf${k & 1} i32x4.mul local.get $bias4 i32x4.add local.get $qbits i32x4.shr_s
+    local.get $sg v128.xor local.get $sg i32x4.sub local.tee $l${g}${k}
+    local.get $v${k & 1} i32x4.mul local.get $q6 i32x4.shl local.set $c
+    local.get $coef local.get $r i32.const ${g} i32.add i32.const 6 i32.shl i32.add local.get $c v128.store offset=${k * 16}`;
+  // Block g's levels into zig-zag order, and its TotalCoeff.
+  const store = (g: number): string => `
+    local.get $l${g}0 local.get $l${g}1 i16x8.narrow_i32x4_s local.set $za
+    local.get $l${g}2 local.get $l${g}3 i16x8.narrow_i32x4_s local.set $zb
+    local.get $levels local.get $r i32.const ${g} i32.add i32.const 6 i32.shl i32.add local.set $lv
+    local.get $za local.get $zb i8x16.shuffle ${zig1} local.set $c
+    local.get $lv local.get $c i32x4.extend_low_i16x8_s v128.store
+    local.get $lv local.get $c i32x4.extend_high_i16x8_s v128.store offset=16
+    local.get $za local.get $zb i8x16.shuffle ${zig2} local.set $c
+    local.get $lv local.get $c i32x4.extend_low_i16x8_s v128.store offset=32
+    local.get $lv local.get $c i32x4.extend_high_i16x8_s v128.store offset=48
+    local.get $nz local.get $r i32.add i32.const ${g} i32.add
+    local.get $za local.get $zb i8x16.narrow_i16x8_s i32.const 0 i8x16.splat i8x16.ne i8x16.bitmask i32.popcnt
+    i32.store8`;
+  const locals: [string, 'i32' | 'v128'][] = [
+    ['$r', 'i32'], ['$sa', 'i32'], ['$pa', 'i32'], ['$lv', 'i32'], ['$qbits', 'i32'],
+    ['$d0', 'v128'], ['$d1', 'v128'], ['$d2', 'v128'], ['$d3', 'v128'],
+    ['$t0', 'v128'], ['$t1', 'v128'], ['$t2', 'v128'], ['$t3', 'v128'],
+    ['$u', 'v128'], ['$sm', 'v128'], ['$mm', 'v128'], ['$wx', 'v128'], ['$wy', 'v128'],
+    ['$mf0', 'v128'], ['$mf1', 'v128'], ['$v0', 'v128'], ['$v1', 'v128'], ['$bias4', 'v128'],
+    ['$c', 'v128'], ['$sg', 'v128'], ['$za', 'v128'], ['$zb', 'v128'],
+    ['$l00', 'v128'], ['$l01', 'v128'], ['$l02', 'v128'], ['$l03', 'v128'],
+    ['$l10', 'v128'], ['$l11', 'v128'], ['$l12', 'v128'], ['$l13', 'v128'],
+  ];
+  return {
+    name: 'lumaQuant',
+    params: [['$src', 'i32'], ['$pred', 'i32'], ['$coef', 'i32'], ['$levels', 'i32'], ['$nz', 'i32'],
+      ['$m', 'i32'], ['$q6', 'i32'], ['$bias', 'i32'], ['$table', 'i32']],
+    result: null,
+    locals,
+    body: `
+      local.get $q6 i32.const 15 i32.add local.set $qbits
+      local.get $bias i32x4.splat local.set $bias4
+      v128.const i16x8 1 2 1 1 1 2 1 1 local.set $wx
+      v128.const i16x8 1 1 -1 -2 1 1 -1 -2 local.set $wy
+      ;; Rows 0 and 2 of a block share their classes, as do rows 1 and 3.
+      local.get $table local.get $m i32.const 6 i32.shl i32.add local.tee $lv v128.load local.set $mf0
+      local.get $lv v128.load offset=16 local.set $mf1
+      local.get $lv v128.load offset=384 local.set $v0
+      local.get $lv v128.load offset=400 local.set $v1
+      i32.const 0 local.set $r
+      loop $blocks
+        ;; Blocks r and r + 1: columns (r & 3) * 4 .. + 7 of block row r >> 2.
+        local.get $r i32.const 2 i32.shr_u i32.const 64 i32.mul local.get $r i32.const 3 i32.and i32.const 4 i32.mul i32.add local.tee $sa
+        local.get $pred i32.add local.set $pa
+        local.get $sa local.get $src i32.add local.set $sa
+        ${[0, 1, 2, 3].map((k) => `local.get $sa v128.load8x8_u offset=${k * 16} local.get $pa v128.load8x8_u offset=${k * 16} i16x8.sub local.set $d${k}`).join('\n')}
+        local.get $d0 local.get $d3 i16x8.add local.set $u
+        local.get $d0 local.get $d3 i16x8.sub local.set $sm
+        local.get $d1 local.get $d2 i16x8.add local.set $mm
+        local.get $d1 local.get $d2 i16x8.sub local.set $c
+        local.get $u local.get $mm i16x8.add local.set $t0
+        local.get $sm i32.const 1 i16x8.shl local.get $c i16x8.add local.set $t1
+        local.get $u local.get $mm i16x8.sub local.set $t2
+        local.get $sm local.get $c i32.const 1 i16x8.shl i16x8.sub local.set $t3
+        ${[0, 1, 2, 3].map(horizontal).join('\n')}
+        ${[0, 1].map((g) => [0, 1, 2, 3].map((k) => quant(k, g)).join('\n')).join('\n')}
+        ${store(0)}
+        ${store(1)}
+        local.get $r i32.const 2 i32.add local.tee $r
+        i32.const 16 i32.lt_u br_if $blocks
+      end`,
+  };
+}
+
 const PAGE = 65536;
 
 /** The kernels' signatures (addresses are byte offsets in the encoder's memory). */
@@ -273,13 +378,14 @@ export interface Kernels {
   satd(a: number, as: number, p: number, ps: number, w: number, h: number): number;
   satdAvg(a: number, as: number, p: number, q: number, ps: number, w: number, h: number): number;
   halfPlanes(src: number, hp: number, vp: number, hvp: number, ss: number, rows: number, tmp: number): void;
+  lumaQuant(src: number, pred: number, coef: number, levels: number, nz: number, m: number, q6: number, bias: number, table: number): void;
 }
 
 /** The module's binary: every kernel, importing a memory of at least one page. */
 export function kernelModuleBytes(): Uint8Array {
   return assembleModule([
     sadSource('sad16', 16), sadSource('sad8', 8), sadSource('sad4', 4),
-    satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(),
+    satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(), lumaQuantSource(),
   ], 1);
 }
 
@@ -312,18 +418,43 @@ function kernelModule(): WasmModule | null {
 }
 
 /** One encoder's memory and its instance of the kernels. */
+/** What the instance allocates for itself: lumaQuant's table and outputs. */
+const OWN_BYTES = 768 + 1024 + 1024 + 16;
+
 export class SimdKernels {
   readonly k: Kernels;
   private readonly memory: { buffer: ArrayBuffer };
   private top = 0;
   private readonly size: number;
+  /** lumaQuant's outputs (see lumaQuantSource): scaled coefficients, levels in scan order, TotalCoeff. */
+  readonly coef: Int32Array;
+  readonly levels: Int32Array;
+  readonly nz: Uint8Array;
+  private readonly tableAddr: number;
 
   private constructor(api: WasmApi, module: WasmModule, bytes: number) {
-    const pages = Math.max(1, Math.ceil(bytes / PAGE));
+    const pages = Math.max(1, Math.ceil((bytes + OWN_BYTES) / PAGE));
     this.size = pages * PAGE;
     this.memory = new api.Memory({ initial: pages, maximum: pages });
     const instance = new api.Instance(module, { env: { memory: this.memory } });
     this.k = instance.exports as unknown as Kernels;
+    const table = this.alloc(768);
+    new Int32Array(table.buffer, table.byteOffset, 96).set(QUANT_4x4);
+    new Int32Array(table.buffer, table.byteOffset + 384, 96).set(DEQUANT_4x4);
+    this.tableAddr = table.byteOffset;
+    const coef = this.alloc(1024), levels = this.alloc(1024);
+    this.coef = new Int32Array(coef.buffer, coef.byteOffset, 256);
+    this.levels = new Int32Array(levels.buffer, levels.byteOffset, 256);
+    this.nz = this.alloc(16);
+  }
+
+  /**
+   * The forward path of a macroblock's 16 luma blocks (lumaQuantSource) from src and pred, views
+   * in this memory at stride 16, into coef, levels and nz.
+   */
+  lumaQuant(src: Uint8Array, pred: Uint8Array, qp: number, bias: number): void {
+    const q6 = (qp / 6) | 0;
+    this.k.lumaQuant(src.byteOffset, pred.byteOffset, this.coef.byteOffset, this.levels.byteOffset, this.nz.byteOffset, qp - 6 * q6, q6, bias, this.tableAddr);
   }
 
   /**

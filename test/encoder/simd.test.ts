@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { H264Encoder } from '../../encoder/index.js';
 import { interpolateHalfPlanes } from '../../encoder/common/interpolate.js';
 import { LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-plane.js';
-import { satd4x4Avg, satd4x4Px } from '../../encoder/common/transform.js';
+import { forwardQuant4x4Px, satd4x4Avg, satd4x4Px } from '../../encoder/common/transform.js';
 import { SimdKernels, kernelModuleBytes } from '../../encoder/simd/kernels.js';
 import { assembleModule } from '../../encoder/simd/wasm-assembler.js';
 import { loadSequence } from '../helpers/sequences.js';
@@ -171,8 +171,35 @@ describe('SIMD kernels against the TypeScript references', () => {
     }
   });
 
+  it('lumaQuant equals forwardQuant4x4Px on all 16 blocks: coefficients, levels in scan order, TotalCoeff, every QP', () => {
+    const sk = kernels(1 << 16);
+    const src = sk.alloc(256), pred = sk.alloc(256);
+    const coef = new Int32Array(256), levels = new Int32Array(256), nz = new Uint8Array(16);
+    const rnd = prng(13);
+    let nonzero = 0;
+    for (let t = 0; t < 52 * 3 * 2; t++) {
+      const qp = t % 52, content = Math.floor(t / 52) % 3, deadZone = t < 156 ? 1 / 6 : 1 / 3;
+      // Noise, 0/255 extremes (the largest coefficients), and a small residual on a flat block.
+      for (let i = 0; i < 256; i++) {
+        src[i] = content === 0 ? rnd() & 255 : content === 1 ? (rnd() & 1) * 255 : 128 + (rnd() & 7);
+        pred[i] = content === 0 ? rnd() & 255 : content === 1 ? (rnd() & 1) * 255 : 128;
+      }
+      const qbits = 15 + Math.floor(qp / 6), bias = ((1 << qbits) * deadZone) | 0;
+      for (let r = 0; r < 16; r++) {
+        const o = (r >> 2) * 64 + (r & 3) * 4;
+        nz[r] = forwardQuant4x4Px(src, o, 16, pred, o, 16, coef, r * 16, levels, r * 16, 0, qp, bias);
+        nonzero += nz[r]!;
+      }
+      sk.lumaQuant(src, pred, qp, bias);
+      expect([...sk.levels], `levels, QP ${qp}, content ${content}`).toEqual([...levels]);
+      expect([...sk.coef], `coefficients, QP ${qp}, content ${content}`).toEqual([...coef]);
+      expect([...sk.nz], `TotalCoeff, QP ${qp}, content ${content}`).toEqual([...nz]);
+    }
+    expect(nonzero).toBeGreaterThan(10_000);
+  });
+
   it('alloc hands out aligned, zeroed, disjoint views and refuses to overrun the memory', () => {
-    const sk = kernels(65536);
+    const sk = kernels(1000);
     const a = sk.alloc(100), b = sk.alloc(16);
     expect(a.byteOffset % 16).toBe(0);
     expect(b.byteOffset).toBe(a.byteOffset + 112);
