@@ -173,18 +173,20 @@ export class H264Encoder {
     const interSearch = level.levelIdc > 30 && choices.inter.partitions === 'sub8x8'
       ? { ...choices.inter, partitions: 'p8x8' as const }
       : choices.inter;
-    // The SIMD kernels' memory holds what they read: the reference, its three half-sample planes,
-    // the inter coder's source macroblock and a row of intermediates, and the frame analysis's
-    // half-resolution planes (allocations round to 16).
+    // The SIMD kernels' memory holds what they read and write: the reference and its three
+    // half-sample planes, the inter coder's source and prediction buffers and a row of
+    // intermediates, and the frame analysis's half-resolution planes (allocations round to 16).
     const lumaPlane = (widthMbs * 16 + 2 * LUMA_PAD) * (heightMbs * 16 + 2 * LUMA_PAD);
+    const chromaPlane = (widthMbs * 8 + 2 * CHROMA_PAD) * (heightMbs * 8 + 2 * CHROMA_PAD);
     const simd = this.options.simd
-      ? SimdKernels.create(4 * lumaPlane + 3 * 256 + 2 * (widthMbs * 16 + 2 * LUMA_PAD) + 8 * 16 + FrameAnalysis.simdBytes(widthMbs, heightMbs))
+      ? SimdKernels.create(4 * lumaPlane + 2 * chromaPlane + 3 * 256 + 3 * 128 + 2 * (widthMbs * 16 + 2 * LUMA_PAD) + 16 * 16
+        + FrameAnalysis.simdBytes(widthMbs, heightMbs))
       : null;
     this.simdActive = simd !== null;
     this.inter = new InterCoder(this.src, this.recon, this.state, interSearch, level.levelIdc, simd);
     this.refY = new PaddedPlane(widthMbs * 16, heightMbs * 16, LUMA_PAD, simd?.alloc(lumaPlane));
-    this.refU = new PaddedPlane(widthMbs * 8, heightMbs * 8, CHROMA_PAD);
-    this.refV = new PaddedPlane(widthMbs * 8, heightMbs * 8, CHROMA_PAD);
+    this.refU = new PaddedPlane(widthMbs * 8, heightMbs * 8, CHROMA_PAD, simd?.alloc(chromaPlane));
+    this.refV = new PaddedPlane(widthMbs * 8, heightMbs * 8, CHROMA_PAD, simd?.alloc(chromaPlane));
     this.prevMvx = new Int16Array(this.state.count * 16);
     this.prevMvy = new Int16Array(this.state.count * 16);
     this.inter.setReference(this.refY, this.refU, this.refV, this.prevMvx, this.prevMvy);

@@ -79,15 +79,15 @@ export class InterCoder {
 
   /** The macroblock's luma source, stride 16 (in the SIMD kernels' memory when they run). */
   private readonly src16: Uint8Array;
-  private readonly srcC = new Uint8Array(128);
+  private readonly srcC: Uint8Array;
   private readonly src16w: Uint32Array;
-  private readonly srcCw = new Uint32Array(this.srcC.buffer);
+  private readonly srcCw: Uint32Array;
   private readonly pred16: Uint8Array;
-  private readonly predC = new Uint8Array(128);
+  private readonly predC: Uint8Array;
   private readonly skipPred16: Uint8Array;
-  private readonly skipPredC = new Uint8Array(128);
+  private readonly skipPredC: Uint8Array;
   private readonly skipPred16w: Uint32Array;
-  private readonly skipPredCw = new Uint32Array(this.skipPredC.buffer);
+  private readonly skipPredCw: Uint32Array;
   private readonly mp: MotionVector = { x: 0, y: 0 };
   /** Where the prediction of the candidate satdCost is weighing lies in the reference planes. */
   private readonly sources: LumaSources;
@@ -130,6 +130,11 @@ export class InterCoder {
     this.pred16 = alloc(256);
     this.skipPred16 = alloc(256);
     this.skipPred16w = new Uint32Array(this.skipPred16.buffer, this.skipPred16.byteOffset, 64);
+    this.srcC = alloc(128);
+    this.srcCw = new Uint32Array(this.srcC.buffer, this.srcC.byteOffset, 32);
+    this.predC = alloc(128);
+    this.skipPredC = alloc(128);
+    this.skipPredCw = new Uint32Array(this.skipPredC.buffer, this.skipPredC.byteOffset, 32);
     this.src16w = new Uint32Array(this.src16.buffer, this.src16.byteOffset, 64);
     this.kernels = simd === null ? null : simd.k;
     this.src16Addr = this.src16.byteOffset;
@@ -146,12 +151,35 @@ export class InterCoder {
 
   /** Luma prediction of a block from the reference planes (bit-exact with 8.4.2.2.1). */
   private mcLuma(x: number, y: number, mvx: number, mvy: number, w: number, h: number, dst: Uint8Array, dstOffset: number, dstStride: number): void {
-    predictLumaFromPlanes(this.refY, this.halfH, this.halfV, this.halfHV, x, y, mvx, mvy, w, h, dst, dstOffset, dstStride);
+    const k = this.kernels;
+    if (k === null) {
+      predictLumaFromPlanes(this.refY, this.halfH, this.halfV, this.halfHV, x, y, mvx, mvy, w, h, dst, dstOffset, dstStride);
+      return;
+    }
+    // The same sources predictLumaFromPlanes reads; a copy is the average of a plane with itself.
+    const ls = this.sources;
+    lumaSources(this.refY, this.halfH, this.halfV, this.halfHV, x, y, mvx, mvy, ls);
+    const a = ls.a.data.byteOffset + ls.ao;
+    k.avgBlock(a, ls.b === null ? a : ls.b.data.byteOffset + ls.bo, this.refY.stride, dst.byteOffset + dstOffset, dstStride, w, h);
+  }
+
+  /**
+   * Chroma prediction of a block (8.4.2.2.2): 8-wide blocks by the SIMD kernel, with 8-266's
+   * weights of the vector's fraction; narrower ones, and all without kernels, by predictChroma.
+   */
+  private mcChroma(ref: PaddedPlane, x: number, y: number, mvx: number, mvy: number, w: number, h: number, dst: Uint8Array, dstOffset: number): void {
+    const k = this.kernels;
+    if (k === null || w !== 8) {
+      mcChroma(ref, x, y, mvx, mvy, w, h, dst, dstOffset, 8);
+      return;
+    }
+    const xf = mvx & 7, yf = mvy & 7, s = ref.data.byteOffset + ref.origin + (y + (mvy >> 3)) * ref.stride + x + (mvx >> 3);
+    k.chroma8(s, ref.stride, dst.byteOffset + dstOffset, 8, h, (8 - xf) * (8 - yf), xf * (8 - yf), (8 - xf) * yf, xf * yf);
   }
 
   /**
    * The reference picture (deblocked, padded) and the previous frame's vectors. With SIMD kernels
-   * the luma plane must lie in their memory (SimdKernels.alloc).
+   * the three planes must lie in their memory (SimdKernels.alloc).
    */
   setReference(y: PaddedPlane, u: PaddedPlane, v: PaddedPlane, prevMvx: Int16Array, prevMvy: Int16Array): void {
     this.refY = y;
@@ -173,7 +201,10 @@ export class InterCoder {
     skip.mvx.fill(this.skipMv.x);
     skip.mvy.fill(this.skipMv.y);
     this.motionCompensate(pos, skip, this.skipPred16, this.skipPredC);
-    const jSkip = ssd(this.src16, this.skipPred16, 256) + ssd(this.srcC, this.skipPredC, 128) + p.lambda2;
+    const k = this.kernels;
+    const jSkip = (k === null
+      ? ssd(this.src16, this.skipPred16, 256) + ssd(this.srcC, this.skipPredC, 128)
+      : k.ssd(this.src16Addr, 16, this.skipPred16.byteOffset, 16, 16, 16) + k.ssd(this.srcC.byteOffset, 8, this.skipPredC.byteOffset, 8, 8, 16)) + p.lambda2;
 
     if (this.search.earlySkip) {
       // P_Skip when coding the residual would send nothing anyway (x264's early skip).
@@ -275,8 +306,8 @@ export class InterCoder {
       const r = y4 * 4 + x4;
       const mvx = c.mvx[r]!, mvy = c.mvy[r]!;
       this.mcLuma(x0 + x4 * 4, y0 + y4 * 4, mvx, mvy, w4 * 4, h4 * 4, dstY, y4 * 64 + x4 * 4, 16);
-      mcChroma(this.refU, (x0 >> 1) + x4 * 2, (y0 >> 1) + y4 * 2, mvx, mvy, w4 * 2, h4 * 2, dstC, y4 * 16 + x4 * 2, 8);
-      mcChroma(this.refV, (x0 >> 1) + x4 * 2, (y0 >> 1) + y4 * 2, mvx, mvy, w4 * 2, h4 * 2, dstC, 64 + y4 * 16 + x4 * 2, 8);
+      this.mcChroma(this.refU, (x0 >> 1) + x4 * 2, (y0 >> 1) + y4 * 2, mvx, mvy, w4 * 2, h4 * 2, dstC, y4 * 16 + x4 * 2);
+      this.mcChroma(this.refV, (x0 >> 1) + x4 * 2, (y0 >> 1) + y4 * 2, mvx, mvy, w4 * 2, h4 * 2, dstC, 64 + y4 * 16 + x4 * 2);
     }
   }
 

@@ -368,6 +368,112 @@ function lumaQuantSource(): FunctionSource {
   };
 }
 
+/**
+ * dst = (p + q + 1) >> 1 over a w x h block (w 16, 8 or 4; p and q at stride $ps, dst at $ds):
+ * the quarter-sample luma predictions made of two half-sample planes (interpolate.ts
+ * predictLumaFromPlanes); with q = p it is a copy, since (p + p + 1) >> 1 = p.
+ */
+function avgBlockSource(): FunctionSource {
+  const row = (load: string, store: string): string => `
+    local.get $dst local.get $p ${load} local.get $q ${load} i8x16.avgr_u ${store}`;
+  const loop = (load: string, store: string): string => `
+    loop $rows
+      ${row(load, store)}
+      local.get $p local.get $ps i32.add local.set $p
+      local.get $q local.get $ps i32.add local.set $q
+      local.get $dst local.get $ds i32.add local.set $dst
+      local.get $h i32.const 1 i32.sub local.tee $h
+      br_if $rows
+    end`;
+  return {
+    name: 'avgBlock',
+    params: [['$p', 'i32'], ['$q', 'i32'], ['$ps', 'i32'], ['$dst', 'i32'], ['$ds', 'i32'], ['$w', 'i32'], ['$h', 'i32']],
+    result: null,
+    locals: [],
+    body: `
+      local.get $w i32.const 16 i32.eq
+      if
+        ${loop('v128.load', 'v128.store')}
+      else
+        local.get $w i32.const 8 i32.eq
+        if
+          ${loop('v128.load64_zero', 'v128.store64_lane 0')}
+        else
+          ${loop('v128.load32_zero', 'v128.store32_lane 0')}
+        end
+      end`,
+  };
+}
+
+/** Sum of squared differences of a w x h block (w 16 or 8), a at stride $as, b at $bs. */
+function ssdSource(): FunctionSource {
+  const half = (ext: string): string => `
+    local.get $x i16x8.${ext}_i8x16_u local.get $y i16x8.${ext}_i8x16_u i16x8.sub local.tee $d
+    local.get $d i32x4.dot_i16x8_s local.get $acc i32x4.add local.set $acc`;
+  return {
+    name: 'ssd',
+    params: [['$a', 'i32'], ['$as', 'i32'], ['$b', 'i32'], ['$bs', 'i32'], ['$w', 'i32'], ['$h', 'i32']],
+    result: 'i32',
+    locals: [['$x', 'v128'], ['$y', 'v128'], ['$d', 'v128'], ['$acc', 'v128']],
+    body: `
+      loop $rows
+        local.get $w i32.const 16 i32.eq
+        if
+          local.get $a v128.load local.set $x
+          local.get $b v128.load local.set $y
+          ${half('extend_high')}
+        else
+          local.get $a v128.load64_zero local.set $x
+          local.get $b v128.load64_zero local.set $y
+        end
+        ${half('extend_low')}
+        local.get $a local.get $as i32.add local.set $a
+        local.get $b local.get $bs i32.add local.set $b
+        local.get $h i32.const 1 i32.sub local.tee $h
+        br_if $rows
+      end
+      local.get $acc i32x4.extract_lane 0 local.get $acc i32x4.extract_lane 1 i32.add
+      local.get $acc i32x4.extract_lane 2 i32.add local.get $acc i32x4.extract_lane 3 i32.add`,
+  };
+}
+
+/**
+ * 4:2:0 chroma prediction of an 8-wide block, 8-266 for every sample:
+ * (wA A + wB B + wC C + wD D + 32) >> 6 with the weights of the vector's eighth-sample fraction
+ * (interpolate.ts predictChroma, whose special cases for a zero fraction equal this formula). At
+ * most 64 x 255 + 32: u16 lanes hold it.
+ */
+function chroma8Source(): FunctionSource {
+  const tap = (off: string, w: string): string => `local.get $s ${off} v128.load8x8_u local.get ${w} i16x8.mul`;
+  return {
+    name: 'chroma8',
+    params: [['$s', 'i32'], ['$ss', 'i32'], ['$dst', 'i32'], ['$ds', 'i32'], ['$h', 'i32'],
+      ['$a', 'i32'], ['$b', 'i32'], ['$c', 'i32'], ['$d', 'i32']],
+    result: null,
+    locals: [['$wa', 'v128'], ['$wb', 'v128'], ['$wc', 'v128'], ['$wd', 'v128'], ['$r32', 'v128'], ['$v', 'v128']],
+    body: `
+      local.get $a i16x8.splat local.set $wa
+      local.get $b i16x8.splat local.set $wb
+      local.get $c i16x8.splat local.set $wc
+      local.get $d i16x8.splat local.set $wd
+      i32.const 32 i16x8.splat local.set $r32
+      loop $rows
+        local.get $dst
+        ${tap('', '$wa')}
+        ${tap('i32.const 1 i32.add', '$wb')} i16x8.add
+        ${tap('local.get $ss i32.add', '$wc')} i16x8.add
+        ${tap('local.get $ss i32.add i32.const 1 i32.add', '$wd')} i16x8.add
+        local.get $r32 i16x8.add i32.const 6 i16x8.shr_u
+        local.tee $v local.get $v i8x16.narrow_i16x8_u
+        v128.store64_lane 0
+        local.get $s local.get $ss i32.add local.set $s
+        local.get $dst local.get $ds i32.add local.set $dst
+        local.get $h i32.const 1 i32.sub local.tee $h
+        br_if $rows
+      end`,
+  };
+}
+
 const PAGE = 65536;
 
 /** The kernels' signatures (addresses are byte offsets in the encoder's memory). */
@@ -379,6 +485,9 @@ export interface Kernels {
   satdAvg(a: number, as: number, p: number, q: number, ps: number, w: number, h: number): number;
   halfPlanes(src: number, hp: number, vp: number, hvp: number, ss: number, rows: number, tmp: number): void;
   lumaQuant(src: number, pred: number, coef: number, levels: number, nz: number, m: number, q6: number, bias: number, table: number): void;
+  avgBlock(p: number, q: number, ps: number, dst: number, ds: number, w: number, h: number): void;
+  ssd(a: number, as: number, b: number, bs: number, w: number, h: number): number;
+  chroma8(s: number, ss: number, dst: number, ds: number, h: number, wA: number, wB: number, wC: number, wD: number): void;
 }
 
 /** The module's binary: every kernel, importing a memory of at least one page. */
@@ -386,6 +495,7 @@ export function kernelModuleBytes(): Uint8Array {
   return assembleModule([
     sadSource('sad16', 16), sadSource('sad8', 8), sadSource('sad4', 4),
     satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(), lumaQuantSource(),
+    avgBlockSource(), ssdSource(), chroma8Source(),
   ], 1);
 }
 

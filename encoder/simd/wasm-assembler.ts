@@ -55,6 +55,11 @@ const MEMORY: Record<string, [number[], number]> = {
   'v128.store': [[0xfd, 0x0b], 4],
 };
 
+/** Stores of one lane: opcode after 0xFD and natural alignment, then memarg and a lane-index byte. */
+const STORE_LANE: Record<string, [number, number]> = {
+  'v128.store32_lane': [0x5a, 2], 'v128.store64_lane': [0x5b, 3],
+};
+
 /** Lane extraction: the opcode after 0xFD, then one lane-index byte. */
 const LANE: Record<string, number> = {
   'i8x16.extract_lane_u': 0x16, 'i16x8.extract_lane_s': 0x18, 'i16x8.extract_lane_u': 0x19,
@@ -174,6 +179,15 @@ function assembleBody(fn: FunctionSource): number[] {
       }
       uleb(out, align);
       uleb(out, offset);
+    } else if (op in STORE_LANE) {
+      const [code, natural] = STORE_LANE[op]!;
+      out.push(0xfd);
+      uleb(out, code);
+      let offset = 0;
+      if (tokens[i]?.startsWith('offset=')) offset = int(next().slice(7));
+      uleb(out, natural);
+      uleb(out, offset);
+      out.push(int(next()));
     } else if (op in LANE) {
       out.push(0xfd);
       uleb(out, LANE[op]!);

@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { H264Encoder } from '../../encoder/index.js';
-import { interpolateHalfPlanes } from '../../encoder/common/interpolate.js';
-import { LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-plane.js';
+import { interpolateHalfPlanes, predictChroma } from '../../encoder/common/interpolate.js';
+import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-plane.js';
 import { forwardQuant4x4Px, satd4x4Avg, satd4x4Px } from '../../encoder/common/transform.js';
 import { SimdKernels, kernelModuleBytes } from '../../encoder/simd/kernels.js';
 import { assembleModule } from '../../encoder/simd/wasm-assembler.js';
@@ -196,6 +196,71 @@ describe('SIMD kernels against the TypeScript references', () => {
       expect([...sk.nz], `TotalCoeff, QP ${qp}, content ${content}`).toEqual([...nz]);
     }
     expect(nonzero).toBeGreaterThan(10_000);
+  });
+
+  it('avgBlock averages (p + q + 1) >> 1 and copies (q = p) 16-, 8- and 4-wide blocks, leaving the rest of dst alone', () => {
+    const sk = kernels(1 << 17);
+    const mem = sk.alloc(1 << 16), dst = sk.alloc(16 * 16 + 32);
+    fill(mem, 17, false);
+    const rnd = prng(19);
+    for (let t = 0; t < 200; t++) {
+      const po = rnd() % 40000, qo = t % 3 === 0 ? po : rnd() % 40000;
+      for (const [w, h] of [[16, 16], [16, 8], [8, 16], [8, 8], [8, 4], [4, 8], [4, 4]] as const) {
+        dst.fill(77);
+        sk.k.avgBlock(mem.byteOffset + po, mem.byteOffset + qo, STRIDE, dst.byteOffset + 16, 16, w, h);
+        for (let y = 0; y < 17; y++) {
+          for (let x = 0; x < 16; x++) {
+            const inside = y >= 1 && y <= h && x < w;
+            const want = inside ? (mem[po + (y - 1) * STRIDE + x]! + mem[qo + (y - 1) * STRIDE + x]! + 1) >> 1 : 77;
+            if (dst[y * 16 + x] !== want) expect(dst[y * 16 + x], `${w}x${h} (${x}, ${y - 1})`).toBe(want);
+          }
+        }
+      }
+    }
+  });
+
+  it('ssd equals the plain sum of squared differences for 16- and 8-wide blocks, up to 16 x 16 x 255²', () => {
+    const sk = kernels(1 << 17);
+    const mem = sk.alloc(1 << 16);
+    const rnd = prng(23);
+    for (const binary of [false, true]) {
+      fill(mem, binary ? 29 : 31, binary);
+      mem.fill(255, 0, 256);
+      mem.fill(0, 512, 768);
+      for (let t = 0; t < 200; t++) {
+        const ao = t === 0 ? 0 : rnd() % 40000, bo = t === 0 ? 512 : rnd() % 40000;
+        for (const [w, h] of [[16, 16], [16, 8], [8, 16], [8, 8]] as const) {
+          let want = 0;
+          for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) want += (mem[ao + y * 16 + x]! - mem[bo + y * 16 + x]!) ** 2;
+          expect(sk.k.ssd(mem.byteOffset + ao, 16, mem.byteOffset + bo, 16, w, h), `${w}x${h}`).toBe(want);
+        }
+      }
+    }
+    expect(sk.k.ssd(mem.byteOffset, 16, mem.byteOffset + 512, 16, 16, 16)).toBe(256 * 255 * 255);
+  });
+
+  it('chroma8 equals predictChroma at all 64 eighth-sample fractions, inside and past the picture edge', () => {
+    const width = 32, height = 24;
+    const stride = width + 2 * CHROMA_PAD, size = stride * (height + 2 * CHROMA_PAD);
+    const sk = kernels(size + 4096);
+    const ref = new PaddedPlane(width, height, CHROMA_PAD, sk.alloc(size));
+    const plain = new Uint8Array(width * height);
+    fill(plain, 37, false);
+    ref.fillFrom(plain, width);
+    const want = new Uint8Array(64), got = sk.alloc(64 + 16);
+    for (let mvy = -20 * 8; mvy <= 20 * 8; mvy += 13) {
+      for (let mvx = -20 * 8; mvx <= 20 * 8; mvx += 11) {
+        for (const [x, y, h] of [[0, 0, 8], [24, 16, 8], [8, 8, 4]] as const) {
+          predictChroma(ref, x, y, mvx, mvy, 8, h, want, 0, 8);
+          got.fill(9);
+          const xf = mvx & 7, yf = mvy & 7;
+          const s = ref.data.byteOffset + ref.origin + (y + (mvy >> 3)) * ref.stride + x + (mvx >> 3);
+          sk.k.chroma8(s, ref.stride, got.byteOffset, 8, h, (8 - xf) * (8 - yf), xf * (8 - yf), (8 - xf) * yf, xf * yf);
+          expect([...got.subarray(0, 8 * h)], `(${x}, ${y}) mv (${mvx}, ${mvy})`).toEqual([...want.subarray(0, 8 * h)]);
+          expect(got[8 * h]).toBe(9);
+        }
+      }
+    }
   });
 
   it('alloc hands out aligned, zeroed, disjoint views and refuses to overrun the memory', () => {
