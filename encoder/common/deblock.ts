@@ -102,6 +102,11 @@ function chromaQp(qpY: number, offset: number): number {
 export function deblockPicture(pic: Picture, qp: Uint8Array, bs: Uint8Array, params: DeblockParams): void {
   const { mbWidth, mbHeight, strideY, strideC } = pic;
   const off = params.chromaQpIndexOffset;
+  // An edge's four bS as one word: an edge whose bS are all 0 filters no sample (8.7.2: bS 0
+  // leaves both sides as they are), so it is passed over without a call. Most edges of a P
+  // picture's skipped and still areas are such.
+  const bs32 = (bs.byteOffset & 3) === 0 ? new Uint32Array(bs.buffer, bs.byteOffset, bs.length >> 2) : null;
+  const edgeOff = (i: number): boolean => bs32 !== null && bs32[i >> 2] === 0;
   for (let mby = 0; mby < mbHeight; mby++) {
     for (let mbx = 0; mbx < mbWidth; mbx++) {
       const mb = mby * mbWidth + mbx;
@@ -114,10 +119,12 @@ export function deblockPicture(pic: Picture, qp: Uint8Array, bs: Uint8Array, par
       const qcQ = chromaQp(qpQ, off);
       // Luma vertical edges, left to right, then horizontal edges, top to bottom (8.7).
       for (let e = mbx > 0 ? 0 : 1; e < 4; e++) {
+        if (edgeOff(b + e * 4)) continue;
         const qpAv = e === 0 ? (qpLeft + qpQ + 1) >> 1 : qpQ;
         filterEdge(pic.y, lumaOrigin + 4 * e, 1, strideY, 16, bs, b + e * 4, 2, qpAv, params, false);
       }
       for (let e = mby > 0 ? 0 : 1; e < 4; e++) {
+        if (edgeOff(b + 16 + e * 4)) continue;
         const qpAv = e === 0 ? (qpTop + qpQ + 1) >> 1 : qpQ;
         filterEdge(pic.y, lumaOrigin + 4 * e * strideY, strideY, 1, 16, bs, b + 16 + e * 4, 2, qpAv, params, false);
       }
@@ -125,10 +132,12 @@ export function deblockPicture(pic: Picture, qp: Uint8Array, bs: Uint8Array, par
       // chroma sample i takes the bS of luma sample 2i, i.e. segment i >> 1.
       for (const plane of [pic.u, pic.v]) {
         for (let e = mbx > 0 ? 0 : 2; e < 4; e += 2) {
+          if (edgeOff(b + e * 4)) continue;
           const qpAv = e === 0 ? (chromaQp(qpLeft, off) + qcQ + 1) >> 1 : qcQ;
           filterEdge(plane, chromaOrigin + 2 * e, 1, strideC, 8, bs, b + e * 4, 1, qpAv, params, true);
         }
         for (let e = mby > 0 ? 0 : 2; e < 4; e += 2) {
+          if (edgeOff(b + 16 + e * 4)) continue;
           const qpAv = e === 0 ? (chromaQp(qpTop, off) + qcQ + 1) >> 1 : qcQ;
           filterEdge(plane, chromaOrigin + 2 * e * strideC, strideC, 1, 8, bs, b + 16 + e * 4, 1, qpAv, params, true);
         }
