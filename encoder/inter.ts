@@ -209,7 +209,7 @@ export class InterCoder {
     if (this.search.earlySkip) {
       // P_Skip when coding the residual would send nothing anyway (x264's early skip).
       if (lumaResidualVanishes(this.src16, this.skipPred16, p.qp, INTER_DEAD_ZONE, this.simd)) {
-        codeChromaResidual(this.srcC, this.skipPredC, 0, this.skipPredC, 64, p.qpc, INTER_DEAD_ZONE, skip.chroma);
+        codeChromaResidual(this.srcC, this.skipPredC, 0, this.skipPredC, 64, p.qpc, INTER_DEAD_ZONE, skip.chroma, this.simd);
         if (skip.chroma.cbp === 0) {
           this.earlyDecision = true;
           return this.remember(skip, true, jSkip);
@@ -234,7 +234,7 @@ export class InterCoder {
     // Code the winner and set it against P_Skip.
     this.motionCompensate(pos, best, this.pred16, this.predC);
     codeLumaResidual(this.src16, this.pred16, p.qp, INTER_DEAD_ZONE, true, best.luma, this.simd);
-    codeChromaResidual(this.srcC, this.predC, 0, this.predC, 64, p.qpc, INTER_DEAD_ZONE, best.chroma);
+    codeChromaResidual(this.srcC, this.predC, 0, this.predC, 64, p.qpc, INTER_DEAD_ZONE, best.chroma, this.simd);
     const w = this.writer;
     w.reset();
     const ok = writeInterMb(w, state, pos, best) && w.bitLength <= MAX_MB_BITS;

@@ -164,27 +164,44 @@ function clearBlock(out: LumaCoding, coef: Int32Array, r: number): void {
  * Codes the chroma residual (Cb then Cr, 8x8 each, stride 8) of `src` (Cb at 0, Cr at 64) against
  * the predictions predCb[cbOffset..] and predCr[crOffset..] (stride 8) into `out` (dc, ac, nz,
  * cbp, recon, ssd), with the 2x2 DC transform and a doubled DC step (8.5.11). Intra and inter
- * macroblocks share it; the prediction mode field is left to the caller.
+ * macroblocks share it; the prediction mode field is left to the caller. With `simd`, src and
+ * predCb must be views in its memory and Cr's prediction must follow Cb's (predCr = predCb,
+ * crOffset = cbOffset + 64); its chromaQuant gives what forwardQuant4x4Px gives.
  */
 export function codeChromaResidual(
   src: Uint8Array, predCb: Uint8Array, cbOffset: number, predCr: Uint8Array, crOffset: number,
-  qpc: number, deadZone: number, out: ChromaCoding,
+  qpc: number, deadZone: number, out: ChromaCoding, simd: SimdKernels | null = null,
 ): void {
   const m = (qpc % 6) * 16, qbits = 15 + ((qpc / 6) | 0);
   const bias = ((1 << qbits) * deadZone) | 0;
   let anyDc = false, anyAc = false;
-  for (let c = 0; c < 2; c++) {
-    const pred = c === 0 ? predCb : predCr, pOff = c === 0 ? cbOffset : crOffset;
-    for (let blk = 0; blk < 4; blk++) {
-      const o = (blk >> 1) * 32 + (blk & 1) * 4;
-      const base = (c * 4 + blk) * 16;
-      out.ac[base] = 0;
-      // start = 1: AC levels in scan order, the unquantised DC left in chromaCoef[base].
-      const nz = forwardQuant4x4Px(src, c * 64 + o, 8, pred, pOff + o, 8, chromaCoef, base, out.ac, base, 1, qpc, bias);
-      dcm[c * 4 + blk] = chromaCoef[base]!;
-      out.nz[c * 4 + blk] = nz;
+  let coef: Int32Array = chromaCoef;
+  if (simd !== null) {
+    simd.chromaQuant(src, predCb, cbOffset, qpc, bias);
+    coef = simd.coef;
+    out.ac.set(simd.levels.subarray(0, 128));
+    for (let b = 0; b < 8; b++) {
+      const nz = simd.nz[b]!;
+      out.nz[b] = nz;
       if (nz) anyAc = true;
+      dcm[b] = coef[b * 16]!;
     }
+  } else {
+    for (let c = 0; c < 2; c++) {
+      const pred = c === 0 ? predCb : predCr, pOff = c === 0 ? cbOffset : crOffset;
+      for (let blk = 0; blk < 4; blk++) {
+        const o = (blk >> 1) * 32 + (blk & 1) * 4;
+        const base = (c * 4 + blk) * 16;
+        out.ac[base] = 0;
+        // start = 1: AC levels in scan order, the unquantised DC left in chromaCoef[base].
+        const nz = forwardQuant4x4Px(src, c * 64 + o, 8, pred, pOff + o, 8, chromaCoef, base, out.ac, base, 1, qpc, bias);
+        dcm[c * 4 + blk] = chromaCoef[base]!;
+        out.nz[c * 4 + blk] = nz;
+        if (nz) anyAc = true;
+      }
+    }
+  }
+  for (let c = 0; c < 2; c++) {
     hadamard2x2(dcm, c * 4, dcT);
     for (let i = 0; i < 4; i++) {
       const level = quant(dcT[i]!, QUANT_4x4[m]!, 2 * bias, qbits + 1);
@@ -203,9 +220,9 @@ export function codeChromaResidual(
       const o = (blk >> 1) * 32 + (blk & 1) * 4;
       const base = (c * 4 + blk) * 16;
       const dc = dequantChromaDc(dcT[blk]!, qpc);
-      chromaCoef[base] = dc;
+      coef[base] = dc;
       ssd += out.nz[c * 4 + blk]! !== 0 || dc !== 0
-        ? reconstruct4x4(chromaCoef, base, pred, pOff + o, 8, out.recon, c * 64 + o, 8, src, c * 64 + o, 8)
+        ? reconstruct4x4(coef, base, pred, pOff + o, 8, out.recon, c * 64 + o, 8, src, c * 64 + o, 8)
         : copyPrediction(pred, pOff + o, 8, out.recon, c * 64 + o, 8, src, c * 64 + o, 8);
     }
   }

@@ -268,11 +268,13 @@ function halfPlanesSource(): FunctionSource {
 const lanes16 = (ls: number[]): string => ls.map((l) => `${2 * l} ${2 * l + 1}`).join(' ');
 
 /**
- * The forward path of the 16 luma 4x4 blocks of a macroblock, as forwardQuant4x4Px (transform.ts)
- * does for each with start 0: the difference src − pred (both stride 16), the forward core
- * transform (8.5.12's inverse's counterpart), quantisation with the dead zone `bias`, and the
- * levels scaled as a decoder scales them. Per block r (raster): coef[r * 16 + raster position]
- * (i32), levels[r * 16 + zig-zag position] (i32, Table 8-13) and nz[r] = TotalCoeff (u8).
+ * The forward path of a macroblock's 4x4 blocks, as forwardQuant4x4Px (transform.ts) does for each:
+ * the difference src − pred (strides $ss and $ps), the forward core transform, quantisation with
+ * the dead zone `bias`, and the levels scaled as a decoder scales them. The blocks are `count`
+ * (16 luma, or 8 chroma: Cb above Cr in one 8-wide picture) in rows of 1 << $bshift (4 or 2).
+ * Per block r (raster): coef[r * 16 + raster position] (i32), levels[r * 16 + zig-zag position]
+ * (i32, Table 8-13) and nz[r] = TotalCoeff (u8). With $start = 1 (chroma AC) the DC is left
+ * unquantised in coef and its level is 0, not counted.
  *
  * Eight columns (two blocks side by side) per step, i16 lanes: the vertical transform between row
  * vectors first, then the horizontal one inside each group of four lanes (exact integer
@@ -280,7 +282,7 @@ const lanes16 = (ls: number[]): string => ls.map((l) => `${2 * l} ${2 * l + 1}`)
  * = 9180). Quantisation in i32: |c| x MF + bias reaches about 1.2e8. `table` holds QUANT_4x4 then
  * DEQUANT_4x4 (96 i32 each), so row k of class m is at table + (m * 16 + k * 4) * 4.
  */
-function lumaQuantSource(): FunctionSource {
+function blockQuantSource(): FunctionSource {
   const rev = lanes16([3, 2, 1, 0, 7, 6, 5, 4]);
   const pickX = lanes16([0, 8, 0, 8, 4, 12, 4, 12]);
   const pickY = lanes16([1, 9, 1, 9, 5, 13, 5, 13]);
@@ -300,8 +302,9 @@ function lumaQuantSource(): FunctionSource {
     local.get $t${k} i32x4.extend_${g === 0 ? 'low' : 'high'}_i16x8_s local.tee $c
     i32.const 31 i32x4.shr_s local.set $sg
     local.get $c i32x4.abs local.get $mf${k & 1} i32x4.mul local.get $bias4 i32x4.add local.get $qbits i32x4.shr_s
-    local.get $sg v128.xor local.get $sg i32x4.sub local.tee $l${g}${k}
-    local.get $v${k & 1} i32x4.mul local.get $q6 i32x4.shl local.set $c
+    local.get $sg v128.xor local.get $sg i32x4.sub ${k === 0 ? 'local.get $dcmask v128.andnot' : ''} local.tee $l${g}${k}
+    local.get $v${k & 1} i32x4.mul local.get $q6 i32x4.shl
+    ${k === 0 ? 'local.set $sg local.get $c local.get $sg local.get $dcmask v128.bitselect' : ''} local.set $c
     local.get $coef local.get $r i32.const ${g} i32.add i32.const 6 i32.shl i32.add local.get $c v128.store offset=${k * 16}`;
   // Block g's levels into zig-zag order, and its TotalCoeff.
   const store = (g: number): string => `
@@ -318,7 +321,7 @@ function lumaQuantSource(): FunctionSource {
     local.get $za local.get $zb i8x16.narrow_i16x8_s i32.const 0 i8x16.splat i8x16.ne i8x16.bitmask i32.popcnt
     i32.store8`;
   const locals: [string, 'i32' | 'v128'][] = [
-    ['$r', 'i32'], ['$sa', 'i32'], ['$pa', 'i32'], ['$lv', 'i32'], ['$qbits', 'i32'],
+    ['$r', 'i32'], ['$sa', 'i32'], ['$pa', 'i32'], ['$lv', 'i32'], ['$qbits', 'i32'], ['$row4', 'i32'], ['$col', 'i32'], ['$dcmask', 'v128'],
     ['$d0', 'v128'], ['$d1', 'v128'], ['$d2', 'v128'], ['$d3', 'v128'],
     ['$t0', 'v128'], ['$t1', 'v128'], ['$t2', 'v128'], ['$t3', 'v128'],
     ['$u', 'v128'], ['$sm', 'v128'], ['$mm', 'v128'], ['$wx', 'v128'], ['$wy', 'v128'],
@@ -328,13 +331,14 @@ function lumaQuantSource(): FunctionSource {
     ['$l10', 'v128'], ['$l11', 'v128'], ['$l12', 'v128'], ['$l13', 'v128'],
   ];
   return {
-    name: 'lumaQuant',
-    params: [['$src', 'i32'], ['$pred', 'i32'], ['$coef', 'i32'], ['$levels', 'i32'], ['$nz', 'i32'],
-      ['$m', 'i32'], ['$q6', 'i32'], ['$bias', 'i32'], ['$table', 'i32']],
+    name: 'blockQuant',
+    params: [['$src', 'i32'], ['$ss', 'i32'], ['$pred', 'i32'], ['$ps', 'i32'], ['$bshift', 'i32'], ['$count', 'i32'], ['$start', 'i32'],
+      ['$coef', 'i32'], ['$levels', 'i32'], ['$nz', 'i32'], ['$m', 'i32'], ['$q6', 'i32'], ['$bias', 'i32'], ['$table', 'i32']],
     result: null,
     locals,
     body: `
       local.get $q6 i32.const 15 i32.add local.set $qbits
+      i32.const 0 local.get $start i32.sub i32x4.splat v128.const i32x4 -1 0 0 0 v128.and local.set $dcmask
       local.get $bias i32x4.splat local.set $bias4
       v128.const i16x8 1 2 1 1 1 2 1 1 local.set $wx
       v128.const i16x8 1 1 -1 -2 1 1 -1 -2 local.set $wy
@@ -345,11 +349,14 @@ function lumaQuantSource(): FunctionSource {
       local.get $lv v128.load offset=400 local.set $v1
       i32.const 0 local.set $r
       loop $blocks
-        ;; Blocks r and r + 1: columns (r & 3) * 4 .. + 7 of block row r >> 2.
-        local.get $r i32.const 2 i32.shr_u i32.const 64 i32.mul local.get $r i32.const 3 i32.and i32.const 4 i32.mul i32.add local.tee $sa
-        local.get $pred i32.add local.set $pa
-        local.get $sa local.get $src i32.add local.set $sa
-        ${[0, 1, 2, 3].map((k) => `local.get $sa v128.load8x8_u offset=${k * 16} local.get $pa v128.load8x8_u offset=${k * 16} i16x8.sub local.set $d${k}`).join('\n')}
+        ;; Blocks r and r + 1: block row r >> bshift, columns (r & (rowlength - 1)) * 4 .. + 7.
+        local.get $r local.get $bshift i32.shr_u i32.const 2 i32.shl local.tee $row4 local.get $ss i32.mul
+        local.get $r i32.const 1 local.get $bshift i32.shl i32.const 1 i32.sub i32.and i32.const 2 i32.shl local.tee $col i32.add
+        local.get $src i32.add local.set $sa
+        local.get $row4 local.get $ps i32.mul local.get $col i32.add local.get $pred i32.add local.set $pa
+        ${[0, 1, 2, 3].map((k) => `
+        local.get $sa local.get $ss i32.const ${k} i32.mul i32.add v128.load8x8_u
+        local.get $pa local.get $ps i32.const ${k} i32.mul i32.add v128.load8x8_u i16x8.sub local.set $d${k}`).join('\n')}
         local.get $d0 local.get $d3 i16x8.add local.set $u
         local.get $d0 local.get $d3 i16x8.sub local.set $sm
         local.get $d1 local.get $d2 i16x8.add local.set $mm
@@ -363,7 +370,7 @@ function lumaQuantSource(): FunctionSource {
         ${store(0)}
         ${store(1)}
         local.get $r i32.const 2 i32.add local.tee $r
-        i32.const 16 i32.lt_u br_if $blocks
+        local.get $count i32.lt_u br_if $blocks
       end`,
   };
 }
@@ -484,7 +491,10 @@ export interface Kernels {
   satd(a: number, as: number, p: number, ps: number, w: number, h: number): number;
   satdAvg(a: number, as: number, p: number, q: number, ps: number, w: number, h: number): number;
   halfPlanes(src: number, hp: number, vp: number, hvp: number, ss: number, rows: number, tmp: number): void;
-  lumaQuant(src: number, pred: number, coef: number, levels: number, nz: number, m: number, q6: number, bias: number, table: number): void;
+  blockQuant(
+    src: number, ss: number, pred: number, ps: number, bshift: number, count: number, start: number,
+    coef: number, levels: number, nz: number, m: number, q6: number, bias: number, table: number,
+  ): void;
   avgBlock(p: number, q: number, ps: number, dst: number, ds: number, w: number, h: number): void;
   ssd(a: number, as: number, b: number, bs: number, w: number, h: number): number;
   chroma8(s: number, ss: number, dst: number, ds: number, h: number, wA: number, wB: number, wC: number, wD: number): void;
@@ -494,7 +504,7 @@ export interface Kernels {
 export function kernelModuleBytes(): Uint8Array {
   return assembleModule([
     sadSource('sad16', 16), sadSource('sad8', 8), sadSource('sad4', 4),
-    satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(), lumaQuantSource(),
+    satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(), blockQuantSource(),
     avgBlockSource(), ssdSource(), chroma8Source(),
   ], 1);
 }
@@ -559,12 +569,22 @@ export class SimdKernels {
   }
 
   /**
-   * The forward path of a macroblock's 16 luma blocks (lumaQuantSource) from src and pred, views
+   * The forward path of a macroblock's 16 luma blocks (blockQuantSource) from src and pred, views
    * in this memory at stride 16, into coef, levels and nz.
    */
   lumaQuant(src: Uint8Array, pred: Uint8Array, qp: number, bias: number): void {
     const q6 = (qp / 6) | 0;
-    this.k.lumaQuant(src.byteOffset, pred.byteOffset, this.coef.byteOffset, this.levels.byteOffset, this.nz.byteOffset, qp - 6 * q6, q6, bias, this.tableAddr);
+    this.k.blockQuant(src.byteOffset, 16, pred.byteOffset, 16, 2, 16, 0, this.coef.byteOffset, this.levels.byteOffset, this.nz.byteOffset, qp - 6 * q6, q6, bias, this.tableAddr);
+  }
+
+  /**
+   * The AC forward path of a macroblock's 8 chroma blocks: src and pred hold Cb (8x8) then Cr at
+   * stride 8, from pred's byte `predOffset`. Levels of AC positions; each block's unquantised DC
+   * stays in coef[r * 16] for the 2x2 DC transform.
+   */
+  chromaQuant(src: Uint8Array, pred: Uint8Array, predOffset: number, qpc: number, bias: number): void {
+    const q6 = (qpc / 6) | 0;
+    this.k.blockQuant(src.byteOffset, 8, pred.byteOffset + predOffset, 8, 1, 8, 1, this.coef.byteOffset, this.levels.byteOffset, this.nz.byteOffset, qpc - 6 * q6, q6, bias, this.tableAddr);
   }
 
   /**

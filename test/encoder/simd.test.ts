@@ -198,6 +198,28 @@ describe('SIMD kernels against the TypeScript references', () => {
     expect(nonzero).toBeGreaterThan(10_000);
   });
 
+  it('chromaQuant equals forwardQuant4x4Px with start 1 on the 8 chroma blocks (Cb above Cr), every QP', () => {
+    const sk = kernels(1 << 16);
+    const src = sk.alloc(128), pred = sk.alloc(128 + 32);
+    const coef = new Int32Array(128), levels = new Int32Array(128), nz = new Uint8Array(8);
+    const rnd = prng(41);
+    for (let t = 0; t < 52 * 3; t++) {
+      const qp = t % 52, content = Math.floor(t / 52), predOffset = t & 1 ? 32 : 0;
+      for (let i = 0; i < 128; i++) src[i] = content === 0 ? rnd() & 255 : content === 1 ? (rnd() & 1) * 255 : 128 + (rnd() & 7);
+      for (let i = 0; i < 160; i++) pred[i] = content === 0 ? rnd() & 255 : content === 1 ? (rnd() & 1) * 255 : 128;
+      const qbits = 15 + Math.floor(qp / 6), bias = ((1 << qbits) / 6) | 0;
+      levels.fill(0);
+      for (let b = 0; b < 8; b++) {
+        const o = (b >> 1) * 32 + (b & 1) * 4;
+        nz[b] = forwardQuant4x4Px(src, o, 8, pred, predOffset + o, 8, coef, b * 16, levels, b * 16, 1, qp, bias);
+      }
+      sk.chromaQuant(src, pred, predOffset, qp, bias);
+      expect([...sk.levels.subarray(0, 128)], `levels, QP ${qp}`).toEqual([...levels]);
+      expect([...sk.coef.subarray(0, 128)], `coefficients (unquantised DC), QP ${qp}`).toEqual([...coef]);
+      expect([...sk.nz.subarray(0, 8)], `TotalCoeff, QP ${qp}`).toEqual([...nz]);
+    }
+  });
+
   it('avgBlock averages (p + q + 1) >> 1 and copies (q = p) 16-, 8- and 4-wide blocks, leaving the rest of dst alone', () => {
     const sk = kernels(1 << 17);
     const mem = sk.alloc(1 << 16), dst = sk.alloc(16 * 16 + 32);
