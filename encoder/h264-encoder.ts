@@ -459,7 +459,7 @@ export class H264Encoder {
           if (!(inter.bestIsPSkip && inter.decidedEarly)) {
             const gate = this.intraInPFactor;
             if (gate === Infinity || intra.estimate(pos, params) < gate * inter.searchCost) {
-              jIntra = intra.analyse(pos, params, P_SLICE_INTRA_OFFSET);
+              jIntra = intra.analyse(pos, params, P_SLICE_INTRA_OFFSET, gate !== Infinity);
             }
           }
           if (jIntra < jInter) {

@@ -142,23 +142,30 @@ export class IntraCoder {
   estimate(pos: MbPosition, p: QpParams): number {
     const { mbx, mby } = pos;
     const avail = (mbx > 0 ? AVAIL_LEFT : 0) | (mby > 0 ? AVAIL_TOP : 0) | (mbx > 0 && mby > 0 ? AVAIL_TOP_LEFT : 0);
-    this.loadSource(mbx, mby);
+    this.loadLuma(mbx, mby);
     this.loadEdges(mbx, mby, avail);
     this.searchI16(avail, p, this.lumaI16);
     return this.lumaI16.satdCost;
   }
 
-  analyse(pos: MbPosition, p: QpParams, mbTypeOffset: number): number {
+  /**
+   * `afterEstimate`: estimate(pos, p) was the last call, for this macroblock and these QpParams,
+   * so its luma source, transforms, edges and Intra_16x16 search stand and are not redone.
+   */
+  analyse(pos: MbPosition, p: QpParams, mbTypeOffset: number, afterEstimate = false): number {
     const { mbx, mby } = pos;
     const avail = (mbx > 0 ? AVAIL_LEFT : 0) | (mby > 0 ? AVAIL_TOP : 0) | (mbx > 0 && mby > 0 ? AVAIL_TOP_LEFT : 0);
-    this.loadSource(mbx, mby);
-    this.loadEdges(mbx, mby, avail);
+    if (!afterEstimate) {
+      this.loadLuma(mbx, mby);
+      this.loadEdges(mbx, mby, avail);
+    }
+    this.loadChroma();
 
     const chroma = this.chroma;
     this.codeChroma(avail, p, chroma);
 
     const i16 = this.lumaI16;
-    this.searchI16(avail, p, i16);
+    if (!afterEstimate) this.searchI16(avail, p, i16);
     const i4 = this.lumaI4;
     this.codeI4(pos, avail, p, i4);
 
@@ -220,14 +227,22 @@ export class IntraCoder {
     return writeIntraMb(w, this.state, pos, luma, chroma, mbTypeOffset) && w.bitLength <= MAX_MB_BITS;
   }
 
-  /** Copies the macroblock's source samples and transforms its 4x4 blocks for the searches. */
-  private loadSource(mbx: number, mby: number): void {
-    const { src16, srcC, hadY, hadC } = this;
+  /**
+   * Copies the macroblock's source samples (chroma too) and transforms its luma 4x4 blocks for
+   * the searches.
+   */
+  private loadLuma(mbx: number, mby: number): void {
+    const { src16, hadY } = this;
     this.src.copyMacroblock(mbx, mby, this.src16w, this.srcCw);
     for (let r = 0; r < 16; r++) {
       hadamard4x4Px(src16, (r >> 2) * 64 + (r & 3) * 4, 16, hadY, r * 16);
       hadamardAbsSums(hadY, r * 16, this.absY, this.absNotRow0Y, this.absNotCol0Y, r);
     }
+  }
+
+  /** Transforms the chroma 4x4 blocks loadLuma copied, for the chroma mode search. */
+  private loadChroma(): void {
+    const { srcC, hadC } = this;
     for (let b = 0; b < 8; b++) {
       hadamard4x4Px(srcC, (b >> 2) * 64 + ((b >> 1) & 1) * 32 + (b & 1) * 4, 8, hadC, b * 16);
       hadamardAbsSums(hadC, b * 16, this.absC, this.absNotRow0C, this.absNotCol0C, b);
