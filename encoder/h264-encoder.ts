@@ -99,6 +99,7 @@ export class H264Encoder {
   private readonly intraInPFactor: number;
   /** Whether the WebAssembly SIMD kernels run (options.simd and a runtime that has them). */
   readonly simdActive: boolean;
+  private readonly simd: SimdKernels | null;
   /** The reference for the next P picture: the deblocked reconstruction, edge-padded. */
   private readonly refY: PaddedPlane;
   private readonly refU: PaddedPlane;
@@ -162,8 +163,19 @@ export class H264Encoder {
       maxNumRefFrames: 1,
       fps: this.options.fps,
     };
+    // The SIMD kernels' memory holds what they read and write: the reconstruction (deblocked in
+    // place), the reference and its three half-sample planes, the inter coder's source and
+    // prediction buffers and a row of intermediates, and the frame analysis's half-resolution
+    // planes (allocations round to 16).
+    const lumaPlane = (widthMbs * 16 + 2 * LUMA_PAD) * (heightMbs * 16 + 2 * LUMA_PAD);
+    const chromaPlane = (widthMbs * 8 + 2 * CHROMA_PAD) * (heightMbs * 8 + 2 * CHROMA_PAD);
+    const simd = this.options.simd
+      ? SimdKernels.create(widthMbs * heightMbs * 384 + 4 * lumaPlane + 2 * chromaPlane + 3 * 256 + 3 * 128 + 2 * (widthMbs * 16 + 2 * LUMA_PAD)
+        + 20 * 16 + FrameAnalysis.simdBytes(widthMbs, heightMbs))
+      : null;
+    this.simd = simd;
     this.src = new Picture(widthMbs, heightMbs);
-    this.recon = new Picture(widthMbs, heightMbs);
+    this.recon = new Picture(widthMbs, heightMbs, simd === null ? undefined : (n) => simd.alloc(n));
     this.state = new MbState(widthMbs, heightMbs);
     this.parameterSets = this.writeParameterSets();
     const choices = PRESET_CHOICES[this.options.preset];
@@ -173,15 +185,6 @@ export class H264Encoder {
     const interSearch = level.levelIdc > 30 && choices.inter.partitions === 'sub8x8'
       ? { ...choices.inter, partitions: 'p8x8' as const }
       : choices.inter;
-    // The SIMD kernels' memory holds what they read and write: the reference and its three
-    // half-sample planes, the inter coder's source and prediction buffers and a row of
-    // intermediates, and the frame analysis's half-resolution planes (allocations round to 16).
-    const lumaPlane = (widthMbs * 16 + 2 * LUMA_PAD) * (heightMbs * 16 + 2 * LUMA_PAD);
-    const chromaPlane = (widthMbs * 8 + 2 * CHROMA_PAD) * (heightMbs * 8 + 2 * CHROMA_PAD);
-    const simd = this.options.simd
-      ? SimdKernels.create(4 * lumaPlane + 2 * chromaPlane + 3 * 256 + 3 * 128 + 2 * (widthMbs * 16 + 2 * LUMA_PAD) + 16 * 16
-        + FrameAnalysis.simdBytes(widthMbs, heightMbs))
-      : null;
     this.simdActive = simd !== null;
     this.inter = new InterCoder(this.src, this.recon, this.state, interSearch, level.levelIdc, simd);
     this.refY = new PaddedPlane(widthMbs * 16, heightMbs * 16, LUMA_PAD, simd?.alloc(lumaPlane));
@@ -373,7 +376,7 @@ export class H264Encoder {
       filterOffsetA: 0,
       filterOffsetB: 0,
       chromaQpIndexOffset: CHROMA_QP_INDEX_OFFSET,
-    });
+    }, this.simd === null ? null : this.simd.k);
     // The deblocked picture is the next P picture's reference (8.2.5: sliding window, one frame).
     this.refY.fillFrom(this.recon.y, this.recon.strideY);
     this.refU.fillFrom(this.recon.u, this.recon.strideC);

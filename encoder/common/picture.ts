@@ -18,19 +18,21 @@ export class Picture {
   readonly u32: Uint32Array;
   readonly v32: Uint32Array;
 
-  constructor(mbWidth: number, mbHeight: number) {
+  /** `alloc`, when given, provides the planes' storage (zeroed views in the SIMD kernels' memory). */
+  constructor(mbWidth: number, mbHeight: number, alloc?: (bytes: number) => Uint8Array) {
     this.mbWidth = mbWidth;
     this.mbHeight = mbHeight;
     this.width = mbWidth * 16;
     this.height = mbHeight * 16;
     this.strideY = this.width;
     this.strideC = this.width >> 1;
-    this.y = new Uint8Array(this.strideY * this.height);
-    this.u = new Uint8Array(this.strideC * (this.height >> 1));
-    this.v = new Uint8Array(this.strideC * (this.height >> 1));
-    this.y32 = new Uint32Array(this.y.buffer);
-    this.u32 = new Uint32Array(this.u.buffer);
-    this.v32 = new Uint32Array(this.v.buffer);
+    const plane = alloc ?? ((bytes: number) => new Uint8Array(bytes));
+    this.y = plane(this.strideY * this.height);
+    this.u = plane(this.strideC * (this.height >> 1));
+    this.v = plane(this.strideC * (this.height >> 1));
+    this.y32 = new Uint32Array(this.y.buffer, this.y.byteOffset, this.y.length >> 2);
+    this.u32 = new Uint32Array(this.u.buffer, this.u.byteOffset, this.u.length >> 2);
+    this.v32 = new Uint32Array(this.v.buffer, this.v.byteOffset, this.v.length >> 2);
   }
 
   /**

@@ -481,6 +481,167 @@ function chroma8Source(): FunctionSource {
   };
 }
 
+/**
+ * The luma filter of 8.7.2.3 (bS < 4) and 8.7.2.4 (bS = 4) on one i16x8 half of 16 lines across an
+ * edge: samples in $p3..$q3, each line's bS in $bs and tC0 in $tc, thresholds in $al (alpha),
+ * $be (beta) and $al4 ((alpha >> 2) + 2). Every branch of deblock.ts filterEdge is computed for
+ * every lane and the lane's own one selected (v128.bitselect), so each line gets exactly what the
+ * scalar filter gives it; lines with bS 0 or filterSamplesFlag 0 keep their samples. Results
+ * replace $p2..$q2.
+ */
+const LUMA_FILTER_HALF = `
+  ;; filterSamplesFlag (8-460) and bS > 0
+  local.get $p0 local.get $q0 i16x8.sub i16x8.abs local.get $al i16x8.lt_s
+  local.get $p1 local.get $p0 i16x8.sub i16x8.abs local.get $be i16x8.lt_s v128.and
+  local.get $q1 local.get $q0 i16x8.sub i16x8.abs local.get $be i16x8.lt_s v128.and
+  local.get $bs local.get $zero i16x8.gt_s v128.and local.set $f
+  ;; ap < beta, aq < beta (8-461, 8-462)
+  local.get $p2 local.get $p0 i16x8.sub i16x8.abs local.get $be i16x8.lt_s local.set $ap
+  local.get $q2 local.get $q0 i16x8.sub i16x8.abs local.get $be i16x8.lt_s local.set $aq
+  ;; bS < 4: tC = tC0 + (ap < beta) + (aq < beta) (8-467; the masks are -1), delta (8-469)
+  local.get $tc local.get $ap i16x8.sub local.get $aq i16x8.sub local.set $t
+  local.get $q0 local.get $p0 i16x8.sub i32.const 2 i16x8.shl local.get $p1 i16x8.add local.get $q1 i16x8.sub
+  local.get $four i16x8.add i32.const 3 i16x8.shr_s
+  local.get $t i16x8.min_s local.get $zero local.get $t i16x8.sub i16x8.max_s local.set $d
+  ;; (p0 + q0 + 1) >> 1
+  local.get $p0 local.get $q0 i16x8.avgr_u local.set $avg
+  ;; bS = 4: the strong filters where ap (aq) < beta and |p0 - q0| < (alpha >> 2) + 2 (8-476)
+  local.get $p0 local.get $q0 i16x8.sub i16x8.abs local.get $al4 i16x8.lt_s local.set $strong
+  local.get $bs local.get $four i16x8.eq local.set $is4
+  ;; p0: bS < 4: Clip1(p0 + delta); bS = 4: (p2 + 2p1 + 2p0 + 2q0 + q1 + 4) >> 3 or (2p1 + p0 + q1 + 2) >> 2
+  local.get $p2 local.get $p1 local.get $p0 i16x8.add local.get $q0 i16x8.add i32.const 1 i16x8.shl i16x8.add
+  local.get $q1 i16x8.add local.get $four i16x8.add i32.const 3 i16x8.shr_u
+  local.get $p1 i32.const 1 i16x8.shl local.get $p0 i16x8.add local.get $q1 i16x8.add local.get $two i16x8.add i32.const 2 i16x8.shr_u
+  local.get $ap local.get $strong v128.and local.tee $sp v128.bitselect
+  local.get $p0 local.get $d i16x8.add local.get $zero i16x8.max_s local.get $max i16x8.min_s
+  local.get $is4 v128.bitselect local.set $np0
+  ;; q0, the same with p and q exchanged (8-483..8-487); delta is subtracted
+  local.get $q2 local.get $q1 local.get $q0 i16x8.add local.get $p0 i16x8.add i32.const 1 i16x8.shl i16x8.add
+  local.get $p1 i16x8.add local.get $four i16x8.add i32.const 3 i16x8.shr_u
+  local.get $q1 i32.const 1 i16x8.shl local.get $q0 i16x8.add local.get $p1 i16x8.add local.get $two i16x8.add i32.const 2 i16x8.shr_u
+  local.get $aq local.get $strong v128.and local.tee $sq v128.bitselect
+  local.get $q0 local.get $d i16x8.sub local.get $zero i16x8.max_s local.get $max i16x8.min_s
+  local.get $is4 v128.bitselect local.set $nq0
+  ;; p1: bS = 4 strong: (p2 + p1 + p0 + q0 + 2) >> 2; bS < 4 with ap < beta: p1 + Clip3(-tC0, tC0, (p2 + avg - 2p1) >> 1) (8-472)
+  local.get $p2 local.get $p1 i16x8.add local.get $p0 i16x8.add local.get $q0 i16x8.add local.get $two i16x8.add i32.const 2 i16x8.shr_u
+  local.get $p1 local.get $sp v128.bitselect
+  local.get $p2 local.get $avg i16x8.add local.get $p1 i32.const 1 i16x8.shl i16x8.sub i32.const 1 i16x8.shr_s
+  local.get $tc i16x8.min_s local.get $zero local.get $tc i16x8.sub i16x8.max_s local.get $p1 i16x8.add
+  local.get $p1 local.get $ap v128.bitselect
+  local.get $is4 v128.bitselect local.set $np1
+  local.get $q2 local.get $q1 i16x8.add local.get $q0 i16x8.add local.get $p0 i16x8.add local.get $two i16x8.add i32.const 2 i16x8.shr_u
+  local.get $q1 local.get $sq v128.bitselect
+  local.get $q2 local.get $avg i16x8.add local.get $q1 i32.const 1 i16x8.shl i16x8.sub i32.const 1 i16x8.shr_s
+  local.get $tc i16x8.min_s local.get $zero local.get $tc i16x8.sub i16x8.max_s local.get $q1 i16x8.add
+  local.get $q1 local.get $aq v128.bitselect
+  local.get $is4 v128.bitselect local.set $nq1
+  ;; p2 and q2 change only in the strong filter: (2p3 + 3p2 + p1 + p0 + q0 + 4) >> 3 (8-478)
+  local.get $p3 i32.const 1 i16x8.shl local.get $p2 i32.const 1 i16x8.shl i16x8.add local.get $p2 i16x8.add
+  local.get $p1 i16x8.add local.get $p0 i16x8.add local.get $q0 i16x8.add local.get $four i16x8.add i32.const 3 i16x8.shr_u
+  local.get $p2 local.get $sp local.get $is4 v128.and v128.bitselect
+  local.get $p2 local.get $f v128.bitselect local.set $p2
+  local.get $q3 i32.const 1 i16x8.shl local.get $q2 i32.const 1 i16x8.shl i16x8.add local.get $q2 i16x8.add
+  local.get $q1 i16x8.add local.get $q0 i16x8.add local.get $p0 i16x8.add local.get $four i16x8.add i32.const 3 i16x8.shr_u
+  local.get $q2 local.get $sq local.get $is4 v128.and v128.bitselect
+  local.get $q2 local.get $f v128.bitselect local.set $q2
+  local.get $np1 local.get $p1 local.get $f v128.bitselect local.set $p1
+  local.get $nq1 local.get $q1 local.get $f v128.bitselect local.set $q1
+  local.get $np0 local.get $p0 local.get $f v128.bitselect local.set $p0
+  local.get $nq0 local.get $q0 local.get $f v128.bitselect local.set $q0`;
+
+/** Names of the eight sample rows across an edge, p3 (farthest before it) to q3. */
+const EDGE_ROWS = ['p3', 'p2', 'p1', 'p0', 'q0', 'q1', 'q2', 'q3'];
+
+/**
+ * One luma edge of 16 lines (deblock.ts filterEdge for a luma edge): `vertical` 0 for a horizontal
+ * edge (lines are columns; rows p3..q3 are 16-byte loads at $q0 − 4 stride .. $q0 + 3 stride),
+ * 1 for a vertical edge (lines are rows; the 16 rows of 8 samples at $q0 − 4 are transposed in
+ * and out). $bsw and $tcw hold the bS and tC0 of the four 4-line segments, a byte each.
+ */
+function lumaEdgeSource(vertical: boolean): FunctionSource {
+  const widen = (half: 'low' | 'high'): string => EDGE_ROWS.map((n) => `local.get $v${n} i16x8.extend_${half}_i8x16_u local.set $${n}`).join('\n')
+    + `\nlocal.get $bsv i16x8.extend_${half}_i8x16_u local.set $bs local.get $tcv i16x8.extend_${half}_i8x16_u local.set $tc`;
+  const keep = (half: string): string => EDGE_ROWS.slice(1, 7).map((n) => `local.get $${n} local.set $${half}${n}`).join('\n');
+  const narrow = EDGE_ROWS.slice(1, 7).map((n) => `local.get $lo${n} local.get $hi${n} i8x16.narrow_i16x8_u local.set $v${n}`).join('\n');
+  let load: string, store: string;
+  if (!vertical) {
+    load = EDGE_ROWS.map((n, k) => `local.get $q local.get $stride i32.const ${k - 4} i32.mul i32.add v128.load local.set $v${n}`).join('\n');
+    store = EDGE_ROWS.slice(1, 7).map((n, k) => `local.get $q local.get $stride i32.const ${k - 3} i32.mul i32.add local.get $v${n} v128.store`).join('\n');
+  } else {
+    // Rows r0..r15 (8 samples at q0 − 4 each) into columns: bytes, then 16-, 32- and 64-bit interleaves.
+    const rows = Array.from({ length: 16 }, (_, r) => `local.get $q local.get $stride i32.const ${r} i32.mul i32.add i32.const 4 i32.sub v128.load64_zero local.set $r${r}`).join('\n');
+    const bytes = '0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23';
+    const lo16 = '0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23', hi16 = '8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31';
+    const lo32 = '0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23', hi32 = '8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31';
+    const lo64 = '0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23', hi64 = '8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31';
+    const sh = (a: string, b: string, pat: string, out: string): string => `local.get ${a} local.get ${b} i8x16.shuffle ${pat} local.set ${out}`;
+    const stage1 = Array.from({ length: 8 }, (_, j) => sh(`$r${2 * j}`, `$r${2 * j + 1}`, bytes, `$t${j}`)).join('\n');
+    // $t_j: bytes of rows 2j, 2j+1 interleaved (column k at 2k). Pairs of t into 4-row groups:
+    // $u{m}a columns 0-3, $u{m}b columns 4-7 of rows 4m..4m+3.
+    const stage2 = Array.from({ length: 4 }, (_, m) => sh(`$t${2 * m}`, `$t${2 * m + 1}`, lo16, `$u${m}a`) + '\n' + sh(`$t${2 * m}`, `$t${2 * m + 1}`, hi16, `$u${m}b`)).join('\n');
+    // 8-row groups: $w{g}{c}: rows 8g..8g+7 of columns 2c, 2c+1 (c = 0..3).
+    const stage3 = [0, 1].map((g) => [
+      sh(`$u${2 * g}a`, `$u${2 * g + 1}a`, lo32, `$w${g}0`), sh(`$u${2 * g}a`, `$u${2 * g + 1}a`, hi32, `$w${g}1`),
+      sh(`$u${2 * g}b`, `$u${2 * g + 1}b`, lo32, `$w${g}2`), sh(`$u${2 * g}b`, `$u${2 * g + 1}b`, hi32, `$w${g}3`),
+    ].join('\n')).join('\n');
+    const stage4 = [0, 1, 2, 3].map((c) => sh(`$w0${c}`, `$w1${c}`, lo64, `$v${EDGE_ROWS[2 * c]}`) + '\n' + sh(`$w0${c}`, `$w1${c}`, hi64, `$v${EDGE_ROWS[2 * c + 1]}`)).join('\n');
+    load = [rows, stage1, stage2, stage3, stage4].join('\n');
+    // Back: columns to rows by the same interleaves (a transpose is its own inverse in this
+    // network): column pairs, then 4- and 8-column groups; each row's 8 bytes are stored.
+    const back1 = [0, 1, 2, 3].map((c) => sh(`$v${EDGE_ROWS[2 * c]}`, `$v${EDGE_ROWS[2 * c + 1]}`, bytes, `$t${2 * c}`) + '\n'
+      + sh(`$v${EDGE_ROWS[2 * c]}`, `$v${EDGE_ROWS[2 * c + 1]}`, '8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31', `$t${2 * c + 1}`)).join('\n');
+    // $t{2c}: rows 0-7, columns 2c, 2c+1 interleaved per row; $t{2c+1}: rows 8-15.
+    const back2 = [0, 1].map((h) => [
+      sh(`$t${h}`, `$t${2 + h}`, lo16, `$u${2 * h}a`), sh(`$t${h}`, `$t${2 + h}`, hi16, `$u${2 * h}b`),
+      sh(`$t${4 + h}`, `$t${6 + h}`, lo16, `$u${2 * h + 1}a`), sh(`$t${4 + h}`, `$t${6 + h}`, hi16, `$u${2 * h + 1}b`),
+    ].join('\n')).join('\n');
+    // $u{2h}a: rows 8h..8h+3, columns 0-3; $u{2h}b: rows 8h+4..8h+7, columns 0-3; $u{2h+1}a/b the same for columns 4-7.
+    const back3 = [0, 1].map((h) => ['a', 'b'].map((ab, k) => [
+      sh(`$u${2 * h}${ab}`, `$u${2 * h + 1}${ab}`, lo32, `$w${h}${2 * k}`), sh(`$u${2 * h}${ab}`, `$u${2 * h + 1}${ab}`, hi32, `$w${h}${2 * k + 1}`),
+    ].join('\n')).join('\n')).join('\n');
+    // $w{h}{k}: two rows of 8 bytes (rows 8h + 2k, 8h + 2k + 1).
+    const stores = [0, 1].map((h) => [0, 1, 2, 3].map((k) => [0, 1].map((lane) =>
+      `local.get $q local.get $stride i32.const ${8 * h + 2 * k + lane} i32.mul i32.add i32.const 4 i32.sub local.get $w${h}${k} v128.store64_lane ${lane}`,
+    ).join('\n')).join('\n')).join('\n');
+    store = [back1, back2, back3, stores].join('\n');
+  }
+  const v = (names: string[]): [string, 'v128'][] => names.map((n) => [n, 'v128']);
+  return {
+    name: vertical ? 'lumaEdgeV' : 'lumaEdgeH',
+    params: [['$q', 'i32'], ['$stride', 'i32'], ['$bsw', 'i32'], ['$tcw', 'i32'], ['$alpha', 'i32'], ['$beta', 'i32']],
+    result: null,
+    locals: [
+      ...v(EDGE_ROWS.map((n) => `$v${n}`)), ...v(EDGE_ROWS.map((n) => `$${n}`)),
+      ...v(EDGE_ROWS.slice(1, 7).flatMap((n) => [`$lo${n}`, `$hi${n}`])),
+      ...v(['$bsv', '$tcv', '$bs', '$tc', '$al', '$be', '$al4', '$zero', '$two', '$four', '$max',
+        '$f', '$ap', '$aq', '$t', '$d', '$avg', '$strong', '$is4', '$sp', '$sq', '$np0', '$nq0', '$np1', '$nq1']),
+      ...(vertical ? v([
+        ...Array.from({ length: 16 }, (_, r) => `$r${r}`), ...Array.from({ length: 8 }, (_, j) => `$t${j}`),
+        ...[0, 1, 2, 3].flatMap((m) => [`$u${m}a`, `$u${m}b`]), ...[0, 1].flatMap((g) => [0, 1, 2, 3].map((c) => `$w${g}${c}`)),
+      ]) : []),
+    ],
+    body: `
+      ;; Segment s's bS and tC0 on lines 4s..4s+3.
+      local.get $bsw i32x4.splat v128.const i8x16 0 0 0 0 1 1 1 1 2 2 2 2 3 3 3 3 i8x16.swizzle local.set $bsv
+      local.get $tcw i32x4.splat v128.const i8x16 0 0 0 0 1 1 1 1 2 2 2 2 3 3 3 3 i8x16.swizzle local.set $tcv
+      local.get $alpha i16x8.splat local.set $al
+      local.get $beta i16x8.splat local.set $be
+      local.get $alpha i32.const 2 i32.shr_u i32.const 2 i32.add i16x8.splat local.set $al4
+      i32.const 2 i16x8.splat local.set $two
+      i32.const 4 i16x8.splat local.set $four
+      i32.const 255 i16x8.splat local.set $max
+      ${load}
+      ${widen('low')}
+      ${LUMA_FILTER_HALF}
+      ${keep('lo')}
+      ${widen('high')}
+      ${LUMA_FILTER_HALF}
+      ${keep('hi')}
+      ${narrow}
+      ${store}`,
+  };
+}
+
 const PAGE = 65536;
 
 /** The kernels' signatures (addresses are byte offsets in the encoder's memory). */
@@ -498,6 +659,8 @@ export interface Kernels {
   avgBlock(p: number, q: number, ps: number, dst: number, ds: number, w: number, h: number): void;
   ssd(a: number, as: number, b: number, bs: number, w: number, h: number): number;
   chroma8(s: number, ss: number, dst: number, ds: number, h: number, wA: number, wB: number, wC: number, wD: number): void;
+  lumaEdgeH(q0: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
+  lumaEdgeV(q0: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
 }
 
 /** The module's binary: every kernel, importing a memory of at least one page. */
@@ -505,7 +668,7 @@ export function kernelModuleBytes(): Uint8Array {
   return assembleModule([
     sadSource('sad16', 16), sadSource('sad8', 8), sadSource('sad4', 4),
     satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(), blockQuantSource(),
-    avgBlockSource(), ssdSource(), chroma8Source(),
+    avgBlockSource(), ssdSource(), chroma8Source(), lumaEdgeSource(false), lumaEdgeSource(true),
   ], 1);
 }
 

@@ -28,7 +28,7 @@ const SIMD_PLAIN: Record<string, number> = {
   'i8x16.swizzle': 0x0e, 'i8x16.splat': 0x0f, 'i16x8.splat': 0x10, 'i32x4.splat': 0x11,
   'v128.not': 0x4d, 'v128.and': 0x4e, 'v128.andnot': 0x4f, 'v128.or': 0x50, 'v128.xor': 0x51,
   'v128.bitselect': 0x52, 'v128.any_true': 0x53, 'i8x16.eq': 0x23, 'i8x16.ne': 0x24, 'i16x8.eq': 0x2d,
-  'i16x8.ne': 0x2e, 'i8x16.bitmask': 0x64, 'i16x8.bitmask': 0x84,
+  'i16x8.ne': 0x2e, 'i16x8.lt_s': 0x2f, 'i16x8.gt_s': 0x31, 'i8x16.bitmask': 0x64, 'i16x8.bitmask': 0x84,
   'i8x16.abs': 0x60, 'i8x16.narrow_i16x8_s': 0x65, 'i8x16.narrow_i16x8_u': 0x66,
   'i8x16.shl': 0x6b, 'i8x16.shr_s': 0x6c, 'i8x16.shr_u': 0x6d, 'i8x16.add': 0x6e, 'i8x16.add_sat_u': 0x70,
   'i8x16.sub': 0x71, 'i8x16.sub_sat_u': 0x73, 'i8x16.min_u': 0x77, 'i8x16.max_u': 0x79, 'i8x16.avgr_u': 0x7b,

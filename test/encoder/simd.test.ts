@@ -6,7 +6,9 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { H264Encoder } from '../../encoder/index.js';
+import { deblockPicture } from '../../encoder/common/deblock.js';
 import { interpolateHalfPlanes, predictChroma } from '../../encoder/common/interpolate.js';
+import { Picture } from '../../encoder/common/picture.js';
 import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-plane.js';
 import { forwardQuant4x4Px, satd4x4Avg, satd4x4Px } from '../../encoder/common/transform.js';
 import { SimdKernels, kernelModuleBytes } from '../../encoder/simd/kernels.js';
@@ -283,6 +285,36 @@ describe('SIMD kernels against the TypeScript references', () => {
         }
       }
     }
+  });
+
+  it('deblockPicture with the SIMD luma edge kernels equals the scalar filter: bS 0..4, QP 16..51, offsets -12..12', () => {
+    const mbW = 5, mbH = 4, rnd = prng(43);
+    let changed = 0;
+    for (let trial = 0; trial < 40; trial++) {
+      const sk = kernels(mbW * mbH * 384 + 256);
+      const simdPic = new Picture(mbW, mbH, (n) => sk.alloc(n)), plain = new Picture(mbW, mbH);
+      // Smooth ramps with small noise and a few steps, so that every filter branch is taken.
+      const amp = 1 + (trial % 8) * 3;
+      for (const [a, b] of [[simdPic.y, plain.y], [simdPic.u, plain.u], [simdPic.v, plain.v]] as const) {
+        const base = rnd() & 127;
+        for (let i = 0; i < a.length; i++) {
+          const v = base + ((i % 23) >> 2) + (rnd() % amp) + ((i >> 7) % 3 === 0 ? 60 : 0);
+          a[i] = b[i] = Math.min(255, v);
+        }
+      }
+      const bs = new Uint8Array(mbW * mbH * 32), qp = new Uint8Array(mbW * mbH);
+      for (let i = 0; i < bs.length; i++) bs[i] = rnd() % 5;
+      for (let i = 0; i < qp.length; i++) qp[i] = 16 + (rnd() % 36);
+      const params = { filterOffsetA: 2 * ((rnd() % 13) - 6), filterOffsetB: 2 * ((rnd() % 13) - 6), chromaQpIndexOffset: 0 };
+      const before = plain.y.slice();
+      deblockPicture(plain, qp, bs, params);
+      deblockPicture(simdPic, qp, bs, params, sk.k);
+      for (let i = 0; i < before.length; i++) if (before[i] !== plain.y[i]) changed++;
+      expect(Buffer.compare(simdPic.y, plain.y), `luma, trial ${trial}`).toBe(0);
+      expect(Buffer.compare(simdPic.u, plain.u), `Cb, trial ${trial}`).toBe(0);
+      expect(Buffer.compare(simdPic.v, plain.v), `Cr, trial ${trial}`).toBe(0);
+    }
+    expect(changed).toBeGreaterThan(20_000);
   });
 
   it('alloc hands out aligned, zeroed, disjoint views and refuses to overrun the memory', () => {
