@@ -93,6 +93,13 @@ export function codeLumaResidual(
     out.cbp = 0;
   }
   // Reconstruction: blocks without levels are the prediction itself.
+  if (simd !== null) {
+    let mask = 0;
+    for (let r = 0; r < 16; r++) if (out.nz[r]) mask |= 1 << r;
+    out.ssd = simd.reconstruct(src, pred, 0, false, mask);
+    out.recon.set(simd.recon);
+    return;
+  }
   let ssd = 0;
   for (let r = 0; r < 16; r++) {
     const o = (r >> 2) * 64 + (r & 3) * 4;
@@ -212,6 +219,20 @@ export function codeChromaResidual(
   out.cbp = anyAc ? 2 : anyDc ? 1 : 0;
   if (out.cbp < 2) out.nz.fill(0); // AC blocks are not coded: neighbours see TotalCoeff 0
   // Reconstruction: inverse 2x2 DC transform, scaling (8-330), then each 4x4 block.
+  if (simd !== null) {
+    let mask = 0;
+    for (let c = 0; c < 2; c++) {
+      hadamard2x2(out.dc, c * 4, dcT);
+      for (let blk = 0; blk < 4; blk++) {
+        const b = c * 4 + blk, dc = dequantChromaDc(dcT[blk]!, qpc);
+        coef[b * 16] = dc;
+        if (out.nz[b]! !== 0 || dc !== 0) mask |= 1 << b;
+      }
+    }
+    out.ssd = simd.reconstruct(src, predCb, cbOffset, true, mask);
+    out.recon.set(simd.recon.subarray(0, 128));
+    return;
+  }
   let ssd = 0;
   for (let c = 0; c < 2; c++) {
     const pred = c === 0 ? predCb : predCr, pOff = c === 0 ? cbOffset : crOffset;

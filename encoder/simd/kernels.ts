@@ -642,6 +642,97 @@ function lumaEdgeSource(vertical: boolean): FunctionSource {
   };
 }
 
+/** i32 lanes as byte indices of an i8x16.shuffle (lanes 4..7 are the second operand's). */
+const lanes32 = (ls: number[]): string => ls.map((l) => `${4 * l} ${4 * l + 1} ${4 * l + 2} ${4 * l + 3}`).join(' ');
+
+/** Transposes the 4x4 i32 matrix in $<a>0..$<a>3 (rows) into $<b>0..$<b>3 (columns), through $x0..$x3. */
+function transpose4(a: string, b: string): string {
+  const sh = (x: string, y: string, ls: number[], out: string): string => `local.get ${x} local.get ${y} i8x16.shuffle ${lanes32(ls)} local.set ${out}`;
+  return [
+    sh(`$${a}0`, `$${a}1`, [0, 4, 1, 5], '$x0'), sh(`$${a}0`, `$${a}1`, [2, 6, 3, 7], '$x1'),
+    sh(`$${a}2`, `$${a}3`, [0, 4, 1, 5], '$x2'), sh(`$${a}2`, `$${a}3`, [2, 6, 3, 7], '$x3'),
+    sh('$x0', '$x2', [0, 1, 4, 5], `$${b}0`), sh('$x0', '$x2', [2, 3, 6, 7], `$${b}1`),
+    sh('$x1', '$x3', [0, 1, 4, 5], `$${b}2`), sh('$x1', '$x3', [2, 3, 6, 7], `$${b}3`),
+  ].join('\n');
+}
+
+/**
+ * One pass of the inverse core transform (8-338..8-345 on rows, 8-346..8-353 on columns) lane by
+ * lane over $<a>0..$<a>3: e = a0 + a2, f = a0 − a2, g = (a1 >> 1) − a3, h = a1 + (a3 >> 1), into
+ * $<b>0..$<b>3 = e + h, f + g, f − g, e − h.
+ */
+function inversePass(a: string, b: string): string {
+  return `
+    local.get $${a}0 local.get $${a}2 i32x4.add local.set $e
+    local.get $${a}0 local.get $${a}2 i32x4.sub local.set $f
+    local.get $${a}1 i32.const 1 i32x4.shr_s local.get $${a}3 i32x4.sub local.set $g
+    local.get $${a}1 local.get $${a}3 i32.const 1 i32x4.shr_s i32x4.add local.set $h
+    local.get $e local.get $h i32x4.add local.set $${b}0
+    local.get $f local.get $g i32x4.add local.set $${b}1
+    local.get $f local.get $g i32x4.sub local.set $${b}2
+    local.get $e local.get $h i32x4.sub local.set $${b}3`;
+}
+
+/**
+ * Reconstruction of a macroblock's 4x4 blocks (geometry as blockQuant: `count` blocks in rows of
+ * 1 << $bshift), each as transform.ts reconstruct4x4 does: the inverse transform of coef[r * 16..]
+ * (rows, then columns with (x + 32) >> 6, 8.5.12.2), added to the prediction and clipped (8.5.14),
+ * written to dst; blocks whose bit in $mask is 0 have no coefficients and are the prediction
+ * itself (copyPrediction). Returns the SSD of dst against src.
+ */
+function blockReconSource(): FunctionSource {
+  const row = (k: number, value: string): string => `
+    ;; row ${k}: prediction + residual, clipped; stored; squared error against the source
+    ${value}
+    local.get $pa local.get $ps i32.const ${k} i32.mul i32.add v128.load32_zero i16x8.extend_low_i8x16_u i32x4.extend_low_i16x8_u i32x4.add
+    local.get $zero i32x4.max_s local.get $max i32x4.min_s local.set $v
+    local.get $da local.get $ds i32.const ${k} i32.mul i32.add
+    local.get $v local.get $v i16x8.narrow_i32x4_s local.tee $e local.get $e i8x16.narrow_i16x8_u v128.store32_lane 0
+    local.get $sa local.get $ss i32.const ${k} i32.mul i32.add v128.load32_zero i16x8.extend_low_i8x16_u i32x4.extend_low_i16x8_u
+    local.get $v i32x4.sub local.tee $v local.get $v i32x4.mul local.get $acc i32x4.add local.set $acc`;
+  const v = (names: string[]): [string, 'v128'][] => names.map((n) => [n, 'v128']);
+  return {
+    name: 'blockRecon',
+    params: [['$coef', 'i32'], ['$pred', 'i32'], ['$ps', 'i32'], ['$src', 'i32'], ['$ss', 'i32'], ['$dst', 'i32'], ['$ds', 'i32'],
+      ['$bshift', 'i32'], ['$count', 'i32'], ['$mask', 'i32']],
+    result: 'i32',
+    locals: [['$r', 'i32'], ['$row4', 'i32'], ['$col', 'i32'], ['$pa', 'i32'], ['$sa', 'i32'], ['$da', 'i32'], ['$c', 'i32'],
+      ...v(['$a0', '$a1', '$a2', '$a3', '$b0', '$b1', '$b2', '$b3', '$x0', '$x1', '$x2', '$x3',
+        '$e', '$f', '$g', '$h', '$v', '$acc', '$zero', '$max', '$round'])],
+    body: `
+      i32.const 255 i32x4.splat local.set $max
+      i32.const 32 i32x4.splat local.set $round
+      i32.const 0 local.set $r
+      loop $blocks
+        local.get $r local.get $bshift i32.shr_u i32.const 2 i32.shl local.set $row4
+        local.get $r i32.const 1 local.get $bshift i32.shl i32.const 1 i32.sub i32.and i32.const 2 i32.shl local.set $col
+        local.get $row4 local.get $ps i32.mul local.get $col i32.add local.get $pred i32.add local.set $pa
+        local.get $row4 local.get $ss i32.mul local.get $col i32.add local.get $src i32.add local.set $sa
+        local.get $row4 local.get $ds i32.mul local.get $col i32.add local.get $dst i32.add local.set $da
+        local.get $mask local.get $r i32.shr_u i32.const 1 i32.and
+        if
+          local.get $coef local.get $r i32.const 6 i32.shl i32.add local.tee $c v128.load local.set $a0
+          local.get $c v128.load offset=16 local.set $a1
+          local.get $c v128.load offset=32 local.set $a2
+          local.get $c v128.load offset=48 local.set $a3
+          ;; Rows first: columns as lanes, so each row's transform is lane-wise.
+          ${transpose4('a', 'b')}
+          ${inversePass('b', 'a')}
+          ;; $a_j lane i = f[i][j]; back to rows as vectors for the column pass.
+          ${transpose4('a', 'b')}
+          ${inversePass('b', 'a')}
+          ${[0, 1, 2, 3].map((k) => row(k, `local.get $a${k} local.get $round i32x4.add i32.const 6 i32x4.shr_s`)).join('\n')}
+        else
+          ${[0, 1, 2, 3].map((k) => row(k, 'local.get $zero')).join('\n')}
+        end
+        local.get $r i32.const 1 i32.add local.tee $r
+        local.get $count i32.lt_u br_if $blocks
+      end
+      local.get $acc i32x4.extract_lane 0 local.get $acc i32x4.extract_lane 1 i32.add
+      local.get $acc i32x4.extract_lane 2 i32.add local.get $acc i32x4.extract_lane 3 i32.add`,
+  };
+}
+
 const PAGE = 65536;
 
 /** The kernels' signatures (addresses are byte offsets in the encoder's memory). */
@@ -661,6 +752,7 @@ export interface Kernels {
   chroma8(s: number, ss: number, dst: number, ds: number, h: number, wA: number, wB: number, wC: number, wD: number): void;
   lumaEdgeH(q0: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
   lumaEdgeV(q0: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
+  blockRecon(coef: number, pred: number, ps: number, src: number, ss: number, dst: number, ds: number, bshift: number, count: number, mask: number): number;
 }
 
 /** The module's binary: every kernel, importing a memory of at least one page. */
@@ -669,6 +761,7 @@ export function kernelModuleBytes(): Uint8Array {
     sadSource('sad16', 16), sadSource('sad8', 8), sadSource('sad4', 4),
     satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(), blockQuantSource(),
     avgBlockSource(), ssdSource(), chroma8Source(), lumaEdgeSource(false), lumaEdgeSource(true),
+    blockReconSource(),
   ], 1);
 }
 
@@ -701,8 +794,8 @@ function kernelModule(): WasmModule | null {
 }
 
 /** One encoder's memory and its instance of the kernels. */
-/** What the instance allocates for itself: lumaQuant's table and outputs. */
-const OWN_BYTES = 768 + 1024 + 1024 + 16;
+/** What the instance allocates for itself: blockQuant's table and outputs, blockRecon's output. */
+const OWN_BYTES = 768 + 1024 + 1024 + 16 + 256;
 
 export class SimdKernels {
   readonly k: Kernels;
@@ -713,6 +806,8 @@ export class SimdKernels {
   readonly coef: Int32Array;
   readonly levels: Int32Array;
   readonly nz: Uint8Array;
+  /** reconstruct's output: 16x16 luma, or Cb above Cr (8 wide), stride as given. */
+  readonly recon: Uint8Array;
   private readonly tableAddr: number;
 
   private constructor(api: WasmApi, module: WasmModule, bytes: number) {
@@ -729,6 +824,17 @@ export class SimdKernels {
     this.coef = new Int32Array(coef.buffer, coef.byteOffset, 256);
     this.levels = new Int32Array(levels.buffer, levels.byteOffset, 256);
     this.nz = this.alloc(16);
+    this.recon = this.alloc(256);
+  }
+
+  /**
+   * blockRecon of coef into recon: luma (16 blocks, src and pred at stride 16) or chroma (8 blocks,
+   * Cb above Cr at stride 8), pred from its byte `predOffset`; blocks with bit r of `mask` clear
+   * are the prediction. Returns the SSD against src. src and pred are views in this memory.
+   */
+  reconstruct(src: Uint8Array, pred: Uint8Array, predOffset: number, chroma: boolean, mask: number): number {
+    const s = chroma ? 8 : 16;
+    return this.k.blockRecon(this.coef.byteOffset, pred.byteOffset + predOffset, s, src.byteOffset, s, this.recon.byteOffset, s, chroma ? 1 : 2, chroma ? 8 : 16, mask);
   }
 
   /**

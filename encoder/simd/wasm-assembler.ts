@@ -43,7 +43,7 @@ const SIMD_PLAIN: Record<string, number> = {
   'i32x4.extend_low_i16x8_s': 0xa7, 'i32x4.extend_high_i16x8_s': 0xa8,
   'i32x4.extend_low_i16x8_u': 0xa9, 'i32x4.extend_high_i16x8_u': 0xaa,
   'i32x4.shl': 0xab, 'i32x4.shr_s': 0xac, 'i32x4.shr_u': 0xad, 'i32x4.add': 0xae, 'i32x4.sub': 0xb1,
-  'i32x4.mul': 0xb5, 'i32x4.dot_i16x8_s': 0xba,
+  'i32x4.mul': 0xb5, 'i32x4.min_s': 0xb6, 'i32x4.max_s': 0xb8, 'i32x4.dot_i16x8_s': 0xba,
 };
 
 /** Memory instructions: opcode bytes and the natural alignment (log2 bytes) used when align= is absent. */

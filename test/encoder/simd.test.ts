@@ -10,7 +10,8 @@ import { deblockPicture } from '../../encoder/common/deblock.js';
 import { interpolateHalfPlanes, predictChroma } from '../../encoder/common/interpolate.js';
 import { Picture } from '../../encoder/common/picture.js';
 import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-plane.js';
-import { forwardQuant4x4Px, satd4x4Avg, satd4x4Px } from '../../encoder/common/transform.js';
+import { forwardQuant4x4Px, reconstruct4x4, satd4x4Avg, satd4x4Px } from '../../encoder/common/transform.js';
+import { copyPrediction } from '../../encoder/residual.js';
 import { SimdKernels, kernelModuleBytes } from '../../encoder/simd/kernels.js';
 import { assembleModule } from '../../encoder/simd/wasm-assembler.js';
 import { loadSequence } from '../helpers/sequences.js';
@@ -219,6 +220,35 @@ describe('SIMD kernels against the TypeScript references', () => {
       expect([...sk.levels.subarray(0, 128)], `levels, QP ${qp}`).toEqual([...levels]);
       expect([...sk.coef.subarray(0, 128)], `coefficients (unquantised DC), QP ${qp}`).toEqual([...coef]);
       expect([...sk.nz.subarray(0, 8)], `TotalCoeff, QP ${qp}`).toEqual([...nz]);
+    }
+  });
+
+  it('reconstruct equals reconstruct4x4 and copyPrediction block by block, luma and chroma, with the SSD', () => {
+    const sk = kernels(1 << 16);
+    const src = sk.alloc(256), pred = sk.alloc(256 + 64);
+    const want = new Uint8Array(256);
+    const rnd = prng(47);
+    for (let t = 0; t < 300; t++) {
+      const chroma = t % 2 === 1, stride = chroma ? 8 : 16, count = chroma ? 8 : 16, predOffset = t % 4 === 3 ? 64 : 0;
+      for (let i = 0; i < 256; i++) src[i] = rnd() & 255;
+      for (let i = 0; i < 320; i++) pred[i] = t % 3 === 0 ? (rnd() & 1) * 255 : rnd() & 255;
+      // Coefficients as the quantiser leaves them (levels scaled at a random QP), some large
+      // enough to clip, and a random set of blocks marked as having none.
+      const qp = t % 52, q6 = Math.floor(qp / 6);
+      const mask = rnd() & ((1 << count) - 1);
+      for (let i = 0; i < 256; i++) {
+        const level = (rnd() % 7) - 3;
+        sk.coef[i] = (mask >> (i >> 4)) & 1 ? (level * (10 + (rnd() % 20))) << q6 : 0;
+      }
+      let ssd = 0;
+      for (let r = 0; r < count; r++) {
+        const o = (r >> (chroma ? 1 : 2)) * 4 * stride + (r & (chroma ? 1 : 3)) * 4;
+        ssd += (mask >> r) & 1
+          ? reconstruct4x4(sk.coef, r * 16, pred, predOffset + o, stride, want, o, stride, src, o, stride)
+          : copyPrediction(pred, predOffset + o, stride, want, o, stride, src, o, stride);
+      }
+      expect(sk.reconstruct(src, pred, predOffset, chroma, mask), `SSD, trial ${t}`).toBe(ssd);
+      expect([...sk.recon.subarray(0, count * 16)], `samples, trial ${t}`).toEqual([...want.subarray(0, count * 16)]);
     }
   });
 
