@@ -186,7 +186,7 @@ export function codeChromaResidual(
   if (simd !== null) {
     simd.chromaQuant(src, predCb, cbOffset, qpc, bias);
     coef = simd.coef;
-    out.ac.set(simd.levels.subarray(0, 128));
+    out.ac.set(simd.chromaLevels);
     for (let b = 0; b < 8; b++) {
       const nz = simd.nz[b]!;
       out.nz[b] = nz;
@@ -230,7 +230,7 @@ export function codeChromaResidual(
       }
     }
     out.ssd = simd.reconstruct(src, predCb, cbOffset, true, mask);
-    out.recon.set(simd.recon.subarray(0, 128));
+    out.recon.set(simd.chromaRecon);
     return;
   }
   let ssd = 0;

@@ -808,6 +808,9 @@ export class SimdKernels {
   readonly nz: Uint8Array;
   /** reconstruct's output: 16x16 luma, or Cb above Cr (8 wide), stride as given. */
   readonly recon: Uint8Array;
+  /** The chroma parts of levels and recon, made once (a subarray per macroblock is an allocation). */
+  readonly chromaLevels: Int32Array;
+  readonly chromaRecon: Uint8Array;
   private readonly tableAddr: number;
 
   private constructor(api: WasmApi, module: WasmModule, bytes: number) {
@@ -825,6 +828,8 @@ export class SimdKernels {
     this.levels = new Int32Array(levels.buffer, levels.byteOffset, 256);
     this.nz = this.alloc(16);
     this.recon = this.alloc(256);
+    this.chromaLevels = this.levels.subarray(0, 128);
+    this.chromaRecon = this.recon.subarray(0, 128);
   }
 
   /**
