@@ -194,8 +194,21 @@ export function setInterBs(state: MbState, mb: number, mbx: number, mby: number)
     return;
   }
   const w = state.mbWidth;
+  // No coefficients and one vector and reference for all 16 blocks (P_Skip, P_L0_16x16 with cbp
+  // 0): the general rule below gives bS 0 on every inner edge, so only the macroblock edges need
+  // a look.
+  const nz = state.nzLuma, mvx = state.mvx, mvy = state.mvy, ref = state.ref, q = mb * 16;
+  let innerZero = (nz[q]! | nz[q + 1]! | nz[q + 2]! | nz[q + 3]! | nz[q + 4]! | nz[q + 5]! | nz[q + 6]! | nz[q + 7]!
+    | nz[q + 8]! | nz[q + 9]! | nz[q + 10]! | nz[q + 11]! | nz[q + 12]! | nz[q + 13]! | nz[q + 14]! | nz[q + 15]!) === 0;
+  for (let i = q + 1; innerZero && i < q + 16; i++) {
+    innerZero = mvx[i] === mvx[q] && mvy[i] === mvy[q] && ref[i] === ref[q];
+  }
+  if (innerZero) {
+    state.bs.fill(0, b + 4, b + 16);
+    state.bs.fill(0, b + 20, b + 32);
+  }
   for (let dir = 0; dir < 2; dir++) {
-    for (let e = 0; e < 4; e++) {
+    for (let e = 0; e < (innerZero ? 1 : 4); e++) {
       for (let s = 0; s < 4; s++) {
         // q: block of this macroblock on the edge; p: the block before it across the edge.
         const qBlk = dir === 0 ? s * 4 + e : e * 4 + s;
