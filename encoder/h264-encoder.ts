@@ -171,7 +171,7 @@ export class H264Encoder {
     const chromaPlane = (widthMbs * 8 + 2 * CHROMA_PAD) * (heightMbs * 8 + 2 * CHROMA_PAD);
     const simd = this.options.simd
       ? SimdKernels.create(widthMbs * heightMbs * 384 + 4 * lumaPlane + 2 * chromaPlane + 3 * 256 + 3 * 128 + 2 * (widthMbs * 16 + 2 * LUMA_PAD)
-        + 20 * 16 + FrameAnalysis.simdBytes(widthMbs, heightMbs))
+        + 20 * 16 + FrameAnalysis.simdBytes(widthMbs, heightMbs) + IntraCoder.SIMD_BYTES)
       : null;
     this.simd = simd;
     this.src = new Picture(widthMbs, heightMbs);
@@ -179,7 +179,7 @@ export class H264Encoder {
     this.state = new MbState(widthMbs, heightMbs);
     this.parameterSets = this.writeParameterSets();
     const choices = PRESET_CHOICES[this.options.preset];
-    this.intra = new IntraCoder(this.src, this.recon, this.state, choices.intra);
+    this.intra = new IntraCoder(this.src, this.recon, this.state, choices.intra, simd);
     this.intraInPFactor = choices.intraInPFactor;
     // Table A-1 MaxMvsPer2Mb is 16 from level 3.1: no sub-8x8 partitions there (x264 does the same).
     const interSearch = level.levelIdc > 30 && choices.inter.partitions === 'sub8x8'

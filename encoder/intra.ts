@@ -17,6 +17,7 @@ import {
 import { BLK_TO_RASTER, MbKind, MbState, TOP_RIGHT_INSIDE } from './mb-state.js';
 import { ChromaCoding, LumaCoding, writeIntraMb, type MbPosition } from './macroblock-writer.js';
 import { codeChromaResidual, copyPrediction } from './residual.js';
+import type { Kernels, SimdKernels } from './simd/kernels.js';
 
 /** Intra dead zone: a third of a step (JM, x264 without trellis). */
 const INTRA_DEAD_ZONE = 1 / 3;
@@ -59,7 +60,7 @@ const I4_MODES_AVAILABLE = Uint16Array.from({ length: 8 }, (_, avail) => {
 
 export class IntraCoder {
   /** The macroblock's source: luma 16x16, then Cb (0..63) and Cr (64..127) 8x8. */
-  private readonly src16 = new Uint8Array(256);
+  private readonly src16: Uint8Array;
   private readonly srcC = new Uint8Array(128);
   /**
    * Hadamard transforms of the source's 4x4 blocks (luma raster block r at r * 16, chroma block
@@ -68,11 +69,11 @@ export class IntraCoder {
    * Horizontal, DC), whose transforms are zero outside row 0, column 0 or the DC, cost a few
    * operations per block instead of a SATD (see satdVertical).
    */
-  private readonly hadY = new Int32Array(256);
+  private readonly hadY: Int32Array;
   private readonly hadC = new Int32Array(128);
-  private readonly absY = new Int32Array(16);
-  private readonly absNotRow0Y = new Int32Array(16);
-  private readonly absNotCol0Y = new Int32Array(16);
+  private readonly absY: Int32Array;
+  private readonly absNotRow0Y: Int32Array;
+  private readonly absNotCol0Y: Int32Array;
   private readonly absC = new Int32Array(8);
   private readonly absNotRow0C = new Int32Array(8);
   private readonly absNotCol0C = new Int32Array(8);
@@ -84,7 +85,7 @@ export class IntraCoder {
   private readonly leftCb = new Uint8Array(8);
   private readonly leftCr = new Uint8Array(8);
   private readonly edge = new Uint8Array(13);
-  private readonly pred = new Uint8Array(256);
+  private readonly pred: Uint8Array;
   private readonly predCb = new Uint8Array(64);
   private readonly predCr = new Uint8Array(64);
   private readonly pred4 = new Uint8Array(16);
@@ -105,15 +106,35 @@ export class IntraCoder {
   private best: MbKind = MbKind.I16x16;
 
   /** The source buffers as 32-bit words, for Picture.copyMacroblock (four samples per load). */
-  private readonly src16w = new Uint32Array(this.src16.buffer);
+  private readonly src16w: Uint32Array;
   private readonly srcCw = new Uint32Array(this.srcC.buffer);
+  /** The SIMD kernels (null: the TypeScript ones); with them the luma buffers above lie in their memory. */
+  private readonly kernels: Kernels | null;
+
+  /** Bytes of SIMD memory an IntraCoder allocates (with alignment). */
+  static readonly SIMD_BYTES = 256 + 256 + 1024 + 3 * 64;
 
   constructor(
     private readonly src: Picture,
     private readonly recon: Picture,
     private readonly state: MbState,
     private readonly search: IntraSearch,
-  ) {}
+    simd: SimdKernels | null = null,
+  ) {
+    const alloc = (n: number): Uint8Array => (simd === null ? new Uint8Array(n) : simd.alloc(n));
+    const int32 = (n: number): Int32Array => {
+      const bytes = alloc(4 * n);
+      return new Int32Array(bytes.buffer, bytes.byteOffset, n);
+    };
+    this.src16 = alloc(256);
+    this.src16w = new Uint32Array(this.src16.buffer, this.src16.byteOffset, 64);
+    this.pred = alloc(256);
+    this.hadY = int32(256);
+    this.absY = int32(16);
+    this.absNotRow0Y = int32(16);
+    this.absNotCol0Y = int32(16);
+    this.kernels = simd === null ? null : simd.k;
+  }
 
   /**
    * Codes one macroblock of an I slice into `out` and commits its reconstruction and state.
@@ -232,8 +253,12 @@ export class IntraCoder {
    * the searches.
    */
   private loadLuma(mbx: number, mby: number): void {
-    const { src16, hadY } = this;
+    const { src16, hadY, kernels: k } = this;
     this.src.copyMacroblock(mbx, mby, this.src16w, this.srcCw);
+    if (k !== null) {
+      k.hadamard16(src16.byteOffset, hadY.byteOffset, this.absY.byteOffset, this.absNotRow0Y.byteOffset, this.absNotCol0Y.byteOffset);
+      return;
+    }
     for (let r = 0; r < 16; r++) {
       hadamard4x4Px(src16, (r >> 2) * 64 + (r & 3) * 4, 16, hadY, r * 16);
       hadamardAbsSums(hadY, r * 16, this.absY, this.absNotRow0Y, this.absNotCol0Y, r);
@@ -337,9 +362,14 @@ export class IntraCoder {
         for (let r = 0; r < 16; r++) cost += satdDc(hadY, r * 16, absY[r]!, dc);
       } else {
         predict16x16(mode, top16, left16, avail, pred);
-        for (let r = 0; r < 16; r++) {
-          const o = (r >> 2) * 64 + (r & 3) * 4;
-          cost += satd4x4Px(src16, o, 16, pred, o, 16);
+        const k = this.kernels;
+        if (k !== null) {
+          cost = k.satd(src16.byteOffset, 16, pred.byteOffset, 16, 16, 16);
+        } else {
+          for (let r = 0; r < 16; r++) {
+            const o = (r >> 2) * 64 + (r & 3) * 4;
+            cost += satd4x4Px(src16, o, 16, pred, o, 16);
+          }
         }
       }
       if (cost < bestCost) {

@@ -733,6 +733,73 @@ function blockReconSource(): FunctionSource {
   };
 }
 
+/**
+ * transform.ts hadamard4x4Px and hadamardAbsSums of the 16 luma blocks of a macroblock (src at
+ * stride 16): had[r * 16 + raster position] (i32, hadamard4x4's output order: rows, then
+ * columns, each as s01 + s23, s01 − s23, d01 − d23, d01 + d23), and per block r the sums of |h| over
+ * all 16 coefficients (all[r]), all but row 0 (notRow0[r]) and all but column 0 (notCol0[r]), i32.
+ * Two blocks per step in i16 lanes (|h| <= 16 x 255).
+ */
+function hadamard16Source(): FunctionSource {
+  const pickX = lanes16([0, 0, 1, 1, 4, 4, 5, 5]);
+  const pickY = lanes16([2, 2, 3, 3, 6, 6, 7, 7]);
+  const swap1 = lanes16([1, 0, 3, 2, 5, 4, 7, 6]);
+  // Row k's horizontal transform: t = (a + b, a − b, c + d, c − d), then
+  // (t0 + t2, t0 − t2, t1 − t3, t1 + t3) as X + Y * (1, −1, −1, 1) with X = (t0, t0, t1, t1), Y = (t2, t2, t3, t3).
+  const horizontal = (k: number): string => `
+    local.get $sa v128.load8x8_u offset=${k * 16} local.tee $t local.get $t i8x16.shuffle ${swap1}
+    local.get $t local.get $sign1 i16x8.mul i16x8.add local.tee $t
+    local.get $t i8x16.shuffle ${pickX}
+    local.get $t local.get $t i8x16.shuffle ${pickY} local.get $sign2 i16x8.mul
+    i16x8.add local.set $r${k}`;
+  const store = (g: number): string => `
+    local.get $had local.get $r i32.const ${g} i32.add i32.const 6 i32.shl i32.add local.set $ha
+    ${[0, 1, 2, 3].map((k) => `local.get $ha local.get $c${k} i32x4.extend_${g === 0 ? 'low' : 'high'}_i16x8_s v128.store offset=${k * 16}`).join('\n')}`;
+  // Group g's sum of the i32 pair sums $p (lanes 2g, 2g + 1).
+  const groupSum = (v: string, g: number): string => `local.get ${v} i32x4.extract_lane ${2 * g} local.get ${v} i32x4.extract_lane ${2 * g + 1} i32.add`;
+  const sums = (g: number): string => `
+    local.get $r i32.const ${g} i32.add i32.const 2 i32.shl local.set $ha
+    ${groupSum('$sall', g)} local.set $x
+    local.get $all local.get $ha i32.add local.get $x i32.store
+    local.get $notRow0 local.get $ha i32.add local.get $x ${groupSum('$srow', g)} i32.sub i32.store
+    local.get $notCol0 local.get $ha i32.add local.get $x local.get $scol i16x8.extract_lane_u ${4 * g} i32.sub i32.store`;
+  return {
+    name: 'hadamard16',
+    params: [['$src', 'i32'], ['$had', 'i32'], ['$all', 'i32'], ['$notRow0', 'i32'], ['$notCol0', 'i32']],
+    result: null,
+    locals: [['$r', 'i32'], ['$sa', 'i32'], ['$ha', 'i32'], ['$x', 'i32'],
+      ...(['$t', '$r0', '$r1', '$r2', '$r3', '$c0', '$c1', '$c2', '$c3', '$sign1', '$sign2', '$sall', '$srow', '$scol'] as const).map((n) => [n, 'v128'] as [string, 'v128'])],
+    body: `
+      v128.const i16x8 1 -1 1 -1 1 -1 1 -1 local.set $sign1
+      v128.const i16x8 1 -1 -1 1 1 -1 -1 1 local.set $sign2
+      i32.const 0 local.set $r
+      loop $blocks
+        local.get $src local.get $r i32.const 2 i32.shr_u i32.const 64 i32.mul i32.add local.get $r i32.const 3 i32.and i32.const 2 i32.shl i32.add local.set $sa
+        ${[0, 1, 2, 3].map(horizontal).join('\n')}
+        ;; Columns: (r0 + r1) ± (r2 + r3), (r0 − r1) ∓ (r2 − r3).
+        local.get $r0 local.get $r1 i16x8.add local.set $c0
+        local.get $r0 local.get $r1 i16x8.sub local.set $c2
+        local.get $r2 local.get $r3 i16x8.add local.set $c1
+        local.get $r2 local.get $r3 i16x8.sub local.set $c3
+        local.get $c0 local.get $c1 i16x8.add local.set $r0
+        local.get $c0 local.get $c1 i16x8.sub local.set $r1
+        local.get $c2 local.get $c3 i16x8.sub local.set $r2
+        local.get $c2 local.get $c3 i16x8.add local.set $r3
+        local.get $r0 local.set $c0 local.get $r1 local.set $c1 local.get $r2 local.set $c2 local.get $r3 local.set $c3
+        ${store(0)}
+        ${store(1)}
+        ;; |h|: per column sums ($scol lanes), the whole block and row 0 (i32 pair sums).
+        local.get $c0 i16x8.abs local.tee $t i32x4.extadd_pairwise_i16x8_u local.set $srow
+        local.get $t local.get $c1 i16x8.abs i16x8.add local.get $c2 i16x8.abs i16x8.add local.get $c3 i16x8.abs i16x8.add
+        local.tee $scol i32x4.extadd_pairwise_i16x8_u local.set $sall
+        ${sums(0)}
+        ${sums(1)}
+        local.get $r i32.const 2 i32.add local.tee $r
+        i32.const 16 i32.lt_u br_if $blocks
+      end`,
+  };
+}
+
 const PAGE = 65536;
 
 /** The kernels' signatures (addresses are byte offsets in the encoder's memory). */
@@ -753,6 +820,7 @@ export interface Kernels {
   lumaEdgeH(q0: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
   lumaEdgeV(q0: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
   blockRecon(coef: number, pred: number, ps: number, src: number, ss: number, dst: number, ds: number, bshift: number, count: number, mask: number): number;
+  hadamard16(src: number, had: number, all: number, notRow0: number, notCol0: number): void;
 }
 
 /** The module's binary: every kernel, importing a memory of at least one page. */
@@ -761,7 +829,7 @@ export function kernelModuleBytes(): Uint8Array {
     sadSource('sad16', 16), sadSource('sad8', 8), sadSource('sad4', 4),
     satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(), blockQuantSource(),
     avgBlockSource(), ssdSource(), chroma8Source(), lumaEdgeSource(false), lumaEdgeSource(true),
-    blockReconSource(),
+    blockReconSource(), hadamard16Source(),
   ], 1);
 }
 

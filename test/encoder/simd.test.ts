@@ -10,7 +10,9 @@ import { deblockPicture } from '../../encoder/common/deblock.js';
 import { interpolateHalfPlanes, predictChroma } from '../../encoder/common/interpolate.js';
 import { Picture } from '../../encoder/common/picture.js';
 import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-plane.js';
-import { forwardQuant4x4Px, reconstruct4x4, satd4x4Avg, satd4x4Px } from '../../encoder/common/transform.js';
+import {
+  forwardQuant4x4Px, hadamard4x4Px, hadamardAbsSums, reconstruct4x4, satd4x4Avg, satd4x4Px,
+} from '../../encoder/common/transform.js';
 import { copyPrediction } from '../../encoder/residual.js';
 import { SimdKernels, kernelModuleBytes } from '../../encoder/simd/kernels.js';
 import { assembleModule } from '../../encoder/simd/wasm-assembler.js';
@@ -249,6 +251,27 @@ describe('SIMD kernels against the TypeScript references', () => {
       }
       expect(sk.reconstruct(src, pred, predOffset, chroma, mask), `SSD, trial ${t}`).toBe(ssd);
       expect([...sk.recon.subarray(0, count * 16)], `samples, trial ${t}`).toEqual([...want.subarray(0, count * 16)]);
+    }
+  });
+
+  it('hadamard16 equals hadamard4x4Px and hadamardAbsSums on the 16 luma blocks', () => {
+    const sk = kernels(1 << 16);
+    const src = sk.alloc(256);
+    const i32 = (n: number): Int32Array => {
+      const b = sk.alloc(4 * n);
+      return new Int32Array(b.buffer, b.byteOffset, n);
+    };
+    const had = i32(256), all = i32(16), notRow0 = i32(16), notCol0 = i32(16);
+    const want = { had: new Int32Array(256), all: new Int32Array(16), notRow0: new Int32Array(16), notCol0: new Int32Array(16) };
+    for (let t = 0; t < 60; t++) {
+      fill(src, 50 + t, t % 2 === 1);
+      for (let r = 0; r < 16; r++) {
+        hadamard4x4Px(src, (r >> 2) * 64 + (r & 3) * 4, 16, want.had, r * 16);
+        hadamardAbsSums(want.had, r * 16, want.all, want.notRow0, want.notCol0, r);
+      }
+      sk.k.hadamard16(src.byteOffset, had.byteOffset, all.byteOffset, notRow0.byteOffset, notCol0.byteOffset);
+      expect([...had], `coefficients, trial ${t}`).toEqual([...want.had]);
+      expect([...all, ...notRow0, ...notCol0], `sums, trial ${t}`).toEqual([...want.all, ...want.notRow0, ...want.notCol0]);
     }
   });
 
