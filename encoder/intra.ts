@@ -8,7 +8,7 @@ import type { Picture } from './common/picture.js';
 import {
   AVAIL_LEFT, AVAIL_TOP, AVAIL_TOP_LEFT, Intra4x4Mode, Intra16x16Mode, IntraChromaMode,
   chromaDc, dc4x4, dc16x16, intra4x4ModeAvailable, intra16x16ModeAvailable, intraChromaModeAvailable,
-  predict4x4, predict16x16, predictChroma,
+  plane16Params, predict4x4, predict16x16, predictChroma,
 } from './common/intra-pred.js';
 import {
   ZIGZAG_4x4, QUANT_4x4, forwardQuant4x4Px, hadamard4x4, hadamard4x4Px, hadamardAbsSums, quant, reconstruct4x4,
@@ -110,6 +110,9 @@ export class IntraCoder {
   private readonly srcCw = new Uint32Array(this.srcC.buffer);
   /** The SIMD kernels (null: the TypeScript ones); with them the luma buffers above lie in their memory. */
   private readonly kernels: Kernels | null;
+
+  /** Plane prediction's a, b, c (plane16Params), for the SIMD kernel. */
+  private readonly planeAbc = new Int32Array(3);
 
   /** Bytes of SIMD memory an IntraCoder allocates (with alignment). */
   static readonly SIMD_BYTES = 256 + 256 + 1024 + 3 * 64;
@@ -361,11 +364,14 @@ export class IntraCoder {
         const dc = dc16x16(top16, left16, avail);
         for (let r = 0; r < 16; r++) cost += satdDc(hadY, r * 16, absY[r]!, dc);
       } else {
-        predict16x16(mode, top16, left16, avail, pred);
         const k = this.kernels;
         if (k !== null) {
+          const abc = this.planeAbc;
+          plane16Params(top16, left16, abc);
+          k.plane16(pred.byteOffset, abc[0]!, abc[1]!, abc[2]!);
           cost = k.satd(src16.byteOffset, 16, pred.byteOffset, 16, 16, 16);
         } else {
+          predict16x16(mode, top16, left16, avail, pred);
           for (let r = 0; r < 16; r++) {
             const o = (r >> 2) * 64 + (r & 3) * 4;
             cost += satd4x4Px(src16, o, 16, pred, o, 16);

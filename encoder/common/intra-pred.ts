@@ -287,6 +287,24 @@ export function dc16x16(top: Uint8Array, left: Uint8Array, avail: number): numbe
  * Intra_16x16 prediction (8.3.3) and chroma prediction for 4:2:0 (8.3.4) share a shape:
  * `top` holds p[-1..n-1, -1] at top[0..n] (top[0] = p[-1,-1]); `left` holds p[-1, 0..n-1].
  */
+const planeAbc = new Int32Array(3);
+
+/**
+ * a, b and c of Intra_16x16 Plane prediction (8.3.3.4, 8-120..8-124) into out[0..2]: each sample
+ * is Clip1((a + b * (x − 7) + c * (y − 7) + 16) >> 5).
+ */
+export function plane16Params(top: Uint8Array, left: Uint8Array, out: Int32Array): void {
+  let h = 0, v = 0;
+  for (let i = 0; i < 8; i++) {
+    // p[8+x', -1] - p[6-x', -1]; p[-1,-1] is top[0]
+    h += (i + 1) * (top[9 + i]! - top[7 - i]!);
+    v += (i + 1) * (left[8 + i]! - (i === 7 ? top[0]! : left[6 - i]!));
+  }
+  out[0] = 16 * (left[15]! + top[16]!);
+  out[1] = (5 * h + 32) >> 6;
+  out[2] = (5 * v + 32) >> 6;
+}
+
 export function predict16x16(mode: number, top: Uint8Array, left: Uint8Array, avail: number, pred: Uint8Array): void {
   switch (mode) {
     case Intra16x16Mode.Vertical: // 8.3.3.1
@@ -306,14 +324,8 @@ export function predict16x16(mode: number, top: Uint8Array, left: Uint8Array, av
       return;
     }
     case Intra16x16Mode.Plane: { // 8.3.3.4
-      let h = 0, v = 0;
-      for (let i = 0; i < 8; i++) {
-        // p[8+x', -1] - p[6-x', -1]; p[-1,-1] is top[0]
-        h += (i + 1) * (top[9 + i]! - top[7 - i]!);
-        v += (i + 1) * (left[8 + i]! - (i === 7 ? top[0]! : left[6 - i]!));
-      }
-      const a = 16 * (left[15]! + top[16]!);
-      const b = (5 * h + 32) >> 6, c = (5 * v + 32) >> 6;
+      plane16Params(top, left, planeAbc);
+      const a = planeAbc[0]!, b = planeAbc[1]!, c = planeAbc[2]!;
       for (let y = 0; y < 16; y++) {
         for (let x = 0; x < 16; x++) pred[y * 16 + x] = clip255((a + b * (x - 7) + c * (y - 7) + 16) >> 5);
       }

@@ -800,6 +800,33 @@ function hadamard16Source(): FunctionSource {
   };
 }
 
+/**
+ * Intra_16x16 Plane prediction (8.3.3.4) from its a, b and c (intra-pred.ts plane16Params):
+ * Clip1((a + b (x − 7) + c (y − 7) + 16) >> 5) into pred (stride 16). |a| <= 8160 and
+ * |b|, |c| <= 717 keep every term in i16; the clip is the unsigned saturating narrow.
+ */
+function plane16Source(): FunctionSource {
+  return {
+    name: 'plane16',
+    params: [['$pred', 'i32'], ['$a', 'i32'], ['$b', 'i32'], ['$c', 'i32']],
+    result: null,
+    locals: [['$y', 'i32'], ['$lo', 'v128'], ['$hi', 'v128'], ['$base', 'v128']],
+    body: `
+      local.get $b i16x8.splat v128.const i16x8 -7 -6 -5 -4 -3 -2 -1 0 i16x8.mul local.set $lo
+      local.get $b i16x8.splat v128.const i16x8 1 2 3 4 5 6 7 8 i16x8.mul local.set $hi
+      loop $rows
+        ;; a + c (y − 7) + 16 for the row
+        local.get $a local.get $c local.get $y i32.const 7 i32.sub i32.mul i32.add i32.const 16 i32.add i16x8.splat local.set $base
+        local.get $pred local.get $y i32.const 4 i32.shl i32.add
+        local.get $base local.get $lo i16x8.add i32.const 5 i16x8.shr_s
+        local.get $base local.get $hi i16x8.add i32.const 5 i16x8.shr_s
+        i8x16.narrow_i16x8_u v128.store
+        local.get $y i32.const 1 i32.add local.tee $y
+        i32.const 16 i32.lt_u br_if $rows
+      end`,
+  };
+}
+
 const PAGE = 65536;
 
 /** The kernels' signatures (addresses are byte offsets in the encoder's memory). */
@@ -821,6 +848,7 @@ export interface Kernels {
   lumaEdgeV(q0: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
   blockRecon(coef: number, pred: number, ps: number, src: number, ss: number, dst: number, ds: number, bshift: number, count: number, mask: number): number;
   hadamard16(src: number, had: number, all: number, notRow0: number, notCol0: number): void;
+  plane16(pred: number, a: number, b: number, c: number): void;
 }
 
 /** The module's binary: every kernel, importing a memory of at least one page. */
@@ -829,7 +857,7 @@ export function kernelModuleBytes(): Uint8Array {
     sadSource('sad16', 16), sadSource('sad8', 8), sadSource('sad4', 4),
     satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(), blockQuantSource(),
     avgBlockSource(), ssdSource(), chroma8Source(), lumaEdgeSource(false), lumaEdgeSource(true),
-    blockReconSource(), hadamard16Source(),
+    blockReconSource(), hadamard16Source(), plane16Source(),
   ], 1);
 }
 

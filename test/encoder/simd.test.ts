@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { H264Encoder } from '../../encoder/index.js';
 import { deblockPicture } from '../../encoder/common/deblock.js';
 import { interpolateHalfPlanes, predictChroma } from '../../encoder/common/interpolate.js';
+import { Intra16x16Mode, plane16Params, predict16x16 } from '../../encoder/common/intra-pred.js';
 import { Picture } from '../../encoder/common/picture.js';
 import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-plane.js';
 import {
@@ -272,6 +273,21 @@ describe('SIMD kernels against the TypeScript references', () => {
       sk.k.hadamard16(src.byteOffset, had.byteOffset, all.byteOffset, notRow0.byteOffset, notCol0.byteOffset);
       expect([...had], `coefficients, trial ${t}`).toEqual([...want.had]);
       expect([...all, ...notRow0, ...notCol0], `sums, trial ${t}`).toEqual([...want.all, ...want.notRow0, ...want.notCol0]);
+    }
+  });
+
+  it('plane16 equals predict16x16 Plane on random and extreme edges (both clips)', () => {
+    const sk = kernels(1 << 16);
+    const got = sk.alloc(256), want = new Uint8Array(256), abc = new Int32Array(3);
+    const top = new Uint8Array(17), left = new Uint8Array(16), rnd = prng(53);
+    for (let t = 0; t < 500; t++) {
+      // Noise, 0/255 edges (the largest gradients), and ramps.
+      for (let i = 0; i < 17; i++) top[i] = t % 3 === 0 ? rnd() & 255 : t % 3 === 1 ? (rnd() & 1) * 255 : Math.min(255, i * 15);
+      for (let i = 0; i < 16; i++) left[i] = t % 3 === 0 ? rnd() & 255 : t % 3 === 1 ? (rnd() & 1) * 255 : 255 - i * 15;
+      predict16x16(Intra16x16Mode.Plane, top, left, 7, want);
+      plane16Params(top, left, abc);
+      sk.k.plane16(got.byteOffset, abc[0]!, abc[1]!, abc[2]!);
+      expect([...got], `trial ${t}`).toEqual([...want]);
     }
   });
 
