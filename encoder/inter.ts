@@ -107,6 +107,9 @@ export class InterCoder {
   private readonly simd: SimdKernels | null;
   private readonly src16Addr: number;
   private readonly tmpAddr: number;
+  /** hexSearch's best (cost as f64 at 0, x and y as i32 at 8 and 12), in the kernels' memory. */
+  private readonly searchState: Int32Array;
+  private readonly searchCost64: Float64Array;
 
   constructor(
     private readonly src: Picture,
@@ -139,6 +142,9 @@ export class InterCoder {
     this.kernels = simd === null ? null : simd.k;
     this.src16Addr = this.src16.byteOffset;
     this.tmpAddr = simd === null ? 0 : simd.alloc(2 * this.halfH.stride).byteOffset;
+    const best = alloc(16);
+    this.searchState = new Int32Array(best.buffer, best.byteOffset, 4);
+    this.searchCost64 = new Float64Array(best.buffer, best.byteOffset, 1);
     this.sources = { a: this.halfH, ao: 0, b: null, bo: 0 };
   }
 
@@ -435,8 +441,18 @@ export class InterCoder {
     // Hexagon steps. After a move in direction d, only directions d-1, d, d+1 around the new
     // centre are new points: the other three were evaluated around the previous centre (and
     // cannot win the strict comparison), so the search result is the same as checking all six.
+    // The SIMD module has this loop and the square after it as one kernel (hexSearchSource).
+    const k = this.kernels;
+    if (k !== null) {
+      const st = this.searchState, sf = this.searchCost64;
+      sf[0] = f.cost; st[2] = f.x; st[3] = f.y;
+      const search = w === 16 ? k.hexSearch16 : w === 8 ? k.hexSearch8 : k.hexSearch4;
+      search(this.src16Addr + so, 16, ref.data.byteOffset + ref.origin + py * ref.stride + px, ref.stride, h, mp.x, mp.y, lambda,
+        minX, maxX, minY, maxY, this.search.range, st.byteOffset);
+      f.cost = sf[0]!; f.x = st[2]!; f.y = st[3]!;
+    }
     let dir = -1;
-    for (let it = 0; it < this.search.range; it++) {
+    for (let it = 0; it < this.search.range && k === null; it++) {
       const cx = f.x, cy = f.y;
       for (let i = 0; i < 6; i++) {
         // In index order, as a full pass would visit them, so ties resolve the same way.
@@ -446,7 +462,7 @@ export class InterCoder {
       if (f.x === cx && f.y === cy) break;
       dir = hexDirection(f.x - cx, f.y - cy);
     }
-    {
+    if (k === null) {
       const cx = f.x, cy = f.y;
       for (let i = 0; i < 8; i++) this.tryFull(cx + SQUARE[i]![0]!, cy + SQUARE[i]![1]!);
     }

@@ -827,6 +827,90 @@ function plane16Source(): FunctionSource {
   };
 }
 
+/** The hexagon's six steps and the square's eight, in inter.ts's order (ties resolve by it). */
+const HEX_STEPS = [[-2, 0], [-1, -2], [1, -2], [2, 0], [1, 2], [-1, 2]];
+const SQUARE_STEPS = [[-1, -1], [0, -1], [1, -1], [-1, 0], [1, 0], [-1, 1], [0, 1], [1, 1]];
+
+/** Bits of se(v) for the i32 on the stack (bitstream.ts seBits): 63 − 2 clz(u + 1), u = v > 0 ? 2v − 1 : −2v. */
+function seBitsOf(v: string): string {
+  return `i32.const 63
+    ${v} i32.const 0 i32.gt_s
+    if (result i32) ${v} i32.const 1 i32.shl i32.const 1 i32.sub else i32.const 0 ${v} i32.const 1 i32.shl i32.sub end
+    i32.const 1 i32.add i32.clz i32.const 1 i32.shl i32.sub`;
+}
+
+/**
+ * The integer part of inter.ts searchPartition after its starting points: hexagon steps (after a
+ * move in direction d only d − 1, d, d + 1 are new points) while the best moves, at most $range
+ * of them, then the 8-point square around the best. Each candidate is inter.ts tryFull exactly:
+ * skipped when it is the best so far or its vector leaves [min, max], or when lambda * mvd bits
+ * alone reaches the best cost; otherwise SAD + lambda * bits in f64, kept if strictly lower.
+ * The best (cost f64, x, y i32) is read from and written back to $state.
+ */
+function hexSearchSource(w: 16 | 8 | 4): FunctionSource {
+  const candidate = (dx: number, dy: number, index: number | null): string => `
+    block $skip
+      local.get $cx i32.const ${dx} i32.add local.set $fx
+      local.get $cy i32.const ${dy} i32.add local.set $fy
+      local.get $fx local.get $bx i32.eq local.get $fy local.get $by i32.eq i32.and br_if $skip
+      local.get $fx i32.const 2 i32.shl local.tee $qx local.get $minX i32.lt_s br_if $skip
+      local.get $qx local.get $maxX i32.gt_s br_if $skip
+      local.get $fy i32.const 2 i32.shl local.tee $qy local.get $minY i32.lt_s br_if $skip
+      local.get $qy local.get $maxY i32.gt_s br_if $skip
+      local.get $lambda
+      ${seBitsOf('local.get $qx local.get $mpx i32.sub')}
+      ${seBitsOf('local.get $qy local.get $mpy i32.sub')}
+      i32.add f64.convert_i32_s f64.mul local.tee $mvc
+      local.get $bcost f64.ge br_if $skip
+      local.get $src local.get $as local.get $ref local.get $fy local.get $rs i32.mul i32.add local.get $fx i32.add local.get $rs local.get $h
+      call $sad${w} f64.convert_i32_s local.get $mvc f64.add local.tee $c
+      local.get $bcost f64.lt i32.eqz br_if $skip
+      local.get $c local.set $bcost local.get $fx local.set $bx local.get $fy local.set $by
+      ${index === null ? '' : `i32.const ${index} local.set $bi`}
+    end`;
+  const hexPoint = (i: number): string => `
+    block $notNew
+      ;; after a move in direction dir, only dir − 1, dir, dir + 1 are new
+      local.get $dir i32.const 0 i32.ge_s
+      local.get $dir i32.const ${i} i32.ne i32.and
+      local.get $dir i32.const ${(i + 5) % 6} i32.ne i32.and
+      local.get $dir i32.const ${(i + 1) % 6} i32.ne i32.and
+      br_if $notNew
+      ${candidate(HEX_STEPS[i]![0]!, HEX_STEPS[i]![1]!, i)}
+    end`;
+  return {
+    name: `hexSearch${w}`,
+    params: [['$src', 'i32'], ['$as', 'i32'], ['$ref', 'i32'], ['$rs', 'i32'], ['$h', 'i32'], ['$mpx', 'i32'], ['$mpy', 'i32'],
+      ['$lambda', 'f64'], ['$minX', 'i32'], ['$maxX', 'i32'], ['$minY', 'i32'], ['$maxY', 'i32'], ['$range', 'i32'], ['$state', 'i32']],
+    result: null,
+    locals: [['$bx', 'i32'], ['$by', 'i32'], ['$cx', 'i32'], ['$cy', 'i32'], ['$fx', 'i32'], ['$fy', 'i32'], ['$qx', 'i32'], ['$qy', 'i32'],
+      ['$dir', 'i32'], ['$bi', 'i32'], ['$it', 'i32'], ['$bcost', 'f64'], ['$mvc', 'f64'], ['$c', 'f64']],
+    body: `
+      local.get $state f64.load local.set $bcost
+      local.get $state i32.load offset=8 local.set $bx
+      local.get $state i32.load offset=12 local.set $by
+      i32.const -1 local.set $dir
+      block $done
+        loop $iter
+          local.get $it local.get $range i32.ge_s br_if $done
+          local.get $bx local.set $cx
+          local.get $by local.set $cy
+          ${[0, 1, 2, 3, 4, 5].map(hexPoint).join('\n')}
+          local.get $bx local.get $cx i32.eq local.get $by local.get $cy i32.eq i32.and br_if $done
+          local.get $bi local.set $dir
+          local.get $it i32.const 1 i32.add local.set $it
+          br $iter
+        end
+      end
+      local.get $bx local.set $cx
+      local.get $by local.set $cy
+      ${SQUARE_STEPS.map(([dx, dy]) => candidate(dx!, dy!, null)).join('\n')}
+      local.get $state local.get $bcost f64.store
+      local.get $state local.get $bx i32.store offset=8
+      local.get $state local.get $by i32.store offset=12`,
+  };
+}
+
 const PAGE = 65536;
 
 /** The kernels' signatures (addresses are byte offsets in the encoder's memory). */
@@ -849,7 +933,16 @@ export interface Kernels {
   blockRecon(coef: number, pred: number, ps: number, src: number, ss: number, dst: number, ds: number, bshift: number, count: number, mask: number): number;
   hadamard16(src: number, had: number, all: number, notRow0: number, notCol0: number): void;
   plane16(pred: number, a: number, b: number, c: number): void;
+  hexSearch16: HexSearch;
+  hexSearch8: HexSearch;
+  hexSearch4: HexSearch;
 }
+
+/** hexSearchSource's signature: ref is the address of the block's full-sample position (0, 0). */
+export type HexSearch = (
+  src: number, as: number, ref: number, rs: number, h: number, mpx: number, mpy: number, lambda: number,
+  minX: number, maxX: number, minY: number, maxY: number, range: number, state: number,
+) => void;
 
 /** The module's binary: every kernel, importing a memory of at least one page. */
 export function kernelModuleBytes(): Uint8Array {
@@ -858,6 +951,7 @@ export function kernelModuleBytes(): Uint8Array {
     satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(), blockQuantSource(),
     avgBlockSource(), ssdSource(), chroma8Source(), lumaEdgeSource(false), lumaEdgeSource(true),
     blockReconSource(), hadamard16Source(), plane16Source(),
+    hexSearchSource(16), hexSearchSource(8), hexSearchSource(4),
   ], 1);
 }
 

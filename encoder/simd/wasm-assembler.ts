@@ -20,7 +20,9 @@ const PLAIN: Record<string, number> = {
   'i32.eqz': 0x45, 'i32.eq': 0x46, 'i32.ne': 0x47, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49, 'i32.gt_s': 0x4a,
   'i32.gt_u': 0x4b, 'i32.le_s': 0x4c, 'i32.le_u': 0x4d, 'i32.ge_s': 0x4e, 'i32.ge_u': 0x4f,
   'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.and': 0x71, 'i32.or': 0x72, 'i32.xor': 0x73,
-  'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76, 'i32.popcnt': 0x69,
+  'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76, 'i32.clz': 0x67, 'i32.popcnt': 0x69,
+  'f64.lt': 0x63, 'f64.gt': 0x64, 'f64.le': 0x65, 'f64.ge': 0x66,
+  'f64.add': 0xa0, 'f64.sub': 0xa1, 'f64.mul': 0xa2, 'f64.convert_i32_s': 0xb7,
 };
 
 /** SIMD instructions without immediates: the opcode after the 0xFD prefix. */
@@ -50,6 +52,7 @@ const SIMD_PLAIN: Record<string, number> = {
 const MEMORY: Record<string, [number[], number]> = {
   'i32.load': [[0x28], 2], 'i32.load8_u': [[0x2d], 0], 'i32.load16_u': [[0x2f], 1], 'i32.load16_s': [[0x2e], 1],
   'i32.store': [[0x36], 2], 'i32.store8': [[0x3a], 0], 'i32.store16': [[0x3b], 1],
+  'f64.load': [[0x2b], 3], 'f64.store': [[0x39], 3],
   'v128.load': [[0xfd, 0x00], 4], 'v128.load8x8_u': [[0xfd, 0x02], 3], 'v128.load16x4_s': [[0xfd, 0x03], 3],
   'v128.load32_zero': [[0xfd, 0x5c], 2], 'v128.load64_zero': [[0xfd, 0x5d], 3],
   'v128.store': [[0xfd, 0x0b], 4],
@@ -106,7 +109,7 @@ export interface FunctionSource {
 }
 
 /** Assembles one function body: the expression bytes, ending with `end`. */
-function assembleBody(fn: FunctionSource): number[] {
+function assembleBody(fn: FunctionSource, functionIndex: Map<string, number>): number[] {
   const out: number[] = [];
   const locals = new Map<string, number>();
   for (const [n] of fn.params) locals.set(n, locals.size);
@@ -163,6 +166,12 @@ function assembleBody(fn: FunctionSource): number[] {
     } else if (op === 'end') {
       if (labels.pop() === undefined) fail('end without an open block');
       out.push(0x0b);
+    } else if (op === 'call') {
+      const callee = next();
+      const index = functionIndex.get(callee);
+      if (index === undefined) fail(`unknown function ${callee}`);
+      out.push(0x10);
+      uleb(out, index!);
     } else if (op === 'br' || op === 'br_if') {
       out.push(op === 'br' ? 0x0c : 0x0d);
       uleb(out, depth(next()));
@@ -261,14 +270,16 @@ export function assembleModule(functions: FunctionSource[], minPages: number): U
     uleb(exports, k);
   });
   section(7, exports);
-  // Code section (5.5.13): locals as one run per declared local, then the body.
+  // Code section (5.5.13): locals as one run per declared local, then the body. `call $name`
+  // names a function of this module.
+  const functionIndex = new Map(functions.map((fn, k) => [`$${fn.name}`, k]));
   const code: number[] = [];
   uleb(code, functions.length);
   for (const fn of functions) {
     const body: number[] = [];
     uleb(body, fn.locals.length);
     for (const [, t] of fn.locals) body.push(1, VAL_TYPE[t]);
-    body.push(...assembleBody(fn));
+    body.push(...assembleBody(fn, functionIndex));
     uleb(code, body.length);
     code.push(...body);
   }
