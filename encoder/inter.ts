@@ -574,7 +574,7 @@ function hexDirection(dx: number, dy: number): number {
 }
 
 /** Sum of absolute differences (a has stride 16); stops early once it reaches `limit`. */
-function sad(a: Uint8Array, ao: number, b: Uint8Array, bo: number, bs: number, w: number, h: number, limit: number): number {
+export function sad(a: Uint8Array, ao: number, b: Uint8Array, bo: number, bs: number, w: number, h: number, limit: number): number {
   if (w === 16) return sad16(a, ao, b, bo, bs, h, limit);
   let s = 0;
   for (let y = 0; y < h; y++, ao += 16, bo += bs) {

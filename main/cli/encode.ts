@@ -64,6 +64,8 @@ Rate control
 Encoder
       --gop N          frames from one IDR frame to the next; 0 or absent: one per second
       --preset NAME    ${PRESETS.join(', ')}; default balanced
+      --no-simd        the encoder's TypeScript kernels only, not its WebAssembly SIMD ones
+                       (the same stream, slower: for comparing and debugging)
 
 Prints one summary line: frames, bytes, kb/s (and the target of cbr and vbr), encode speed
 (time inside the encoder only) and the mean Y-PSNR of the reconstruction against the input.
@@ -88,6 +90,7 @@ const OPTIONS = {
   stats: { kind: 'string' },
   gop: { kind: 'integer', min: 0, max: 65535 },
   preset: { kind: 'string' },
+  'no-simd': { kind: 'boolean' },
   help: { kind: 'boolean', short: 'h' },
   // Not in the usage: for `h264-studio bench`, which runs each encode in its own process.
   'stats-json': { kind: 'string' },
@@ -216,6 +219,7 @@ export async function encodeCommand(argv: readonly string[], io: CliIo): Promise
       ...(o.aq !== undefined && { aqStrength: o.aq }),
       ...(statsPath !== undefined && { psnr: true }),
       ...(o.preset !== undefined && { preset: o.preset }),
+      ...(o['no-simd'] === true && { simd: false }),
     } as EncoderOptions;
     let encoder: H264Encoder;
     try {

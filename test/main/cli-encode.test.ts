@@ -228,6 +228,15 @@ describe('h264-studio encode: encoding (needs encoder/index.ts)', () => {
     expect(compareFrames(await readFile(recon), Buffer.concat(decoded.frames), W, H)).toBeNull();
   });
 
+  it('--no-simd encodes with the TypeScript kernels: the same stream, byte for byte', async () => {
+    const withSimd = path('simd.h264'), without = path('no-simd.h264');
+    for (const [output, extra] of [[withSimd, []], [without, ['--no-simd']]] as const) {
+      const r = await run(['encode', '-i', clip, '-o', output, '--preset', 'realtime', '--qp', '24', ...extra]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    expect(Buffer.compare(await readFile(withSimd), await readFile(without))).toBe(0);
+  });
+
   it('overwrites with --force and stops after --frames', async () => {
     const output = path('forced.h264');
     await writeFile(output, 'old');
