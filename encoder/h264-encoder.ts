@@ -8,7 +8,6 @@ import { deblockPicture, setInterBs, setIntraBs } from './common/deblock.js';
 import { chooseLevel, CPB_BR_VCL_FACTOR } from './common/levels.js';
 import { concatBytes, nalUnit, NalUnitType } from './common/nal.js';
 import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from './common/padded-plane.js';
-import { SimdKernels } from './simd/kernels.js';
 import { Picture } from './common/picture.js';
 import { CHROMA_QP } from './common/transform.js';
 import { closedError, describe, rangeError, typeError } from './errors.js';
@@ -17,10 +16,12 @@ import { convertImage, validateImage } from './image-convert.js';
 import { FrameAnalysis } from './frame-analysis.js';
 import { InterCoder } from './inter.js';
 import { IntraCoder, qpParams, type QpParams } from './intra.js';
+import { InterCoding } from './macroblock-writer.js';
 import { MB_KIND_COUNT, MbKind, MbState } from './mb-state.js';
 import { PRESET_CHOICES } from './presets.js';
 import { checkBitrate, checkQpRange, resolveOptions, type EncoderOptions, type ResolvedOptions } from './options.js';
 import { gopTilt, RateController, type FramePlan } from './rate-control.js';
+import { SimdKernels } from './simd/kernels.js';
 import { writePps, writeSliceHeader, writeSps, type SpsParams } from './parameter-sets.js';
 
 /** Level 5.1's limits on the picture (Table A-1: MaxFS 36864; A.3.1 f: sqrt(8 * MaxFS) = 543 MBs a side). */
@@ -171,7 +172,7 @@ export class H264Encoder {
     const chromaPlane = (widthMbs * 8 + 2 * CHROMA_PAD) * (heightMbs * 8 + 2 * CHROMA_PAD);
     const simd = this.options.simd
       ? SimdKernels.create(widthMbs * heightMbs * 384 + 4 * lumaPlane + 2 * chromaPlane + 3 * 256 + 3 * 128 + 2 * (widthMbs * 16 + 2 * LUMA_PAD)
-        + 22 * 16 + FrameAnalysis.simdBytes(widthMbs, heightMbs) + IntraCoder.SIMD_BYTES)
+        + 22 * 16 + FrameAnalysis.simdBytes(widthMbs, heightMbs) + IntraCoder.SIMD_BYTES + 6 * InterCoding.SIMD_BYTES)
       : null;
     this.simd = simd;
     this.src = new Picture(widthMbs, heightMbs);

@@ -92,9 +92,10 @@ export class InterCoder {
   /** Where the prediction of the candidate satdCost is weighing lies in the reference planes. */
   private readonly sources: LumaSources;
   private readonly skipMv: MotionVector = { x: 0, y: 0 };
-  private readonly candidates = [new InterCoding(), new InterCoding(), new InterCoding(), new InterCoding()];
-  private readonly subTrial = new InterCoding();
-  private readonly skipCoding = new InterCoding();
+  /** Codings of the partition modes, the sub-partition trial and P_Skip (in the kernels' memory when they run). */
+  private readonly candidates: InterCoding[];
+  private readonly subTrial: InterCoding;
+  private readonly skipCoding: InterCoding;
   private readonly writer = new BitWriter(1024);
   private best: InterCoding | null = null;
   /** coded_block_pattern (luma | chroma << 4) of the last committed macroblock (0 for P_Skip). */
@@ -142,6 +143,10 @@ export class InterCoder {
     this.kernels = simd === null ? null : simd.k;
     this.src16Addr = this.src16.byteOffset;
     this.tmpAddr = simd === null ? 0 : simd.alloc(2 * this.halfH.stride).byteOffset;
+    const codingAlloc = simd === null ? undefined : alloc;
+    this.candidates = [0, 1, 2, 3].map(() => new InterCoding(codingAlloc));
+    this.subTrial = new InterCoding(codingAlloc);
+    this.skipCoding = new InterCoding(codingAlloc);
     const best = alloc(16);
     this.searchState = new Int32Array(best.buffer, best.byteOffset, 4);
     this.searchCost64 = new Float64Array(best.buffer, best.byteOffset, 1);

@@ -8,6 +8,18 @@ import { CBP_INTER_TO_CODE_NUM, CBP_INTRA_TO_CODE_NUM } from './common/cbp-table
 import { BLK_TO_RASTER, MbKind, type MbState } from './mb-state.js';
 
 /** A coded luma choice: Intra_4x4 or Intra_16x16, with levels in scan order. */
+/** Storage for a coding's arrays: a zeroed view in the SIMD kernels' memory (SimdKernels.alloc). */
+export type Alloc = (bytes: number) => Uint8Array;
+const plainAlloc: Alloc = (bytes) => new Uint8Array(bytes);
+const int32s = (alloc: Alloc, n: number): Int32Array => {
+  const b = alloc(4 * n);
+  return new Int32Array(b.buffer, b.byteOffset, n);
+};
+
+/**
+ * A coded luma choice. With `alloc`, the arrays the SIMD kernels write (levels, nz, recon) live in
+ * their memory, so the kernels write them in place.
+ */
 export class LumaCoding {
   kind: MbKind = MbKind.I16x16;
   mode16 = 0;
@@ -15,18 +27,25 @@ export class LumaCoding {
   readonly modes4 = new Int8Array(16);
   readonly predModes4 = new Int8Array(16);
   /** Levels per 4x4 block (raster r): levels[r * 16 + scanPos]; for Intra_16x16 position 0 is 0. */
-  readonly levels = new Int32Array(256);
+  readonly levels: Int32Array;
   /** Intra16x16DCLevel in scan order. */
   readonly dc = new Int32Array(16);
   /** TotalCoeff per block (raster), as CAVLC neighbours will see it. */
-  readonly nz = new Uint8Array(16);
+  readonly nz: Uint8Array;
   cbp = 0;
-  readonly recon = new Uint8Array(256);
+  readonly recon: Uint8Array;
   /** recon as 32-bit words, for copies into the picture. */
-  readonly reconW = new Uint32Array(this.recon.buffer);
+  readonly reconW: Uint32Array;
   ssd = 0;
   /** The mode search's cost (SATD + lambda * mode bits), for decisions that skip full RD. */
   satdCost = 0;
+
+  constructor(alloc: Alloc = plainAlloc) {
+    this.levels = int32s(alloc, 256);
+    this.nz = alloc(16);
+    this.recon = alloc(256);
+    this.reconW = new Uint32Array(this.recon.buffer, this.recon.byteOffset, 64);
+  }
 }
 
 /** A coded chroma choice (both components). */
@@ -35,15 +54,23 @@ export class ChromaCoding {
   /** ChromaDCLevel: Cb at 0..3, Cr at 4..7. */
   readonly dc = new Int32Array(8);
   /** ChromaACLevel: index ((c * 4) + blk) * 16 + scanPos (position 0 unused). */
-  readonly ac = new Int32Array(128);
+  readonly ac: Int32Array;
   /** TotalCoeff per AC block: Cb 0..3, Cr 4..7 (raster 2x2). */
-  readonly nz = new Uint8Array(8);
+  readonly nz: Uint8Array;
   cbp = 0;
   /** Reconstructed Cb (0..63) and Cr (64..127), 8x8 each. */
-  readonly recon = new Uint8Array(128);
+  readonly recon: Uint8Array;
   /** recon as 32-bit words, for copies into the picture. */
-  readonly reconW = new Uint32Array(this.recon.buffer);
+  readonly reconW: Uint32Array;
   ssd = 0;
+
+  /** As LumaCoding's: with `alloc`, ac, nz and recon live in the SIMD kernels' memory. */
+  constructor(alloc: Alloc = plainAlloc) {
+    this.ac = int32s(alloc, 128);
+    this.nz = alloc(8);
+    this.recon = alloc(128);
+    this.reconW = new Uint32Array(this.recon.buffer, this.recon.byteOffset, 32);
+  }
 }
 
 /** A coded inter choice: partitioning, motion vector differences and residual. */
@@ -58,10 +85,18 @@ export class InterCoding {
   /** The resulting motion vector of every 4x4 block (raster), quarter samples. */
   readonly mvx = new Int16Array(16);
   readonly mvy = new Int16Array(16);
-  readonly luma = new LumaCoding();
-  readonly chroma = new ChromaCoding();
+  readonly luma: LumaCoding;
+  readonly chroma: ChromaCoding;
   /** Search cost (SATD + lambda * bits) of the motion decision. */
   cost = 0;
+
+  constructor(alloc: Alloc = plainAlloc) {
+    this.luma = new LumaCoding(alloc);
+    this.chroma = new ChromaCoding(alloc);
+  }
+
+  /** Bytes of SIMD memory one InterCoding allocates (with alignment). */
+  static readonly SIMD_BYTES = 1024 + 16 + 256 + 512 + 16 + 128;
 }
 
 /** Neighbour context for one macroblock: where it is and what its neighbours hold. */

@@ -47,8 +47,9 @@ function decimateScore(levels: Int32Array, base: number): number {
 
 /**
  * Codes the 16 luma 4x4 blocks of `src - pred` (both 16x16, stride 16) into `out` (levels, nz,
- * cbp, recon, ssd). `deadZone` is the quantiser rounding as a fraction of a step. With `simd`, src
- * and pred must be views in its memory; its lumaQuant gives the same levels as forwardQuant4x4Px.
+ * cbp, recon, ssd). `deadZone` is the quantiser rounding as a fraction of a step. With `simd`, src,
+ * pred and out's levels, nz and recon must be views in its memory (LumaCoding's alloc); its
+ * lumaQuant gives the same levels as forwardQuant4x4Px and writes them in place.
  */
 export function codeLumaResidual(
   src: Uint8Array, pred: Uint8Array, qp: number, deadZone: number, decimate: boolean, out: LumaCoding, simd: SimdKernels | null = null,
@@ -58,10 +59,8 @@ export function codeLumaResidual(
   out.cbp = 0;
   let coef: Int32Array = lumaCoef;
   if (simd !== null) {
-    simd.lumaQuant(src, pred, qp, bias);
+    simd.lumaQuant(src, pred, qp, bias, out.levels, out.nz);
     coef = simd.coef;
-    out.levels.set(simd.levels);
-    out.nz.set(simd.nz);
   } else {
     for (let r = 0; r < 16; r++) {
       const o = (r >> 2) * 64 + (r & 3) * 4;
@@ -96,8 +95,7 @@ export function codeLumaResidual(
   if (simd !== null) {
     let mask = 0;
     for (let r = 0; r < 16; r++) if (out.nz[r]) mask |= 1 << r;
-    out.ssd = simd.reconstruct(src, pred, 0, false, mask);
-    out.recon.set(simd.recon);
+    out.ssd = simd.reconstruct(src, pred, 0, false, mask, out.recon);
     return;
   }
   let ssd = 0;
@@ -171,9 +169,10 @@ function clearBlock(out: LumaCoding, coef: Int32Array, r: number): void {
  * Codes the chroma residual (Cb then Cr, 8x8 each, stride 8) of `src` (Cb at 0, Cr at 64) against
  * the predictions predCb[cbOffset..] and predCr[crOffset..] (stride 8) into `out` (dc, ac, nz,
  * cbp, recon, ssd), with the 2x2 DC transform and a doubled DC step (8.5.11). Intra and inter
- * macroblocks share it; the prediction mode field is left to the caller. With `simd`, src and
- * predCb must be views in its memory and Cr's prediction must follow Cb's (predCr = predCb,
- * crOffset = cbOffset + 64); its chromaQuant gives what forwardQuant4x4Px gives.
+ * macroblocks share it; the prediction mode field is left to the caller. With `simd`, src, predCb
+ * and out's ac, nz and recon must be views in its memory (ChromaCoding's alloc), and Cr's
+ * prediction must follow Cb's (predCr = predCb, crOffset = cbOffset + 64); its chromaQuant gives
+ * what forwardQuant4x4Px gives.
  */
 export function codeChromaResidual(
   src: Uint8Array, predCb: Uint8Array, cbOffset: number, predCr: Uint8Array, crOffset: number,
@@ -184,13 +183,10 @@ export function codeChromaResidual(
   let anyDc = false, anyAc = false;
   let coef: Int32Array = chromaCoef;
   if (simd !== null) {
-    simd.chromaQuant(src, predCb, cbOffset, qpc, bias);
+    simd.chromaQuant(src, predCb, cbOffset, qpc, bias, out.ac, out.nz);
     coef = simd.coef;
-    out.ac.set(simd.chromaLevels);
     for (let b = 0; b < 8; b++) {
-      const nz = simd.nz[b]!;
-      out.nz[b] = nz;
-      if (nz) anyAc = true;
+      if (out.nz[b]) anyAc = true;
       dcm[b] = coef[b * 16]!;
     }
   } else {
@@ -229,8 +225,7 @@ export function codeChromaResidual(
         if (out.nz[b]! !== 0 || dc !== 0) mask |= 1 << b;
       }
     }
-    out.ssd = simd.reconstruct(src, predCb, cbOffset, true, mask);
-    out.recon.set(simd.chromaRecon);
+    out.ssd = simd.reconstruct(src, predCb, cbOffset, true, mask, out.recon);
     return;
   }
   let ssd = 0;

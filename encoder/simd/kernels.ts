@@ -998,9 +998,6 @@ export class SimdKernels {
   readonly nz: Uint8Array;
   /** reconstruct's output: 16x16 luma, or Cb above Cr (8 wide), stride as given. */
   readonly recon: Uint8Array;
-  /** The chroma parts of levels and recon, made once (a subarray per macroblock is an allocation). */
-  readonly chromaLevels: Int32Array;
-  readonly chromaRecon: Uint8Array;
   private readonly tableAddr: number;
 
   private constructor(api: WasmApi, module: WasmModule, bytes: number) {
@@ -1018,8 +1015,6 @@ export class SimdKernels {
     this.levels = new Int32Array(levels.buffer, levels.byteOffset, 256);
     this.nz = this.alloc(16);
     this.recon = this.alloc(256);
-    this.chromaLevels = this.levels.subarray(0, 128);
-    this.chromaRecon = this.recon.subarray(0, 128);
   }
 
   /**
@@ -1027,18 +1022,18 @@ export class SimdKernels {
    * Cb above Cr at stride 8), pred from its byte `predOffset`; blocks with bit r of `mask` clear
    * are the prediction. Returns the SSD against src. src and pred are views in this memory.
    */
-  reconstruct(src: Uint8Array, pred: Uint8Array, predOffset: number, chroma: boolean, mask: number): number {
+  reconstruct(src: Uint8Array, pred: Uint8Array, predOffset: number, chroma: boolean, mask: number, dst: Uint8Array = this.recon): number {
     const s = chroma ? 8 : 16;
-    return this.k.blockRecon(this.coef.byteOffset, pred.byteOffset + predOffset, s, src.byteOffset, s, this.recon.byteOffset, s, chroma ? 1 : 2, chroma ? 8 : 16, mask);
+    return this.k.blockRecon(this.coef.byteOffset, pred.byteOffset + predOffset, s, src.byteOffset, s, dst.byteOffset, s, chroma ? 1 : 2, chroma ? 8 : 16, mask);
   }
 
   /**
    * The forward path of a macroblock's 16 luma blocks (blockQuantSource) from src and pred, views
    * in this memory at stride 16, into coef, levels and nz.
    */
-  lumaQuant(src: Uint8Array, pred: Uint8Array, qp: number, bias: number): void {
+  lumaQuant(src: Uint8Array, pred: Uint8Array, qp: number, bias: number, levels: Int32Array = this.levels, nz: Uint8Array = this.nz): void {
     const q6 = (qp / 6) | 0;
-    this.k.blockQuant(src.byteOffset, 16, pred.byteOffset, 16, 2, 16, 0, this.coef.byteOffset, this.levels.byteOffset, this.nz.byteOffset, qp - 6 * q6, q6, bias, this.tableAddr);
+    this.k.blockQuant(src.byteOffset, 16, pred.byteOffset, 16, 2, 16, 0, this.coef.byteOffset, levels.byteOffset, nz.byteOffset, qp - 6 * q6, q6, bias, this.tableAddr);
   }
 
   /**
@@ -1046,9 +1041,9 @@ export class SimdKernels {
    * stride 8, from pred's byte `predOffset`. Levels of AC positions; each block's unquantised DC
    * stays in coef[r * 16] for the 2x2 DC transform.
    */
-  chromaQuant(src: Uint8Array, pred: Uint8Array, predOffset: number, qpc: number, bias: number): void {
+  chromaQuant(src: Uint8Array, pred: Uint8Array, predOffset: number, qpc: number, bias: number, levels: Int32Array = this.levels, nz: Uint8Array = this.nz): void {
     const q6 = (qpc / 6) | 0;
-    this.k.blockQuant(src.byteOffset, 8, pred.byteOffset + predOffset, 8, 1, 8, 1, this.coef.byteOffset, this.levels.byteOffset, this.nz.byteOffset, qpc - 6 * q6, q6, bias, this.tableAddr);
+    this.k.blockQuant(src.byteOffset, 8, pred.byteOffset + predOffset, 8, 1, 8, 1, this.coef.byteOffset, levels.byteOffset, nz.byteOffset, qpc - 6 * q6, q6, bias, this.tableAddr);
   }
 
   /**
