@@ -95,7 +95,12 @@ function duration(seconds: number): string {
 }
 
 function speedHeader(s: ClipSpeed): string {
-  return `fps ${s.clip} (${s.frames} fr)`;
+  return `fps ${s.clip} (${speedFrames(s)})`;
+}
+
+/** "30 fr", or "150 fr: 30 looped" for a run that plays a short clip over and over. */
+function speedFrames(s: ClipSpeed): string {
+  return s.sourceFrames < s.frames ? `${s.frames} fr: ${s.sourceFrames} looped` : `${s.frames} fr`;
 }
 
 // ------------------------------------------------------------------ report.md
@@ -151,7 +156,8 @@ export function renderReport(results: BenchResults): string {
 
   out.push('## Method', '');
   out.push(`- Every encoder at a constant QP (${st.qps.join(', ')} for the curves, ${st.speedQp} for speed), an IDR frame every ${st.gop} frames, one thread, ` +
-    'on the first N frames of each clip (a trimmed copy of the .y4m, header unchanged). Command lines:', '');
+    'on the first N frames of each clip (a trimmed copy of the .y4m, header unchanged; a speed run marked "looped" plays a short clip ' +
+    'over and over to N frames, in one .y4m, so that it measures the sustained rate rather than a fresh process\'s first second). Command lines:', '');
   out.push(table(['encoder', 'command'], ['l', 'l'], results.encoders.map((e) => [e.label, `\`${e.command}\``])), '');
   out.push('- Ours codes one IDR every GOP and P frames between them (one reference picture), as the anchors do; presets are described in the README.');
   out.push('- Every stream is decoded by ffmpeg with `-xerror -err_detect +crccheck+bitstream+buffer+explode` (any error fails the bench) and ' +
@@ -188,7 +194,7 @@ export function renderReport(results: BenchResults): string {
   if (results.speed.length === 0) out.push('Not measured in this run.', '');
   else {
     out.push(`Median fps of ${st.runs} runs at QP ${st.speedQp} (slowest–fastest run in brackets); each run encodes with every encoder in turn.`, '');
-    out.push(table(['encoder', ...results.speed.map((s) => `${s.clip} (${s.width}x${s.height}, ${s.frames} fr)`)], ['l', ...results.speed.map(() => 'r' as const)],
+    out.push(table(['encoder', ...results.speed.map((s) => `${s.clip} (${s.width}x${s.height}, ${speedFrames(s)})`)], ['l', ...results.speed.map(() => 'r' as const)],
       results.encoders.map((e) => [e.label, ...results.speed.map((s) => {
         const x = s.entries.find((y) => y.encoder === e.id);
         if (!x) return 'n/a';
@@ -197,7 +203,7 @@ export function renderReport(results: BenchResults): string {
       })])), '');
     const oursIds = results.encoders.filter((e) => e.kind === 'ours').map((e) => e.id);
     out.push('Ours ÷ each encoder (ratio of the medians above; below 1: ours is slower):', '');
-    const header = ['encoder', ...results.speed.flatMap((s) => oursIds.map((o) => `${label(results, o)} ÷, ${s.clip}`))];
+    const header = ['encoder', ...results.speed.flatMap((s) => oursIds.map((o) => `${label(results, o)} ÷, ${s.clip} (${speedFrames(s)})`))];
     out.push(table(header, ['l', ...header.slice(1).map(() => 'r' as const)],
       results.encoders.filter((e) => e.kind !== 'ours').map((e) => [e.label, ...results.speed.flatMap((s) => oursIds.map((o) => {
         const r = s.ratios[o]?.[e.id];
@@ -209,7 +215,7 @@ export function renderReport(results: BenchResults): string {
   if (results.speed.length === 0) out.push('Not measured in this run (it comes from the speed runs).', '');
   else {
     out.push('Peak resident memory (MiB) of the encoding process, largest over the speed runs. Ours is a Node process: about 40 MiB of it is the runtime itself.', '');
-    out.push(table(['encoder', ...results.speed.map((s) => `${s.clip} (${s.width}x${s.height})`)], ['l', ...results.speed.map(() => 'r' as const)],
+    out.push(table(['encoder', ...results.speed.map((s) => `${s.clip} (${s.width}x${s.height}, ${speedFrames(s)})`)], ['l', ...results.speed.map(() => 'r' as const)],
       results.encoders.map((e) => [e.label, ...results.speed.map((s) => {
         const x = s.entries.find((y) => y.encoder === e.id);
         return x ? mib(x.maxRssKiB) : 'n/a';

@@ -32,6 +32,11 @@ export interface ClipJob {
   clip: ClipInfo;
   /** Frames used from the start of the clip. */
   frames: number;
+  /**
+   * Play the clip over and over to `frames` when it is shorter (a speed run long enough to show
+   * the sustained rate). Without it, `frames` must not exceed the clip.
+   */
+  loop?: boolean;
 }
 
 export interface BenchPlan {
@@ -106,6 +111,8 @@ export interface ClipSpeed {
   width: number;
   height: number;
   frames: number;
+  /** Frames of the clip the run plays (fewer than `frames` when looped). */
+  sourceFrames: number;
   qp: number;
   runs: number;
   entries: SpeedEntry[];
@@ -141,9 +148,10 @@ function formatElapsed(seconds: number): string {
 
 /**
  * The first `frames` frames of a clip as their own .y4m in the work folder (the header line
- * copied as it is, so x264 sees the same tags as in the original), and those frames.
+ * copied as it is, so x264 sees the same tags as in the original), and those frames; a looped
+ * job's clip is repeated to that length.
  */
-async function trimClip(plan: BenchPlan, job: ClipJob): Promise<{ path: string; frames: Uint8Array[] }> {
+async function trimClip(plan: BenchPlan, job: ClipJob): Promise<{ path: string; frames: Uint8Array[]; sourceFrames: number }> {
   const reader = await Y4mReader.open(job.clip.path);
   let frames: Uint8Array[];
   try {
@@ -151,6 +159,8 @@ async function trimClip(plan: BenchPlan, job: ClipJob): Promise<{ path: string; 
   } finally {
     await reader.close();
   }
+  const sourceFrames = frames.length;
+  if (job.loop && sourceFrames > 0) frames = Array.from({ length: job.frames }, (_, i) => frames[i % sourceFrames]!);
   if (frames.length !== job.frames) throw new BenchFailure(`${job.clip.path}: read ${frames.length} frames, expected ${job.frames}`);
   const header = new Uint8Array(reader.header.headerBytes);
   const original = await open(job.clip.path, 'r');
@@ -159,7 +169,7 @@ async function trimClip(plan: BenchPlan, job: ClipJob): Promise<{ path: string; 
   } finally {
     await original.close();
   }
-  const path = join(plan.workDir, `${job.clip.name}-${job.frames}f.y4m`);
+  const path = join(plan.workDir, `${job.clip.name}-${job.frames}f${job.loop ? '-looped' : ''}.y4m`);
   const file = await open(path, 'w');
   try {
     await file.write(header);
@@ -171,7 +181,7 @@ async function trimClip(plan: BenchPlan, job: ClipJob): Promise<{ path: string; 
   } finally {
     await file.close();
   }
-  return { path, frames };
+  return { path, frames, sourceFrames };
 }
 
 async function measureCurves(plan: BenchPlan, job: ClipJob, progress: (text: string) => void): Promise<ClipCurves> {
@@ -250,7 +260,7 @@ function bdRates(plan: BenchPlan, points: CurvePoint[]): BdRateEntry[] {
 
 async function measureSpeed(plan: BenchPlan, job: ClipJob, progress: (text: string) => void): Promise<ClipSpeed> {
   const { clip, frames: n } = job;
-  const { path: input } = await trimClip(plan, job);
+  const { path: input, sourceFrames } = await trimClip(plan, job);
   const entries = new Map<string, SpeedEntry>();
   // Alternate: every encoder once per run, so a slow spell of a shared machine touches all of them.
   for (let run = 1; run <= plan.runs; run++) {
@@ -281,7 +291,10 @@ async function measureSpeed(plan: BenchPlan, job: ClipJob, progress: (text: stri
     for (const other of plan.encoders) if (other.id !== ours.id) r[other.id] = entries.get(ours.id)!.medianFps / entries.get(other.id)!.medianFps;
     ratios[ours.id] = r;
   }
-  return { clip: clip.name, width: clip.width, height: clip.height, frames: n, qp: plan.speedQp, runs: plan.runs, entries: [...entries.values()], ratios };
+  return {
+    clip: clip.name, width: clip.width, height: clip.height, frames: n, sourceFrames, qp: plan.speedQp, runs: plan.runs,
+    entries: [...entries.values()], ratios,
+  };
 }
 
 export function median(values: readonly number[]): number {

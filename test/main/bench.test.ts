@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { H264Encoder } from '../../encoder/index.js';
 import { ENCODERS, OURS_ID, REFERENCE_ID } from '../../main/bench/encoders.js';
-import type { BenchResults } from '../../main/bench/report.js';
+import { summaryTable, type BenchResults } from '../../main/bench/report.js';
+import { runBench } from '../../main/bench/run.js';
 import { psnrPlane } from '../../main/media/metrics.js';
 import { y4mHeaderLine } from '../../main/media/y4m.js';
 import { buildCli } from '../helpers/build-cli.js';
@@ -120,6 +121,33 @@ describe('h264-studio bench', () => {
       expect(report).toContain(`| ${e.label} |`);
       expect(svg).toContain(`>${e.label}</text>`);
     }
+  });
+
+  it('a looped speed run plays the clip over and over to its length, and says so', async () => {
+    // Our realtime preset and x264 veryfast, one run each, on the 2-frame clip looped to 5 frames.
+    // Both report the frames they encoded, and the bench checks them against 5.
+    const encoders = ENCODERS.filter((e) => e.id === 'ours-realtime' || e.id === 'x264-baseline-veryfast-zerolatency');
+    expect(encoders).toHaveLength(2);
+    const workDir = join(dir, 'looped-work');
+    await mkdir(workDir);
+    const clip = { name: CLIP, path: join(dir, 'seq', `${CLIP}.y4m`), width: W, height: H, fpsNum: 25, fpsDen: 1, totalFrames: 2 };
+    const measured = await runBench({
+      curves: [], speed: [{ clip, frames: 5, loop: true }], qps: QPS, speedQp: 27, gop: 30, runs: 1, encoders, cli, workDir, log: () => {},
+    });
+    const [speed] = measured.speed;
+    expect(speed).toMatchObject({ clip: CLIP, frames: 5, sourceFrames: 2, runs: 1 });
+    for (const e of speed!.entries) expect(e.fps[0], e.encoder).toBeGreaterThan(0);
+    // The looped .y4m: the header and five frames, 0 1 0 1 0.
+    const looped = await readFile(join(workDir, `${CLIP}-5f-looped.y4m`));
+    const header = Buffer.from(y4mHeaderLine(W, H, 25));
+    const frameBytes = 6 + frames[0]!.length;
+    expect(looped.length).toBe(header.length + 5 * frameBytes);
+    for (let i = 0; i < 5; i++) {
+      const at = header.length + i * frameBytes + 6;
+      expect(Buffer.compare(looped.subarray(at, at + frames[0]!.length), frames[i % 2]!), `frame ${i}`).toBe(0);
+    }
+    const results = { encoders, curves: [], speed: measured.speed, settings: { ours: OURS_ID } } as unknown as BenchResults;
+    expect(summaryTable(results).split('\n')[0]).toBe(`| encoder | fps ${CLIP} (5 fr: 2 looped) |`);
   });
 
   it('fails, exit 1, when a stream does not decode cleanly', async () => {
