@@ -58,6 +58,24 @@ const SWAP_1 = '2 3 0 1 6 7 4 5 10 11 8 9 14 15 12 13';
 const SWAP_2 = '4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11';
 
 /**
+ * The 4-point Hadamard across four i16x8 row vectors $<inp>0..$<inp>3, lane by lane, into
+ * $<out>0..$<out>3 in transform.ts hadamard4x4's order: (x0 + x1) + (x2 + x3),
+ * (x0 + x1) − (x2 + x3), (x0 − x1) − (x2 − x3), (x0 − x1) + (x2 − x3). Uses $s01 $m01 $s23 $m23,
+ * so inp may be out.
+ */
+function hadamardColumns(inp: string, out: string): string {
+  return `
+  local.get $${inp}0 local.get $${inp}1 i16x8.add local.set $s01
+  local.get $${inp}0 local.get $${inp}1 i16x8.sub local.set $m01
+  local.get $${inp}2 local.get $${inp}3 i16x8.add local.set $s23
+  local.get $${inp}2 local.get $${inp}3 i16x8.sub local.set $m23
+  local.get $s01 local.get $s23 i16x8.add local.set $${out}0
+  local.get $s01 local.get $s23 i16x8.sub local.set $${out}1
+  local.get $m01 local.get $m23 i16x8.sub local.set $${out}2
+  local.get $m01 local.get $m23 i16x8.add local.set $${out}3`;
+}
+
+/**
  * The sum of |4x4 Hadamard| coefficients of two side-by-side 4x4 differences, rows in $d0..$d3
  * (i16x8: lanes 0-3 the left block, 4-7 the right), added to $acc as i32x4. Vertical butterflies
  * between the row vectors, then the horizontal ones inside each group of four lanes: with the
@@ -65,15 +83,7 @@ const SWAP_2 = '4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11';
  * t * (1, 1, −1, −1, ...)). Magnitudes stay within 16 x 255 = 4080, so i16 lanes hold them, and
  * four rows' absolute values within 16320.
  */
-const HADAMARD_ABS_ACC = `
-  local.get $d0 local.get $d1 i16x8.add local.set $s01
-  local.get $d0 local.get $d1 i16x8.sub local.set $m01
-  local.get $d2 local.get $d3 i16x8.add local.set $s23
-  local.get $d2 local.get $d3 i16x8.sub local.set $m23
-  local.get $s01 local.get $s23 i16x8.add local.set $d0
-  local.get $s01 local.get $s23 i16x8.sub local.set $d1
-  local.get $m01 local.get $m23 i16x8.sub local.set $d2
-  local.get $m01 local.get $m23 i16x8.add local.set $d3
+const HADAMARD_ABS_ACC = `${hadamardColumns('d', 'd')}
   ${[0, 1, 2, 3].map((k) => `
   local.get $d${k} local.get $d${k} i8x16.shuffle ${SWAP_1}
   local.get $d${k} local.get $sign1 i16x8.mul i16x8.add local.tee $d${k}
@@ -482,6 +492,39 @@ function chroma8Source(): FunctionSource {
 }
 
 /**
+ * One side of the luma filter (the p side, or the q side with p and q exchanged: 8-477..8-487 are
+ * symmetric), for LUMA_FILTER_HALF: its sample next to the edge, $n{x}0, and the one after it,
+ * $n{x}1. The bS < 4 delta is added on the p side and subtracted on the q side (8-470, 8-471).
+ * $s{x} is "the strong filter applies on this side" (bS = 4 case, 8-476).
+ */
+function lumaFilterSide(x: string, y: string, deltaOp: 'add' | 'sub'): string {
+  return `
+  ;; ${x}0: bS < 4: Clip1(${x}0 ± delta); bS = 4: (${x}2 + 2${x}1 + 2${x}0 + 2${y}0 + ${y}1 + 4) >> 3 or (2${x}1 + ${x}0 + ${y}1 + 2) >> 2
+  local.get $${x}2 local.get $${x}1 local.get $${x}0 i16x8.add local.get $${y}0 i16x8.add i32.const 1 i16x8.shl i16x8.add
+  local.get $${y}1 i16x8.add local.get $four i16x8.add i32.const 3 i16x8.shr_u
+  local.get $${x}1 i32.const 1 i16x8.shl local.get $${x}0 i16x8.add local.get $${y}1 i16x8.add local.get $two i16x8.add i32.const 2 i16x8.shr_u
+  local.get $a${x} local.get $strong v128.and local.tee $s${x} v128.bitselect
+  local.get $${x}0 local.get $d i16x8.${deltaOp} local.get $zero i16x8.max_s local.get $max i16x8.min_s
+  local.get $is4 v128.bitselect local.set $n${x}0
+  ;; ${x}1: bS = 4 strong: (${x}2 + ${x}1 + ${x}0 + ${y}0 + 2) >> 2; bS < 4 with a${x} < beta: ${x}1 + Clip3(-tC0, tC0, (${x}2 + avg - 2${x}1) >> 1) (8-472, 8-474)
+  local.get $${x}2 local.get $${x}1 i16x8.add local.get $${x}0 i16x8.add local.get $${y}0 i16x8.add local.get $two i16x8.add i32.const 2 i16x8.shr_u
+  local.get $${x}1 local.get $s${x} v128.bitselect
+  local.get $${x}2 local.get $avg i16x8.add local.get $${x}1 i32.const 1 i16x8.shl i16x8.sub i32.const 1 i16x8.shr_s
+  local.get $tc i16x8.min_s local.get $zero local.get $tc i16x8.sub i16x8.max_s local.get $${x}1 i16x8.add
+  local.get $${x}1 local.get $a${x} v128.bitselect
+  local.get $is4 v128.bitselect local.set $n${x}1`;
+}
+
+/** The third sample of one side, which only the strong filter changes: (2x3 + 3x2 + x1 + x0 + y0 + 4) >> 3 (8-478, 8-485). */
+function lumaFilterOuter(x: string, y: string): string {
+  return `
+  local.get $${x}3 i32.const 1 i16x8.shl local.get $${x}2 i32.const 1 i16x8.shl i16x8.add local.get $${x}2 i16x8.add
+  local.get $${x}1 i16x8.add local.get $${x}0 i16x8.add local.get $${y}0 i16x8.add local.get $four i16x8.add i32.const 3 i16x8.shr_u
+  local.get $${x}2 local.get $s${x} local.get $is4 v128.and v128.bitselect
+  local.get $${x}2 local.get $f v128.bitselect local.set $${x}2`;
+}
+
+/**
  * The luma filter of 8.7.2.3 (bS < 4) and 8.7.2.4 (bS = 4) on one i16x8 half of 16 lines across an
  * edge: samples in $p3..$q3, each line's bS in $bs and tC0 in $tc, thresholds in $al (alpha),
  * $be (beta) and $al4 ((alpha >> 2) + 2). Every branch of deblock.ts filterEdge is computed for
@@ -508,42 +551,10 @@ const LUMA_FILTER_HALF = `
   ;; bS = 4: the strong filters where ap (aq) < beta and |p0 - q0| < (alpha >> 2) + 2 (8-476)
   local.get $p0 local.get $q0 i16x8.sub i16x8.abs local.get $al4 i16x8.lt_s local.set $strong
   local.get $bs local.get $four i16x8.eq local.set $is4
-  ;; p0: bS < 4: Clip1(p0 + delta); bS = 4: (p2 + 2p1 + 2p0 + 2q0 + q1 + 4) >> 3 or (2p1 + p0 + q1 + 2) >> 2
-  local.get $p2 local.get $p1 local.get $p0 i16x8.add local.get $q0 i16x8.add i32.const 1 i16x8.shl i16x8.add
-  local.get $q1 i16x8.add local.get $four i16x8.add i32.const 3 i16x8.shr_u
-  local.get $p1 i32.const 1 i16x8.shl local.get $p0 i16x8.add local.get $q1 i16x8.add local.get $two i16x8.add i32.const 2 i16x8.shr_u
-  local.get $ap local.get $strong v128.and local.tee $sp v128.bitselect
-  local.get $p0 local.get $d i16x8.add local.get $zero i16x8.max_s local.get $max i16x8.min_s
-  local.get $is4 v128.bitselect local.set $np0
-  ;; q0, the same with p and q exchanged (8-483..8-487); delta is subtracted
-  local.get $q2 local.get $q1 local.get $q0 i16x8.add local.get $p0 i16x8.add i32.const 1 i16x8.shl i16x8.add
-  local.get $p1 i16x8.add local.get $four i16x8.add i32.const 3 i16x8.shr_u
-  local.get $q1 i32.const 1 i16x8.shl local.get $q0 i16x8.add local.get $p1 i16x8.add local.get $two i16x8.add i32.const 2 i16x8.shr_u
-  local.get $aq local.get $strong v128.and local.tee $sq v128.bitselect
-  local.get $q0 local.get $d i16x8.sub local.get $zero i16x8.max_s local.get $max i16x8.min_s
-  local.get $is4 v128.bitselect local.set $nq0
-  ;; p1: bS = 4 strong: (p2 + p1 + p0 + q0 + 2) >> 2; bS < 4 with ap < beta: p1 + Clip3(-tC0, tC0, (p2 + avg - 2p1) >> 1) (8-472)
-  local.get $p2 local.get $p1 i16x8.add local.get $p0 i16x8.add local.get $q0 i16x8.add local.get $two i16x8.add i32.const 2 i16x8.shr_u
-  local.get $p1 local.get $sp v128.bitselect
-  local.get $p2 local.get $avg i16x8.add local.get $p1 i32.const 1 i16x8.shl i16x8.sub i32.const 1 i16x8.shr_s
-  local.get $tc i16x8.min_s local.get $zero local.get $tc i16x8.sub i16x8.max_s local.get $p1 i16x8.add
-  local.get $p1 local.get $ap v128.bitselect
-  local.get $is4 v128.bitselect local.set $np1
-  local.get $q2 local.get $q1 i16x8.add local.get $q0 i16x8.add local.get $p0 i16x8.add local.get $two i16x8.add i32.const 2 i16x8.shr_u
-  local.get $q1 local.get $sq v128.bitselect
-  local.get $q2 local.get $avg i16x8.add local.get $q1 i32.const 1 i16x8.shl i16x8.sub i32.const 1 i16x8.shr_s
-  local.get $tc i16x8.min_s local.get $zero local.get $tc i16x8.sub i16x8.max_s local.get $q1 i16x8.add
-  local.get $q1 local.get $aq v128.bitselect
-  local.get $is4 v128.bitselect local.set $nq1
-  ;; p2 and q2 change only in the strong filter: (2p3 + 3p2 + p1 + p0 + q0 + 4) >> 3 (8-478)
-  local.get $p3 i32.const 1 i16x8.shl local.get $p2 i32.const 1 i16x8.shl i16x8.add local.get $p2 i16x8.add
-  local.get $p1 i16x8.add local.get $p0 i16x8.add local.get $q0 i16x8.add local.get $four i16x8.add i32.const 3 i16x8.shr_u
-  local.get $p2 local.get $sp local.get $is4 v128.and v128.bitselect
-  local.get $p2 local.get $f v128.bitselect local.set $p2
-  local.get $q3 i32.const 1 i16x8.shl local.get $q2 i32.const 1 i16x8.shl i16x8.add local.get $q2 i16x8.add
-  local.get $q1 i16x8.add local.get $q0 i16x8.add local.get $p0 i16x8.add local.get $four i16x8.add i32.const 3 i16x8.shr_u
-  local.get $q2 local.get $sq local.get $is4 v128.and v128.bitselect
-  local.get $q2 local.get $f v128.bitselect local.set $q2
+  ${lumaFilterSide('p', 'q', 'add')}
+  ${lumaFilterSide('q', 'p', 'sub')}
+  ${lumaFilterOuter('p', 'q')}
+  ${lumaFilterOuter('q', 'p')}
   local.get $np1 local.get $p1 local.get $f v128.bitselect local.set $p1
   local.get $nq1 local.get $q1 local.get $f v128.bitselect local.set $q1
   local.get $np0 local.get $p0 local.get $f v128.bitselect local.set $p0
@@ -768,7 +779,7 @@ function hadamard16Source(): FunctionSource {
     params: [['$src', 'i32'], ['$had', 'i32'], ['$all', 'i32'], ['$notRow0', 'i32'], ['$notCol0', 'i32']],
     result: null,
     locals: [['$r', 'i32'], ['$sa', 'i32'], ['$ha', 'i32'], ['$x', 'i32'],
-      ...(['$t', '$r0', '$r1', '$r2', '$r3', '$c0', '$c1', '$c2', '$c3', '$sign1', '$sign2', '$sall', '$srow', '$scol'] as const).map((n) => [n, 'v128'] as [string, 'v128'])],
+      ...(['$t', '$r0', '$r1', '$r2', '$r3', '$c0', '$c1', '$c2', '$c3', '$s01', '$m01', '$s23', '$m23', '$sign1', '$sign2', '$sall', '$srow', '$scol'] as const).map((n) => [n, 'v128'] as [string, 'v128'])],
     body: `
       v128.const i16x8 1 -1 1 -1 1 -1 1 -1 local.set $sign1
       v128.const i16x8 1 -1 -1 1 1 -1 -1 1 local.set $sign2
@@ -776,16 +787,8 @@ function hadamard16Source(): FunctionSource {
       loop $blocks
         local.get $src local.get $r i32.const 2 i32.shr_u i32.const 64 i32.mul i32.add local.get $r i32.const 3 i32.and i32.const 2 i32.shl i32.add local.set $sa
         ${[0, 1, 2, 3].map(horizontal).join('\n')}
-        ;; Columns: (r0 + r1) ± (r2 + r3), (r0 − r1) ∓ (r2 − r3).
-        local.get $r0 local.get $r1 i16x8.add local.set $c0
-        local.get $r0 local.get $r1 i16x8.sub local.set $c2
-        local.get $r2 local.get $r3 i16x8.add local.set $c1
-        local.get $r2 local.get $r3 i16x8.sub local.set $c3
-        local.get $c0 local.get $c1 i16x8.add local.set $r0
-        local.get $c0 local.get $c1 i16x8.sub local.set $r1
-        local.get $c2 local.get $c3 i16x8.sub local.set $r2
-        local.get $c2 local.get $c3 i16x8.add local.set $r3
-        local.get $r0 local.set $c0 local.get $r1 local.set $c1 local.get $r2 local.set $c2 local.get $r3 local.set $c3
+        ;; Columns (lane by lane across the rows).
+        ${hadamardColumns('r', 'c')}
         ${store(0)}
         ${store(1)}
         ;; |h|: per column sums ($scol lanes), the whole block and row 0 (i32 pair sums).
