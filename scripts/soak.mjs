@@ -10,7 +10,7 @@
  *
  * Plain JavaScript that runs the built dist/ (`npm run soak` builds first): the encoder worker
  * runs only from built files, and Node 20 cannot run TypeScript. --dist points it at another build
- * (the CI test, test/main/soak.test.ts, runs the one-minute QVGA version against a fresh build).
+ * (the CI test, test/main/soak.test.ts, runs a four-minute QVGA version against a fresh build).
  *
  * Not part of `npm test`: the default run (600 s of 720p30) takes about an hour on two cores.
  *
