@@ -172,7 +172,7 @@ export class H264Encoder {
     const chromaPlane = (widthMbs * 8 + 2 * CHROMA_PAD) * (heightMbs * 8 + 2 * CHROMA_PAD);
     const simd = this.options.simd
       ? SimdKernels.create(widthMbs * heightMbs * 384 + 4 * lumaPlane + 2 * chromaPlane + 3 * 256 + 3 * 128 + 2 * (widthMbs * 16 + 2 * LUMA_PAD)
-        + 22 * 16 + FrameAnalysis.simdBytes(widthMbs, heightMbs) + IntraCoder.SIMD_BYTES + 6 * InterCoding.SIMD_BYTES)
+        + 23 * 16 + FrameAnalysis.simdBytes(widthMbs, heightMbs) + IntraCoder.SIMD_BYTES + 6 * InterCoding.SIMD_BYTES)
       : null;
     this.simd = simd;
     this.src = new Picture(widthMbs, heightMbs);

@@ -108,7 +108,7 @@ export class InterCoder {
   private readonly simd: SimdKernels | null;
   private readonly src16Addr: number;
   private readonly tmpAddr: number;
-  /** hexSearch's best (cost as f64 at 0, x and y as i32 at 8 and 12), in the kernels' memory. */
+  /** The search kernels' best (cost as f64 at 0, x and y as i32 at 8 and 12) and scratch, in the kernels' memory. */
   private readonly searchState: Int32Array;
   private readonly searchCost64: Float64Array;
 
@@ -147,8 +147,8 @@ export class InterCoder {
     this.candidates = [0, 1, 2, 3].map(() => new InterCoding(codingAlloc));
     this.subTrial = new InterCoding(codingAlloc);
     this.skipCoding = new InterCoding(codingAlloc);
-    const best = alloc(16);
-    this.searchState = new Int32Array(best.buffer, best.byteOffset, 4);
+    const best = alloc(32); // hexSearch and subpelSearch: cost, x, y; subpelSearch: the four planes' addresses
+    this.searchState = new Int32Array(best.buffer, best.byteOffset, 8);
     this.searchCost64 = new Float64Array(best.buffer, best.byteOffset, 1);
     this.sources = { a: this.halfH, ao: 0, b: null, bo: 0 };
   }
@@ -473,12 +473,22 @@ export class InterCoder {
     }
     const bx = f.x, by = f.y;
 
-    // Sub-sample refinement by SATD of the interpolated prediction.
+    // Sub-sample refinement by SATD of the interpolated prediction (with the SIMD module, all of
+    // it in one kernel: subpelSearchSource).
     let qx = bx * 4, qy = by * 4;
-    let best = this.satdCost(px, py, w, h, so, qx, qy, mp, lambda);
+    let best: number;
+    if (k !== null) {
+      const st = this.searchState, base = ref.origin + py * ref.stride + px;
+      k.subpelSearch(this.src16Addr + so, ref.data.byteOffset + base, this.halfH.data.byteOffset + base, this.halfV.data.byteOffset + base,
+        this.halfHV.data.byteOffset + base, ref.stride, w, h, qx, qy, mp.x, mp.y, lambda, minX, maxX, minY, maxY,
+        this.search.subpelPattern === 'square' ? 1 : 0, this.search.subpel === 2 ? 1 : 0, this.simd!.subpelTable, st.byteOffset);
+      best = this.searchCost64[0]!; qx = st[2]!; qy = st[3]!;
+    } else {
+      best = this.satdCost(px, py, w, h, so, qx, qy, mp, lambda);
+    }
     const pattern = this.search.subpelPattern === 'square' ? SQUARE : DIAMOND;
     const rounds = this.search.subpelPattern === 'square' ? 1 : 2;
-    for (let step = 2; step >= (this.search.subpel === 2 ? 1 : 2); step >>= 1) {
+    for (let step = 2; step >= (this.search.subpel === 2 ? 1 : 2) && k === null; step >>= 1) {
       for (let round = 0; round < rounds; round++) {
         const cx = qx, cy = qy;
         for (let i = 0; i < pattern.length; i++) {

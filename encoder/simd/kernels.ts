@@ -914,6 +914,137 @@ function hexSearchSource(w: 16 | 8 | 4): FunctionSource {
   };
 }
 
+/**
+ * Where the prediction of a quarter-sample position lies (interpolate.ts lumaSources), by
+ * (xFrac << 2) | yFrac: plane a and its offset (dx, dy) from the full-sample position, and plane
+ * b (−1: none) and its offset; planes 0 = full samples, 1 = Hp, 2 = Vp, 3 = HVp. Six i32 each.
+ */
+export const SUBPEL_SOURCES = Int32Array.from([
+  0, 0, 0, -1, 0, 0, //  0 G
+  0, 0, 0, 2, 0, 0, //  1 d = avg(F, Vp)
+  2, 0, 0, -1, 0, 0, //  2 h = Vp
+  0, 0, 1, 2, 0, 0, //  3 n = avg(F(y+1), Vp)
+  0, 0, 0, 1, 0, 0, //  4 a = avg(F, Hp)
+  1, 0, 0, 2, 0, 0, //  5 e = avg(Hp, Vp)
+  2, 0, 0, 3, 0, 0, //  6 i = avg(Vp, HVp)
+  2, 0, 0, 1, 0, 1, //  7 p = avg(Vp, Hp(y+1))
+  1, 0, 0, -1, 0, 0, //  8 b = Hp
+  1, 0, 0, 3, 0, 0, //  9 f = avg(Hp, HVp)
+  3, 0, 0, -1, 0, 0, // 10 j = HVp
+  3, 0, 0, 1, 0, 1, // 11 q = avg(HVp, Hp(y+1))
+  0, 1, 0, 1, 0, 0, // 12 c = avg(F(x+1), Hp)
+  1, 0, 0, 2, 1, 0, // 13 g = avg(Hp, Vp(x+1))
+  3, 0, 0, 2, 1, 0, // 14 k = avg(HVp, Vp(x+1))
+  2, 1, 0, 1, 0, 1, // 15 r = avg(Vp(x+1), Hp(y+1))
+]);
+
+/**
+ * SATD of the w x h block at $src (stride 16) against the prediction at quarter-sample vector
+ * ($tx, $ty) from the planes whose (0, 0) addresses are at $state + 16 (F, Hp, Vp, HVp): inter.ts
+ * satdCost's SATD, through the SUBPEL_SOURCES table at $table.
+ */
+function satdAtSource(): FunctionSource {
+  const planeAddr = (field: number): string => `local.get $state local.get $e i32.load offset=${field} i32.const 2 i32.shl i32.add i32.load offset=16`;
+  return {
+    name: 'satdAt',
+    params: [['$src', 'i32'], ['$tx', 'i32'], ['$ty', 'i32'], ['$ss', 'i32'], ['$w', 'i32'], ['$h', 'i32'], ['$table', 'i32'], ['$state', 'i32']],
+    result: 'i32',
+    locals: [['$e', 'i32'], ['$off', 'i32'], ['$a', 'i32']],
+    body: `
+      local.get $tx i32.const 3 i32.and i32.const 2 i32.shl local.get $ty i32.const 3 i32.and i32.or
+      i32.const 24 i32.mul local.get $table i32.add local.set $e
+      local.get $ty i32.const 2 i32.shr_s local.get $ss i32.mul local.get $tx i32.const 2 i32.shr_s i32.add local.set $off
+      ${planeAddr(0)} local.get $off i32.add local.get $e i32.load offset=4 i32.add
+      local.get $e i32.load offset=8 local.get $ss i32.mul i32.add local.set $a
+      local.get $e i32.load offset=12 i32.const 0 i32.lt_s
+      if (result i32)
+        local.get $src i32.const 16 local.get $a local.get $ss local.get $w local.get $h call $satd
+      else
+        local.get $src i32.const 16 local.get $a
+        ${planeAddr(12)} local.get $off i32.add local.get $e i32.load offset=16 i32.add
+        local.get $e i32.load offset=20 local.get $ss i32.mul i32.add
+        local.get $ss local.get $w local.get $h call $satdAvg
+      end`,
+  };
+}
+
+const DIAMOND_STEPS = [[0, -1], [-1, 0], [1, 0], [0, 1]];
+
+/**
+ * inter.ts searchPartition's sub-sample refinement: from the integer result, half-sample steps
+ * then (with $quarter) quarter-sample ones, each by the 8-point square once or the 4-point
+ * diamond at most twice while it moves; every candidate inside [min, max] costs
+ * lambda * mvd bits + SATD (f64, the same sum as satdCost's) and is kept if strictly lower, in the
+ * same order. Reads the planes' addresses from its parameters; writes the best (cost f64, qx, qy
+ * i32) to $state.
+ */
+function subpelSearchSource(): FunctionSource {
+  const candidate = (dx: number, dy: number): string => `
+    block $skip
+      local.get $cx i32.const ${dx} i32.add local.tee $tx local.get $minX i32.lt_s br_if $skip
+      local.get $tx local.get $maxX i32.gt_s br_if $skip
+      local.get $cy i32.const ${dy} i32.add local.tee $ty local.get $minY i32.lt_s br_if $skip
+      local.get $ty local.get $maxY i32.gt_s br_if $skip
+      local.get $lambda
+      ${seBitsOf('local.get $tx local.get $mpx i32.sub')}
+      ${seBitsOf('local.get $ty local.get $mpy i32.sub')}
+      i32.add f64.convert_i32_s f64.mul local.tee $mvc
+      local.get $best f64.ge br_if $skip
+      local.get $mvc
+      local.get $src local.get $tx local.get $ty local.get $ss local.get $w local.get $h local.get $table local.get $state call $satdAt
+      f64.convert_i32_s f64.add local.tee $c
+      local.get $best f64.lt i32.eqz br_if $skip
+      local.get $c local.set $best local.get $tx local.set $bx local.get $ty local.set $by
+    end`;
+  const round = (pattern: number[][], step: number): string => `
+    local.get $bx local.set $cx
+    local.get $by local.set $cy
+    ${pattern.map(([dx, dy]) => candidate(dx! * step, dy! * step)).join('\n')}`;
+  const stepCode = (step: number): string => `
+    local.get $square
+    if
+      ${round(SQUARE_STEPS, step)}
+    else
+      block $moved
+        ${round(DIAMOND_STEPS, step)}
+        local.get $bx local.get $cx i32.eq local.get $by local.get $cy i32.eq i32.and br_if $moved
+        ${round(DIAMOND_STEPS, step)}
+      end
+    end`;
+  return {
+    name: 'subpelSearch',
+    params: [['$src', 'i32'], ['$f', 'i32'], ['$hp', 'i32'], ['$vp', 'i32'], ['$hvp', 'i32'], ['$ss', 'i32'], ['$w', 'i32'], ['$h', 'i32'],
+      ['$qx', 'i32'], ['$qy', 'i32'], ['$mpx', 'i32'], ['$mpy', 'i32'], ['$lambda', 'f64'],
+      ['$minX', 'i32'], ['$maxX', 'i32'], ['$minY', 'i32'], ['$maxY', 'i32'], ['$square', 'i32'], ['$quarter', 'i32'],
+      ['$table', 'i32'], ['$state', 'i32']],
+    result: null,
+    locals: [['$bx', 'i32'], ['$by', 'i32'], ['$cx', 'i32'], ['$cy', 'i32'], ['$tx', 'i32'], ['$ty', 'i32'],
+      ['$best', 'f64'], ['$mvc', 'f64'], ['$c', 'f64']],
+    body: `
+      local.get $state local.get $f i32.store offset=16
+      local.get $state local.get $hp i32.store offset=20
+      local.get $state local.get $vp i32.store offset=24
+      local.get $state local.get $hvp i32.store offset=28
+      local.get $qx local.set $bx
+      local.get $qy local.set $by
+      ;; The starting point's whole cost (satdCost with no limit).
+      local.get $lambda
+      ${seBitsOf('local.get $bx local.get $mpx i32.sub')}
+      ${seBitsOf('local.get $by local.get $mpy i32.sub')}
+      i32.add f64.convert_i32_s f64.mul
+      local.get $src local.get $bx local.get $by local.get $ss local.get $w local.get $h local.get $table local.get $state call $satdAt
+      f64.convert_i32_s f64.add local.set $best
+      ${stepCode(2)}
+      local.get $quarter
+      if
+        ${stepCode(1)}
+      end
+      local.get $state local.get $best f64.store
+      local.get $state local.get $bx i32.store offset=8
+      local.get $state local.get $by i32.store offset=12`,
+  };
+}
+
 const PAGE = 65536;
 
 /** The kernels' signatures (addresses are byte offsets in the encoder's memory). */
@@ -939,9 +1070,16 @@ export interface Kernels {
   hexSearch16: HexSearch;
   hexSearch8: HexSearch;
   hexSearch4: HexSearch;
+  subpelSearch: SubpelSearch;
 }
 
 /** hexSearchSource's signature: ref is the address of the block's full-sample position (0, 0). */
+export type SubpelSearch = (
+  src: number, f: number, hp: number, vp: number, hvp: number, ss: number, w: number, h: number, qx: number, qy: number,
+  mpx: number, mpy: number, lambda: number, minX: number, maxX: number, minY: number, maxY: number, square: number, quarter: number,
+  table: number, state: number,
+) => void;
+
 export type HexSearch = (
   src: number, as: number, ref: number, rs: number, h: number, mpx: number, mpy: number, lambda: number,
   minX: number, maxX: number, minY: number, maxY: number, range: number, state: number,
@@ -954,7 +1092,7 @@ export function kernelModuleBytes(): Uint8Array {
     satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(), blockQuantSource(),
     avgBlockSource(), ssdSource(), chroma8Source(), lumaEdgeSource(false), lumaEdgeSource(true),
     blockReconSource(), hadamard16Source(), plane16Source(),
-    hexSearchSource(16), hexSearchSource(8), hexSearchSource(4),
+    hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(),
   ], 1);
 }
 
@@ -987,8 +1125,8 @@ function kernelModule(): WasmModule | null {
 }
 
 /** One encoder's memory and its instance of the kernels. */
-/** What the instance allocates for itself: blockQuant's table and outputs, blockRecon's output. */
-const OWN_BYTES = 768 + 1024 + 1024 + 16 + 256;
+/** What the instance allocates for itself: blockQuant's table and outputs, blockRecon's output, SUBPEL_SOURCES. */
+const OWN_BYTES = 768 + 1024 + 1024 + 16 + 256 + 384;
 
 export class SimdKernels {
   readonly k: Kernels;
@@ -1002,6 +1140,8 @@ export class SimdKernels {
   /** reconstruct's output: 16x16 luma, or Cb above Cr (8 wide), stride as given. */
   readonly recon: Uint8Array;
   private readonly tableAddr: number;
+  /** Address of SUBPEL_SOURCES in the memory, for subpelSearch. */
+  readonly subpelTable: number;
 
   private constructor(api: WasmApi, module: WasmModule, bytes: number) {
     const pages = Math.max(1, Math.ceil((bytes + OWN_BYTES) / PAGE));
@@ -1018,6 +1158,9 @@ export class SimdKernels {
     this.levels = new Int32Array(levels.buffer, levels.byteOffset, 256);
     this.nz = this.alloc(16);
     this.recon = this.alloc(256);
+    const sources = this.alloc(SUBPEL_SOURCES.length * 4);
+    new Int32Array(sources.buffer, sources.byteOffset, SUBPEL_SOURCES.length).set(SUBPEL_SOURCES);
+    this.subpelTable = sources.byteOffset;
   }
 
   /**

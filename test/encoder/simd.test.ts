@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { H264Encoder } from '../../encoder/index.js';
 import { deblockPicture } from '../../encoder/common/deblock.js';
-import { interpolateHalfPlanes, predictChroma } from '../../encoder/common/interpolate.js';
+import { interpolateHalfPlanes, lumaSources, predictChroma, type LumaSources } from '../../encoder/common/interpolate.js';
 import { Intra16x16Mode, plane16Params, predict16x16 } from '../../encoder/common/intra-pred.js';
 import { Picture } from '../../encoder/common/picture.js';
 import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-plane.js';
@@ -15,7 +15,7 @@ import {
   forwardQuant4x4Px, hadamard4x4Px, hadamardAbsSums, reconstruct4x4, satd4x4Avg, satd4x4Px,
 } from '../../encoder/common/transform.js';
 import { copyPrediction } from '../../encoder/residual.js';
-import { SimdKernels, kernelModuleBytes } from '../../encoder/simd/kernels.js';
+import { SUBPEL_SOURCES, SimdKernels, kernelModuleBytes } from '../../encoder/simd/kernels.js';
 import { assembleModule } from '../../encoder/simd/wasm-assembler.js';
 import { loadSequence } from '../helpers/sequences.js';
 import { motionClip } from '../helpers/synthetic-motion.js';
@@ -288,6 +288,23 @@ describe('SIMD kernels against the TypeScript references', () => {
       plane16Params(top, left, abc);
       sk.k.plane16(got.byteOffset, abc[0]!, abc[1]!, abc[2]!);
       expect([...got], `trial ${t}`).toEqual([...want]);
+    }
+  });
+
+  it('SUBPEL_SOURCES names the planes and offsets lumaSources picks, at all 16 quarter-sample positions', () => {
+    const planes = [0, 1, 2, 3].map(() => new PaddedPlane(32, 32, LUMA_PAD));
+    const [full, hp, vp, hvp] = planes as [PaddedPlane, PaddedPlane, PaddedPlane, PaddedPlane];
+    const out: LumaSources = { a: full, ao: 0, b: null, bo: 0 };
+    for (let xFrac = 0; xFrac < 4; xFrac++) {
+      for (let yFrac = 0; yFrac < 4; yFrac++) {
+        lumaSources(full, hp, vp, hvp, 0, 0, xFrac, yFrac, out);
+        const e = SUBPEL_SOURCES.subarray(((xFrac << 2) | yFrac) * 6, ((xFrac << 2) | yFrac) * 6 + 6);
+        const where = `(${xFrac}, ${yFrac})`;
+        expect(planes.indexOf(out.a), where).toBe(e[0]);
+        expect(out.ao - full.origin, where).toBe(e[1]! + e[2]! * full.stride);
+        expect(out.b === null ? -1 : planes.indexOf(out.b), where).toBe(e[3]);
+        if (out.b !== null) expect(out.bo - full.origin, where).toBe(e[4]! + e[5]! * full.stride);
+      }
     }
   });
 
