@@ -843,6 +843,24 @@ function seBitsOf(v: string): string {
 }
 
 /**
+ * A search candidate's checks, as inter.ts tryFull and satdCost make them: skip it (br_if $skip)
+ * when its vector (locals x and y, in quarter samples) leaves [min, max], or when lambda * mvd
+ * bits alone reach the best cost so far; otherwise leave that cost in $mvc.
+ */
+function vectorCostOrSkip(x: string, y: string, best: string): string {
+  return `
+      local.get ${x} local.get $minX i32.lt_s br_if $skip
+      local.get ${x} local.get $maxX i32.gt_s br_if $skip
+      local.get ${y} local.get $minY i32.lt_s br_if $skip
+      local.get ${y} local.get $maxY i32.gt_s br_if $skip
+      local.get $lambda
+      ${seBitsOf(`local.get ${x} local.get $mpx i32.sub`)}
+      ${seBitsOf(`local.get ${y} local.get $mpy i32.sub`)}
+      i32.add f64.convert_i32_s f64.mul local.tee $mvc
+      local.get ${best} f64.ge br_if $skip`;
+}
+
+/**
  * The integer part of inter.ts searchPartition after its starting points: hexagon steps (after a
  * move in direction d only d − 1, d, d + 1 are new points) while the best moves, at most $range
  * of them, then the 8-point square around the best. Each candidate is inter.ts tryFull exactly:
@@ -856,15 +874,9 @@ function hexSearchSource(w: 16 | 8 | 4): FunctionSource {
       local.get $cx i32.const ${dx} i32.add local.set $fx
       local.get $cy i32.const ${dy} i32.add local.set $fy
       local.get $fx local.get $bx i32.eq local.get $fy local.get $by i32.eq i32.and br_if $skip
-      local.get $fx i32.const 2 i32.shl local.tee $qx local.get $minX i32.lt_s br_if $skip
-      local.get $qx local.get $maxX i32.gt_s br_if $skip
-      local.get $fy i32.const 2 i32.shl local.tee $qy local.get $minY i32.lt_s br_if $skip
-      local.get $qy local.get $maxY i32.gt_s br_if $skip
-      local.get $lambda
-      ${seBitsOf('local.get $qx local.get $mpx i32.sub')}
-      ${seBitsOf('local.get $qy local.get $mpy i32.sub')}
-      i32.add f64.convert_i32_s f64.mul local.tee $mvc
-      local.get $bcost f64.ge br_if $skip
+      local.get $fx i32.const 2 i32.shl local.set $qx
+      local.get $fy i32.const 2 i32.shl local.set $qy
+      ${vectorCostOrSkip('$qx', '$qy', '$bcost')}
       local.get $src local.get $as local.get $ref local.get $fy local.get $rs i32.mul i32.add local.get $fx i32.add local.get $rs local.get $h
       call $sad${w} f64.convert_i32_s local.get $mvc f64.add local.tee $c
       local.get $bcost f64.lt i32.eqz br_if $skip
@@ -981,15 +993,9 @@ const DIAMOND_STEPS = [[0, -1], [-1, 0], [1, 0], [0, 1]];
 function subpelSearchSource(): FunctionSource {
   const candidate = (dx: number, dy: number): string => `
     block $skip
-      local.get $cx i32.const ${dx} i32.add local.tee $tx local.get $minX i32.lt_s br_if $skip
-      local.get $tx local.get $maxX i32.gt_s br_if $skip
-      local.get $cy i32.const ${dy} i32.add local.tee $ty local.get $minY i32.lt_s br_if $skip
-      local.get $ty local.get $maxY i32.gt_s br_if $skip
-      local.get $lambda
-      ${seBitsOf('local.get $tx local.get $mpx i32.sub')}
-      ${seBitsOf('local.get $ty local.get $mpy i32.sub')}
-      i32.add f64.convert_i32_s f64.mul local.tee $mvc
-      local.get $best f64.ge br_if $skip
+      local.get $cx i32.const ${dx} i32.add local.set $tx
+      local.get $cy i32.const ${dy} i32.add local.set $ty
+      ${vectorCostOrSkip('$tx', '$ty', '$best')}
       local.get $mvc
       local.get $src local.get $tx local.get $ty local.get $ss local.get $w local.get $h local.get $table local.get $state call $satdAt
       f64.convert_i32_s f64.add local.tee $c
