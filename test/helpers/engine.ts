@@ -19,8 +19,12 @@ export class WorkerSpy {
   inFlight = 0;
   maxInFlight = 0;
   posted = 0;
-  /** Called after each frame is posted (it is at the worker then). */
-  onFramePosted: (() => void) | null = null;
+  /**
+   * Called as each frame is about to go to the worker. Returning true terminates the worker
+   * instead, and the frame never reaches it, so it is lost in flight with the worker. Terminating
+   * right after the post raced with the encoder: a fast one could answer before it died.
+   */
+  killOnFrame: (() => boolean) | null = null;
 
   readonly spawn = (entry: URL): WorkerChannel => {
     const channel = spawnWorkerThread(entry);
@@ -32,9 +36,13 @@ export class WorkerSpy {
         if (message.type === 'frame') {
           this.posted++;
           this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+          if (this.killOnFrame?.()) {
+            this.killOnFrame = null;
+            channel.terminate();
+            return;
+          }
         }
         channel.postMessage(message, transfer);
-        if (message.type === 'frame') this.onFramePosted?.();
       },
       onMessage: (handler) => channel.onMessage((message) => {
         if (message.type === 'encoded' || (message.type === 'error' && message.request === 'frame')) this.inFlight--;

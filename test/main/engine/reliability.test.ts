@@ -169,12 +169,8 @@ describe('engine', () => {
     let afterRestart: (() => void) | null = null;
     const enough = new Promise<void>((resolvePromise) => { afterRestart = resolvePromise; });
     let restartedAt = -1;
-    // Killed right after a frame went to it: that frame is lost with the worker.
-    spy.onFramePosted = () => {
-      if (encoded < KILL_AFTER) return;
-      spy.onFramePosted = null;
-      spy.current.terminate();
-    };
+    // Killed as a frame goes to it: that frame is lost with the worker.
+    spy.killOnFrame = () => encoded >= KILL_AFTER;
     engine.on('frame', () => {
       encoded++;
       if (restartedAt >= 0 && encoded - restartedAt >= AFTER_RESTART) afterRestart?.();
@@ -232,11 +228,7 @@ describe('engine', () => {
     let encoded = 0;
     const crashed = new Promise<void>((resolvePromise) => engine.on('error', (e) => { errors.push(e); resolvePromise(); }));
     engine.on('frame', () => encoded++);
-    spy.onFramePosted = () => {
-      if (encoded < KILL_AFTER) return;
-      spy.onFramePosted = null;
-      spy.current.terminate();
-    };
+    spy.killOnFrame = () => encoded >= KILL_AFTER;
     const before = tapSink(createH264Sink(path('wait-before.h264')));
     await engine.start();
     engine.addSink(before);
