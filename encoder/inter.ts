@@ -443,21 +443,47 @@ export class InterCoder {
         for (let i = 0; i < 6; i++) this.tryFull(cx + HEX[i]![0]! * (k >> 1), cy + HEX[i]![1]! * (k >> 1));
       }
     }
-    // Hexagon steps. After a move in direction d, only directions d-1, d, d+1 around the new
-    // centre are new points: the other three were evaluated around the previous centre (and
-    // cannot win the strict comparison), so the search result is the same as checking all six.
-    // The SIMD module has this loop and the square after it as one kernel (hexSearchSource).
-    const k = this.kernels;
+    // Hexagon and square steps, then the sub-sample refinement: in the SIMD module as two kernels
+    // (hexSearchSource, subpelSearchSource), else the TypeScript searches they are held to.
+    const k = this.kernels, st = this.searchState;
+    let best: number, qx: number, qy: number;
     if (k !== null) {
-      const st = this.searchState, sf = this.searchCost64;
+      const sf = this.searchCost64, base = ref.origin + py * ref.stride + px;
       sf[0] = f.cost; st[2] = f.x; st[3] = f.y;
-      const search = w === 16 ? k.hexSearch16 : w === 8 ? k.hexSearch8 : k.hexSearch4;
-      search(this.src16Addr + so, 16, ref.data.byteOffset + ref.origin + py * ref.stride + px, ref.stride, h, mp.x, mp.y, lambda,
-        minX, maxX, minY, maxY, this.search.range, st.byteOffset);
-      f.cost = sf[0]!; f.x = st[2]!; f.y = st[3]!;
+      const hex = w === 16 ? k.hexSearch16 : w === 8 ? k.hexSearch8 : k.hexSearch4;
+      hex(this.src16Addr + so, 16, ref.data.byteOffset + base, ref.stride, h, mp.x, mp.y, lambda, minX, maxX, minY, maxY, this.search.range, st.byteOffset);
+      k.subpelSearch(this.src16Addr + so, ref.data.byteOffset + base, this.halfH.data.byteOffset + base, this.halfV.data.byteOffset + base,
+        this.halfHV.data.byteOffset + base, ref.stride, w, h, st[2]! * 4, st[3]! * 4, mp.x, mp.y, lambda, minX, maxX, minY, maxY,
+        this.search.subpelPattern === 'square' ? 1 : 0, this.search.subpel === 2 ? 1 : 0, this.simd!.subpelTable, st.byteOffset);
+      best = sf[0]!; qx = st[2]!; qy = st[3]!;
+    } else {
+      this.hexSteps();
+      best = this.subpelSteps(px, py, w, h, so, mp, lambda, minX, maxX, minY, maxY);
+      qx = st[2]!; qy = st[3]!;
     }
+
+    for (let y = y4; y < y4 + h4; y++) {
+      for (let x = x4; x < x4 + w4; x++) {
+        c.mvx[y * 4 + x] = qx;
+        c.mvy[y * 4 + x] = qy;
+      }
+    }
+    c.mvdx[c.numMvd] = qx - mp.x;
+    c.mvdy[c.numMvd] = qy - mp.y;
+    c.numMvd++;
+    return best;
+  }
+
+  /**
+   * Hexagon steps from the best starting point, then the 8-point square. After a move in
+   * direction d, only directions d-1, d, d+1 around the new centre are new points: the other
+   * three were evaluated around the previous centre (and cannot win the strict comparison), so
+   * the result is the same as checking all six.
+   */
+  private hexSteps(): void {
+    const f = this.full;
     let dir = -1;
-    for (let it = 0; it < this.search.range && k === null; it++) {
+    for (let it = 0; it < this.search.range; it++) {
       const cx = f.x, cy = f.y;
       for (let i = 0; i < 6; i++) {
         // In index order, as a full pass would visit them, so ties resolve the same way.
@@ -467,28 +493,22 @@ export class InterCoder {
       if (f.x === cx && f.y === cy) break;
       dir = hexDirection(f.x - cx, f.y - cy);
     }
-    if (k === null) {
-      const cx = f.x, cy = f.y;
-      for (let i = 0; i < 8; i++) this.tryFull(cx + SQUARE[i]![0]!, cy + SQUARE[i]![1]!);
-    }
-    const bx = f.x, by = f.y;
+    const cx = f.x, cy = f.y;
+    for (let i = 0; i < 8; i++) this.tryFull(cx + SQUARE[i]![0]!, cy + SQUARE[i]![1]!);
+  }
 
-    // Sub-sample refinement by SATD of the interpolated prediction (with the SIMD module, all of
-    // it in one kernel: subpelSearchSource).
-    let qx = bx * 4, qy = by * 4;
-    let best: number;
-    if (k !== null) {
-      const st = this.searchState, base = ref.origin + py * ref.stride + px;
-      k.subpelSearch(this.src16Addr + so, ref.data.byteOffset + base, this.halfH.data.byteOffset + base, this.halfV.data.byteOffset + base,
-        this.halfHV.data.byteOffset + base, ref.stride, w, h, qx, qy, mp.x, mp.y, lambda, minX, maxX, minY, maxY,
-        this.search.subpelPattern === 'square' ? 1 : 0, this.search.subpel === 2 ? 1 : 0, this.simd!.subpelTable, st.byteOffset);
-      best = this.searchCost64[0]!; qx = st[2]!; qy = st[3]!;
-    } else {
-      best = this.satdCost(px, py, w, h, so, qx, qy, mp, lambda);
-    }
+  /**
+   * Sub-sample refinement by SATD of the interpolated prediction, from the integer search's best:
+   * half then (subpel 2) quarter steps, each by the square once or the diamond at most twice
+   * while it moves. Returns the best cost; its vector goes to searchState[2], [3].
+   */
+  private subpelSteps(px: number, py: number, w: number, h: number, so: number, mp: MotionVector, lambda: number,
+    minX: number, maxX: number, minY: number, maxY: number): number {
+    let qx = this.full.x * 4, qy = this.full.y * 4;
+    let best = this.satdCost(px, py, w, h, so, qx, qy, mp, lambda);
     const pattern = this.search.subpelPattern === 'square' ? SQUARE : DIAMOND;
     const rounds = this.search.subpelPattern === 'square' ? 1 : 2;
-    for (let step = 2; step >= (this.search.subpel === 2 ? 1 : 2) && k === null; step >>= 1) {
+    for (let step = 2; step >= (this.search.subpel === 2 ? 1 : 2); step >>= 1) {
       for (let round = 0; round < rounds; round++) {
         const cx = qx, cy = qy;
         for (let i = 0; i < pattern.length; i++) {
@@ -504,16 +524,8 @@ export class InterCoder {
         if (qx === cx && qy === cy) break;
       }
     }
-
-    for (let y = y4; y < y4 + h4; y++) {
-      for (let x = x4; x < x4 + w4; x++) {
-        c.mvx[y * 4 + x] = qx;
-        c.mvy[y * 4 + x] = qy;
-      }
-    }
-    c.mvdx[c.numMvd] = qx - mp.x;
-    c.mvdy[c.numMvd] = qy - mp.y;
-    c.numMvd++;
+    this.searchState[2] = qx;
+    this.searchState[3] = qy;
     return best;
   }
 
@@ -550,7 +562,8 @@ export class InterCoder {
 
   /**
    * SATD of the interpolated prediction + lambda * mvd bits; stops adding blocks once the cost
-   * reaches `limit` (the best so far: such a candidate cannot be taken).
+   * reaches `limit` (the best so far: such a candidate cannot be taken). The TypeScript search's;
+   * the SIMD module's subpelSearch forms the same cost.
    */
   private satdCost(px: number, py: number, w: number, h: number, so: number, qx: number, qy: number, mp: MotionVector, lambda: number, limit = Infinity): number {
     // The cost is always formed as (integer SATD) + lambda * bits, so early exits cannot change
@@ -560,14 +573,6 @@ export class InterCoder {
     // The prediction is read where it lies in the reference planes, never copied out.
     const ls = this.sources, src = this.src16, ss = this.refY.stride;
     lumaSources(this.refY, this.halfH, this.halfV, this.halfHV, px, py, qx, qy, ls);
-    const k = this.kernels;
-    if (k !== null) {
-      // The whole block at once (see tryFull on why that chooses what the early exit does).
-      const aAddr = ls.a.data.byteOffset + ls.ao;
-      return mvCost + (ls.b === null
-        ? k.satd(this.src16Addr + so, 16, aAddr, ss, w, h)
-        : k.satdAvg(this.src16Addr + so, 16, aAddr, ls.b.data.byteOffset + ls.bo, ss, w, h));
-    }
     const a = ls.a.data, b = ls.b === null ? null : ls.b.data;
     let s = 0;
     for (let y = 0; y < h; y += 4) {
