@@ -91,17 +91,17 @@ export function codeLumaResidual(
     for (let r = 0; r < 16; r++) clearBlock(out, coef, r);
     out.cbp = 0;
   }
-  // Reconstruction: blocks without levels are the prediction itself.
+  // Reconstruction: blocks without levels are the prediction itself (bit r of `coded` clear).
+  let coded = 0;
+  for (let r = 0; r < 16; r++) if (out.nz[r]) coded |= 1 << r;
   if (simd !== null) {
-    let mask = 0;
-    for (let r = 0; r < 16; r++) if (out.nz[r]) mask |= 1 << r;
-    out.ssd = simd.reconstruct(src, pred, 0, false, mask, out.recon);
+    out.ssd = simd.reconstruct(src, pred, 0, false, coded, out.recon);
     return;
   }
   let ssd = 0;
   for (let r = 0; r < 16; r++) {
     const o = (r >> 2) * 64 + (r & 3) * 4;
-    ssd += out.nz[r]
+    ssd += (coded >> r) & 1
       ? reconstruct4x4(coef, r * 16, pred, o, 16, out.recon, o, 16, src, o, 16)
       : copyPrediction(pred, o, 16, out.recon, o, 16, src, o, 16);
   }
@@ -123,32 +123,16 @@ export function lumaResidualVanishes(src: Uint8Array, pred: Uint8Array, qp: numb
   const qbits = 15 + ((qp / 6) | 0);
   const bias = ((1 << qbits) * deadZone) | 0;
   let total = 0;
-  if (simd !== null) {
-    simd.lumaQuant(src, pred, qp, bias);
-    const { levels, nz } = simd;
-    for (let b8 = 0; b8 < 4; b8++) {
-      const r0 = (b8 >> 1) * 8 + (b8 & 1) * 2;
-      let score = 0;
-      for (let k = 0; k < 4; k++) {
-        const r = r0 + (k & 1) + (k >> 1) * 4;
-        if (nz[r] !== 0) score += decimateScore(levels, r * 16);
-      }
-      if (score >= DECIMATE_8x8_KEEP) {
-        total += score;
-        if (total >= DECIMATE_MB_KEEP) return false;
-      }
-    }
-    return true;
-  }
+  if (simd !== null) simd.lumaQuant(src, pred, qp, bias);
+  const levels = simd !== null ? simd.levels : probeLevels;
   for (let b8 = 0; b8 < 4; b8++) {
     const r0 = (b8 >> 1) * 8 + (b8 & 1) * 2;
     let score = 0;
     for (let k = 0; k < 4; k++) {
       const r = r0 + (k & 1) + (k >> 1) * 4;
       const o = (r >> 2) * 64 + (r & 3) * 4;
-      if (forwardQuant4x4Px(src, o, 16, pred, o, 16, lumaCoef, r * 16, probeLevels, r * 16, 0, qp, bias) !== 0) {
-        score += decimateScore(probeLevels, r * 16);
-      }
+      const nz = simd !== null ? simd.nz[r]! : forwardQuant4x4Px(src, o, 16, pred, o, 16, lumaCoef, r * 16, probeLevels, r * 16, 0, qp, bias);
+      if (nz !== 0) score += decimateScore(levels, r * 16);
     }
     // As codeLumaResidual: a low-scoring 8x8 is cleared, the rest count towards the total.
     if (score >= DECIMATE_8x8_KEEP) {
@@ -214,33 +198,29 @@ export function codeChromaResidual(
   }
   out.cbp = anyAc ? 2 : anyDc ? 1 : 0;
   if (out.cbp < 2) out.nz.fill(0); // AC blocks are not coded: neighbours see TotalCoeff 0
-  // Reconstruction: inverse 2x2 DC transform, scaling (8-330), then each 4x4 block.
-  if (simd !== null) {
-    let mask = 0;
-    for (let c = 0; c < 2; c++) {
-      hadamard2x2(out.dc, c * 4, dcT);
-      for (let blk = 0; blk < 4; blk++) {
-        const b = c * 4 + blk, dc = dequantChromaDc(dcT[blk]!, qpc);
-        coef[b * 16] = dc;
-        if (out.nz[b]! !== 0 || dc !== 0) mask |= 1 << b;
-      }
+  // Reconstruction: inverse 2x2 DC transform, scaling (8-330), then each 4x4 block; a block
+  // with neither AC levels nor a DC is the prediction itself (bit b of `coded` clear).
+  let coded = 0;
+  for (let c = 0; c < 2; c++) {
+    hadamard2x2(out.dc, c * 4, dcT);
+    for (let blk = 0; blk < 4; blk++) {
+      const b = c * 4 + blk, dc = dequantChromaDc(dcT[blk]!, qpc);
+      coef[b * 16] = dc;
+      if (out.nz[b]! !== 0 || dc !== 0) coded |= 1 << b;
     }
-    out.ssd = simd.reconstruct(src, predCb, cbOffset, true, mask, out.recon);
+  }
+  if (simd !== null) {
+    out.ssd = simd.reconstruct(src, predCb, cbOffset, true, coded, out.recon);
     return;
   }
   let ssd = 0;
-  for (let c = 0; c < 2; c++) {
+  for (let b = 0; b < 8; b++) {
+    const c = b >> 2, blk = b & 3;
     const pred = c === 0 ? predCb : predCr, pOff = c === 0 ? cbOffset : crOffset;
-    hadamard2x2(out.dc, c * 4, dcT);
-    for (let blk = 0; blk < 4; blk++) {
-      const o = (blk >> 1) * 32 + (blk & 1) * 4;
-      const base = (c * 4 + blk) * 16;
-      const dc = dequantChromaDc(dcT[blk]!, qpc);
-      coef[base] = dc;
-      ssd += out.nz[c * 4 + blk]! !== 0 || dc !== 0
-        ? reconstruct4x4(coef, base, pred, pOff + o, 8, out.recon, c * 64 + o, 8, src, c * 64 + o, 8)
-        : copyPrediction(pred, pOff + o, 8, out.recon, c * 64 + o, 8, src, c * 64 + o, 8);
-    }
+    const o = (blk >> 1) * 32 + (blk & 1) * 4;
+    ssd += (coded >> b) & 1
+      ? reconstruct4x4(coef, b * 16, pred, pOff + o, 8, out.recon, c * 64 + o, 8, src, c * 64 + o, 8)
+      : copyPrediction(pred, pOff + o, 8, out.recon, c * 64 + o, 8, src, c * 64 + o, 8);
   }
   out.ssd = ssd;
 }
