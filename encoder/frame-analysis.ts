@@ -11,7 +11,7 @@
  */
 import type { Picture } from './common/picture.js';
 import { satd4x4Px } from './common/transform.js';
-import type { Kernels, SimdKernels } from './simd/kernels.js';
+import { simdBytes, type Kernels, type SimdKernels } from './simd/kernels.js';
 
 /** Per-block overhead of a coded block in the cost units (header and vector bits, roughly). */
 const BLOCK_OVERHEAD = 16;
@@ -47,7 +47,8 @@ export class FrameAnalysis {
 
   /** Bytes of SIMD memory the analysis of an mbWidth x mbHeight picture allocates (with alignment). */
   static simdBytes(mbWidth: number, mbHeight: number): number {
-    return 2 * (mbWidth * 8 * mbHeight * 8 + 16) + 64 + 16;
+    const lowres = mbWidth * 8 * mbHeight * 8;
+    return simdBytes(lowres, lowres, 64);
   }
 
   constructor(mbWidth: number, mbHeight: number, simd: SimdKernels | null = null) {

@@ -16,12 +16,11 @@ import { convertImage, validateImage } from './image-convert.js';
 import { FrameAnalysis } from './frame-analysis.js';
 import { InterCoder } from './inter.js';
 import { IntraCoder, qpParams, type QpParams } from './intra.js';
-import { InterCoding } from './macroblock-writer.js';
 import { MB_KIND_COUNT, MbKind, MbState } from './mb-state.js';
 import { PRESET_CHOICES } from './presets.js';
 import { checkBitrate, checkQpRange, resolveOptions, type EncoderOptions, type ResolvedOptions } from './options.js';
 import { gopTilt, RateController, type FramePlan } from './rate-control.js';
-import { SimdKernels } from './simd/kernels.js';
+import { SimdKernels, simdBytes } from './simd/kernels.js';
 import { writePps, writeSliceHeader, writeSps, type SpsParams } from './parameter-sets.js';
 
 /** Level 5.1's limits on the picture (Table A-1: MaxFS 36864; A.3.1 f: sqrt(8 * MaxFS) = 543 MBs a side). */
@@ -164,15 +163,14 @@ export class H264Encoder {
       maxNumRefFrames: 1,
       fps: this.options.fps,
     };
-    // The SIMD kernels' memory holds what they read and write: the reconstruction (deblocked in
-    // place), the reference and its three half-sample planes, the inter coder's source and
-    // prediction buffers and a row of intermediates, and the frame analysis's half-resolution
-    // planes (allocations round to 16).
-    const lumaPlane = (widthMbs * 16 + 2 * LUMA_PAD) * (heightMbs * 16 + 2 * LUMA_PAD);
-    const chromaPlane = (widthMbs * 8 + 2 * CHROMA_PAD) * (heightMbs * 8 + 2 * CHROMA_PAD);
+    // The SIMD kernels' memory holds what they read and write, each part sized by its owner: the
+    // reconstruction (deblocked in place), the reference planes, the inter and intra coders'
+    // buffers, and the frame analysis's half-resolution planes.
+    const lumaPlane = PaddedPlane.bytes(widthMbs * 16, heightMbs * 16, LUMA_PAD);
+    const chromaPlane = PaddedPlane.bytes(widthMbs * 8, heightMbs * 8, CHROMA_PAD);
     const simd = this.options.simd
-      ? SimdKernels.create(widthMbs * heightMbs * 384 + 4 * lumaPlane + 2 * chromaPlane + 3 * 256 + 3 * 128 + 2 * (widthMbs * 16 + 2 * LUMA_PAD)
-        + 23 * 16 + FrameAnalysis.simdBytes(widthMbs, heightMbs) + IntraCoder.SIMD_BYTES + 6 * InterCoding.SIMD_BYTES)
+      ? SimdKernels.create(simdBytes(...Picture.planeBytes(widthMbs, heightMbs), lumaPlane, chromaPlane, chromaPlane)
+        + InterCoder.simdBytes(widthMbs * 16, heightMbs * 16) + IntraCoder.SIMD_BYTES + FrameAnalysis.simdBytes(widthMbs, heightMbs))
       : null;
     this.simd = simd;
     this.src = new Picture(widthMbs, heightMbs);

@@ -19,7 +19,7 @@ import type { QpParams } from './intra.js';
 import { InterCoding, writeInterMb, type MbPosition } from './macroblock-writer.js';
 import { MbKind, type MbState } from './mb-state.js';
 import { codeChromaResidual, codeLumaResidual, lumaResidualVanishes } from './residual.js';
-import type { Kernels, SimdKernels } from './simd/kernels.js';
+import { simdBytes, type Kernels, type SimdKernels } from './simd/kernels.js';
 
 /** The inter search a preset selects (presets are data: encoder/presets.ts). */
 export interface InterSearch {
@@ -112,6 +112,16 @@ export class InterCoder {
   private readonly searchState: Int32Array;
   private readonly searchCost64: Float64Array;
 
+  /**
+   * Bytes of SIMD memory an InterCoder for a width x height picture allocates: the three
+   * half-sample planes, the source and prediction buffers, a row of intermediates, the search
+   * state and six codings (the constructor's allocations, in order).
+   */
+  static simdBytes(width: number, height: number): number {
+    const plane = PaddedPlane.bytes(width, height, LUMA_PAD);
+    return simdBytes(plane, plane, plane, 256, 256, 256, 128, 128, 128, 2 * (width + 2 * LUMA_PAD), 32) + 6 * InterCoding.SIMD_BYTES;
+  }
+
   constructor(
     private readonly src: Picture,
     private readonly recon: Picture,
@@ -124,7 +134,7 @@ export class InterCoder {
     // from 2.1 to 3, [-512, 511.75] from 3.1.
     const range = levelIdc <= 10 ? 64 : levelIdc <= 20 ? 128 : levelIdc <= 30 ? 256 : 512;
     this.maxVmv = range * 4;
-    const planeBytes = (src.width + 2 * LUMA_PAD) * (src.height + 2 * LUMA_PAD);
+    const planeBytes = PaddedPlane.bytes(src.width, src.height, LUMA_PAD);
     this.halfH = new PaddedPlane(src.width, src.height, LUMA_PAD, simd?.alloc(planeBytes));
     this.halfV = new PaddedPlane(src.width, src.height, LUMA_PAD, simd?.alloc(planeBytes));
     this.halfHV = new PaddedPlane(src.width, src.height, LUMA_PAD, simd?.alloc(planeBytes));

@@ -17,7 +17,7 @@ import {
 import { BLK_TO_RASTER, MbKind, MbState, TOP_RIGHT_INSIDE } from './mb-state.js';
 import { ChromaCoding, LumaCoding, writeIntraMb, type MbPosition } from './macroblock-writer.js';
 import { codeChromaResidual, copyPrediction } from './residual.js';
-import type { Kernels, SimdKernels } from './simd/kernels.js';
+import { simdBytes, type Kernels, type SimdKernels } from './simd/kernels.js';
 
 /** Intra dead zone: a third of a step (JM, x264 without trellis). */
 const INTRA_DEAD_ZONE = 1 / 3;
@@ -115,7 +115,7 @@ export class IntraCoder {
   private readonly planeAbc = new Int32Array(3);
 
   /** Bytes of SIMD memory an IntraCoder allocates (with alignment). */
-  static readonly SIMD_BYTES = 256 + 256 + 1024 + 3 * 64;
+  static readonly SIMD_BYTES = simdBytes(256, 256, 4 * 256, 4 * 16, 4 * 16, 4 * 16);
 
   constructor(
     private readonly src: Picture,

@@ -6,6 +6,7 @@ import type { BitSink } from './common/bitstream.js';
 import { writeResidualBlock } from './cavlc.js';
 import { CBP_INTER_TO_CODE_NUM, CBP_INTRA_TO_CODE_NUM } from './common/cbp-tables.js';
 import { BLK_TO_RASTER, MbKind, type MbState } from './mb-state.js';
+import { simdBytes } from './simd/kernels.js';
 
 /** A coded luma choice: Intra_4x4 or Intra_16x16, with levels in scan order. */
 /** Storage for a coding's arrays: a zeroed view in the SIMD kernels' memory (SimdKernels.alloc). */
@@ -96,7 +97,7 @@ export class InterCoding {
   }
 
   /** Bytes of SIMD memory one InterCoding allocates (with alignment). */
-  static readonly SIMD_BYTES = 1024 + 16 + 256 + 512 + 16 + 128;
+  static readonly SIMD_BYTES = simdBytes(4 * 256, 16, 256, 4 * 128, 8, 128);
 }
 
 /** Neighbour context for one macroblock: where it is and what its neighbours hold. */

@@ -18,6 +18,11 @@ export const LUMA_PAD = 64;
 export const CHROMA_PAD = 32;
 
 export class PaddedPlane {
+  /** Bytes of the samples of a width x height plane with `pad` (what `storage` must hold). */
+  static bytes(width: number, height: number, pad: number): number {
+    return (width + 2 * pad) * (height + 2 * pad);
+  }
+
   readonly width: number;
   readonly height: number;
   readonly pad: number;
@@ -41,7 +46,7 @@ export class PaddedPlane {
     this.height = height;
     this.pad = pad;
     this.stride = width + 2 * pad;
-    const size = this.stride * (height + 2 * pad);
+    const size = PaddedPlane.bytes(width, height, pad);
     if (storage !== undefined && storage.length < size) throw new RangeError(`storage must hold ${size} bytes, got ${storage.length}`);
     this.data = storage === undefined ? new Uint8Array(size) : storage.subarray(0, size);
     this.view = new DataView(this.data.buffer, this.data.byteOffset, size);

@@ -18,6 +18,12 @@ export class Picture {
   readonly u32: Uint32Array;
   readonly v32: Uint32Array;
 
+  /** Bytes of the three planes of an mbWidth x mbHeight picture (the sizes `alloc` is asked for). */
+  static planeBytes(mbWidth: number, mbHeight: number): [number, number, number] {
+    const luma = mbWidth * mbHeight * 256;
+    return [luma, luma >> 2, luma >> 2];
+  }
+
   /** `alloc`, when given, provides the planes' storage (zeroed views in the SIMD kernels' memory). */
   constructor(mbWidth: number, mbHeight: number, alloc?: (bytes: number) => Uint8Array) {
     this.mbWidth = mbWidth;

@@ -1131,6 +1131,17 @@ function kernelModule(): WasmModule | null {
 }
 
 /** One encoder's memory and its instance of the kernels. */
+/**
+ * The memory `SimdKernels.alloc` takes for allocations of these sizes (each rounded up to 16
+ * bytes). Every class that allocates in the kernels' memory states its need with it, next to the
+ * allocations, so the encoder sizes the memory from the parts.
+ */
+export function simdBytes(...sizes: number[]): number {
+  let total = 0;
+  for (const n of sizes) total += (n + 15) & ~15;
+  return total;
+}
+
 /** What the instance allocates for itself: blockQuant's table and outputs, blockRecon's output, SUBPEL_SOURCES. */
 const OWN_BYTES = 768 + 1024 + 1024 + 16 + 256 + 384;
 
@@ -1199,8 +1210,7 @@ export class SimdKernels {
   }
 
   /**
-   * Kernels with `bytes` of memory (allocations round up to 16 bytes each; add 16 per allocation),
-   * or null where WebAssembly SIMD is not available, in which case the encoder keeps its
+   * Kernels with `bytes` of memory for the caller's allocations (simdBytes of their sizes), or null where WebAssembly SIMD is not available, in which case the encoder keeps its
    * TypeScript kernels.
    */
   static create(bytes: number): SimdKernels | null {
