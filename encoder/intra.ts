@@ -96,7 +96,8 @@ export class IntraCoder {
   private readonly tmp = new Int32Array(16);
   private readonly dcm = new Int32Array(16);
   private readonly lumaI16 = new LumaCoding();
-  private readonly lumaI4 = new LumaCoding();
+  /** Intra_4x4's coding; with SIMD kernels in their memory (the intra4x4 kernel writes it). */
+  private readonly lumaI4: LumaCoding;
   private readonly chroma = new ChromaCoding();
   private readonly writer16 = new BitWriter(1024);
   private readonly writer4 = new BitWriter(1024);
@@ -110,12 +111,13 @@ export class IntraCoder {
   private readonly srcCw = new Uint32Array(this.srcC.buffer);
   /** The SIMD kernels (null: the TypeScript ones); with them the luma buffers above lie in their memory. */
   private readonly kernels: Kernels | null;
+  private readonly simd: SimdKernels | null;
 
   /** Plane prediction's a, b, c (plane16Params), for the SIMD kernel. */
   private readonly planeAbc = new Int32Array(3);
 
   /** Bytes of SIMD memory an IntraCoder allocates (with alignment). */
-  static readonly SIMD_BYTES = simdBytes(256, 256, 4 * 256, 4 * 16, 4 * 16, 4 * 16);
+  static readonly SIMD_BYTES = simdBytes(256, 256, 4 * 256, 4 * 16, 4 * 16, 4 * 16) + LumaCoding.SIMD_BYTES;
 
   constructor(
     private readonly src: Picture,
@@ -137,6 +139,8 @@ export class IntraCoder {
     this.absNotRow0Y = int32(16);
     this.absNotCol0Y = int32(16);
     this.kernels = simd === null ? null : simd.k;
+    this.simd = simd;
+    this.lumaI4 = new LumaCoding(simd === null ? undefined : alloc);
   }
 
   /**
@@ -432,6 +436,10 @@ export class IntraCoder {
    * out.recon through its word view reconW: `out` is this.lumaI4).
    */
   private codeI4(pos: MbPosition, mbAvail: number, p: QpParams, out: LumaCoding): void {
+    if (this.simd !== null) {
+      this.codeI4Simd(pos, mbAvail, p, out);
+      return;
+    }
     const { mbx, mby } = pos;
     const r = this.recon, sy = r.strideY, ry = r.y;
     const origin = mby * 16 * sy + mbx * 16;
@@ -525,6 +533,30 @@ export class IntraCoder {
     }
     out.ssd = ssdSum;
     out.satdCost = satdSum;
+  }
+
+  /** codeI4 by the intra4x4 kernel, with the same result. */
+  private codeI4Simd(pos: MbPosition, mbAvail: number, p: QpParams, out: LumaCoding): void {
+    const simd = this.simd!, state = this.state, r = this.recon;
+    const { mb, mbx, mby } = pos;
+    const w = state.mbWidth, modes = state.i4Mode;
+    // The neighbours' modes next to this macroblock, four bits each: the left one's column 3, the upper one's row 3.
+    let nb = 0;
+    if (mbx > 0) {
+      const o = (mb - 1) * 16 + 3;
+      nb = modes[o]! | (modes[o + 4]! << 4) | (modes[o + 8]! << 8) | (modes[o + 12]! << 12);
+    }
+    if (mby > 0) {
+      const o = (mb - w) * 16 + 12;
+      nb |= (modes[o]! | (modes[o + 1]! << 4) | (modes[o + 2]! << 8) | (modes[o + 3]! << 12)) << 16;
+    }
+    const flags = ((mbAvail & AVAIL_LEFT) !== 0 ? 1 : 0) | ((mbAvail & AVAIL_TOP) !== 0 ? 2 : 0) | (mbx < w - 1 ? 4 : 0);
+    const qbits = 15 + ((p.qp / 6) | 0);
+    out.kind = MbKind.I4x4;
+    out.ssd = simd.intra4x4(this.src16, r.y.byteOffset + mby * 16 * r.strideY + mbx * 16, r.strideY, flags, nb, p.lambda, p.qp,
+      ((1 << qbits) / 3) | 0, out.modes4, out.predModes4, out.levels, out.nz, out.recon);
+    out.satdCost = simd.intra4x4Cost;
+    out.cbp = simd.intra4x4Cbp;
   }
 
   // ---- shared helpers ----------------------------------------------------------------------

@@ -8,7 +8,6 @@ import { CBP_INTER_TO_CODE_NUM, CBP_INTRA_TO_CODE_NUM } from './common/cbp-table
 import { BLK_TO_RASTER, MbKind, type MbState } from './mb-state.js';
 import { simdBytes } from './simd/kernels.js';
 
-/** A coded luma choice: Intra_4x4 or Intra_16x16, with levels in scan order. */
 /** Storage for a coding's arrays: a zeroed view in the SIMD kernels' memory (SimdKernels.alloc). */
 export type Alloc = (bytes: number) => Uint8Array;
 const plainAlloc: Alloc = (bytes) => new Uint8Array(bytes);
@@ -18,15 +17,16 @@ const int32s = (alloc: Alloc, n: number): Int32Array => {
 };
 
 /**
- * A coded luma choice. With `alloc`, the arrays the SIMD kernels write (levels, nz, recon) live in
- * their memory, so the kernels write them in place.
+ * A coded luma choice: Intra_4x4 or Intra_16x16 (or an inter residual), with levels in scan
+ * order. With `alloc`, the arrays the SIMD kernels write (modes, levels, nz, recon) live in their
+ * memory, so the kernels write them in place.
  */
 export class LumaCoding {
   kind: MbKind = MbKind.I16x16;
   mode16 = 0;
   /** Intra4x4PredMode per block (raster) and the predicted mode each was coded against. */
-  readonly modes4 = new Int8Array(16);
-  readonly predModes4 = new Int8Array(16);
+  readonly modes4: Int8Array;
+  readonly predModes4: Int8Array;
   /** Levels per 4x4 block (raster r): levels[r * 16 + scanPos]; for Intra_16x16 position 0 is 0. */
   readonly levels: Int32Array;
   /** Intra16x16DCLevel in scan order. */
@@ -41,7 +41,13 @@ export class LumaCoding {
   /** The mode search's cost (SATD + lambda * mode bits), for decisions that skip full RD. */
   satdCost = 0;
 
+  /** Bytes of SIMD memory one LumaCoding allocates (with alignment). */
+  static readonly SIMD_BYTES = simdBytes(32, 4 * 256, 16, 256);
+
   constructor(alloc: Alloc = plainAlloc) {
+    const modes = alloc(32);
+    this.modes4 = new Int8Array(modes.buffer, modes.byteOffset, 16);
+    this.predModes4 = new Int8Array(modes.buffer, modes.byteOffset + 16, 16);
     this.levels = int32s(alloc, 256);
     this.nz = alloc(16);
     this.recon = alloc(256);
@@ -97,7 +103,7 @@ export class InterCoding {
   }
 
   /** Bytes of SIMD memory one InterCoding allocates (with alignment). */
-  static readonly SIMD_BYTES = simdBytes(4 * 256, 16, 256, 4 * 128, 8, 128);
+  static readonly SIMD_BYTES = LumaCoding.SIMD_BYTES + simdBytes(4 * 128, 8, 128);
 }
 
 /** Neighbour context for one macroblock: where it is and what its neighbours hold. */

@@ -15,6 +15,7 @@
  * sized once and never grows, so the views stay valid for the encoder's life.
  */
 import { DEQUANT_4x4, QUANT_4x4 } from '../common/transform.js';
+import { TOP_RIGHT_INSIDE } from '../mb-state.js';
 import { assembleModule, type FunctionSource } from './wasm-assembler.js';
 
 /** |a - b| of 16 bytes, a and b u8x16 on the stack in locals $x and $y. */
@@ -830,6 +831,263 @@ function plane16Source(): FunctionSource {
   };
 }
 
+/**
+ * The edge samples an Intra_4x4 prediction sample (x, y) of `mode` is made of (8.3.1.2.1-9), as
+ * four indices [a, b, c, d] into the edge array of intra-pred.ts (0..3 the left column from the
+ * bottom, 4 the corner, 5..12 the row above and above-right), with 13 standing for the DC value:
+ * the sample is (e[a] + e[b] + e[c] + e[d] + 2) >> 2. A three-tap filter (a + 2b + c + 2) >> 2
+ * comes as [a, b, b, c], a two-tap average (a + b + 1) >> 1 as [a, a, b, b], a copy as [a, a, a, a].
+ */
+export function intra4x4Taps(mode: number, x: number, y: number): [number, number, number, number] {
+  const two = (a: number, b: number): [number, number, number, number] => [a, a, b, b];
+  const three = (a: number, b: number, c: number): [number, number, number, number] => [a, b, b, c];
+  const T = (i: number): number => 5 + i; // p[i, -1], i >= -1
+  const L = (j: number): number => 3 - j; // p[-1, j], j >= -1
+  switch (mode) {
+    case 0: return [T(x), T(x), T(x), T(x)]; // Vertical
+    case 1: return [L(y), L(y), L(y), L(y)]; // Horizontal
+    case 2: return [13, 13, 13, 13]; // DC
+    case 3: // Diagonal_Down_Left
+      return x === 3 && y === 3 ? three(T(6), T(7), T(7)) : three(T(x + y), T(x + y + 1), T(x + y + 2));
+    case 4: // Diagonal_Down_Right: along the border from p[-1, 3] (index 0) to p[7, -1] (12)
+      return three(3 + x - y, 4 + x - y, 5 + x - y);
+    case 5: { // Vertical_Right
+      const z = 2 * x - y, k = x - (y >> 1);
+      if (z >= 0 && (z & 1) === 0) return two(T(k - 1), T(k));
+      if (z >= 0) return three(T(k - 2), T(k - 1), T(k));
+      if (z === -1) return three(L(0), L(-1), T(0));
+      return three(L(y - 1), L(y - 2), L(y - 3));
+    }
+    case 6: { // Horizontal_Down
+      const z = 2 * y - x, k = y - (x >> 1);
+      if (z >= 0 && (z & 1) === 0) return two(L(k - 1), L(k));
+      if (z >= 0) return three(L(k - 2), L(k - 1), L(k));
+      if (z === -1) return three(L(0), L(-1), T(0));
+      return three(T(x - 1), T(x - 2), T(x - 3));
+    }
+    case 7: { // Vertical_Left
+      const k = x + (y >> 1);
+      return (y & 1) === 0 ? two(T(k), T(k + 1)) : three(T(k), T(k + 1), T(k + 2));
+    }
+    default: { // Horizontal_Up
+      const z = x + 2 * y, k = y + (x >> 1);
+      if (z > 5) return [L(3), L(3), L(3), L(3)];
+      if (z === 5) return three(L(2), L(3), L(3));
+      if ((z & 1) === 0) return two(L(k), L(k + 1));
+      return three(L(k), L(k + 1), L(k + 2));
+    }
+  }
+}
+
+/** intra4x4's scratch: the nine predictions, blockQuant's outputs for one block (and its idle neighbour), the results. */
+const I4_PRED = 0, I4_COEF = 160, I4_LEVELS = 288, I4_NZ = 416, I4_STATE = 432, I4_SCRATCH_BYTES = 448;
+
+/**
+ * Intra.ts codeI4 for a whole macroblock: the 16 blocks in decoding order, each with its edge
+ * samples from the reconstructed picture, its predicted mode (8.3.1.1), all nine predictions and
+ * their SATDs, the mode of least SATD + lambda * (1 or 4 bits) among those available (the first
+ * in mode order on a tie, costs in f64 as in TypeScript), then blockQuant and blockRecon of that
+ * block straight into the picture, where the next blocks predict from it.
+ *
+ * A prediction sample is (a + 2b + c + 2) >> 2 of three edge samples (intra4x4Taps; a two-tap
+ * average (a + b + 1) >> 1 is the same filter of b, a, b): with u8 lanes, the rounded average of
+ * b and the floor average of a and c, which equals it exactly. The three index vectors of a mode
+ * pick a, b and c out of the edge vector with i8x16.swizzle. SATDs two modes at a time, side by
+ * side in the lanes of HADAMARD_ABS_ACC.
+ *
+ * $pic: the macroblock's first luma sample in the picture (stride $sy); $flags: bit 0 left, bit 1
+ * top, bit 2 above-right macroblock available; $nb: the Intra4x4PredMode of the left neighbour's
+ * column 3 (4 bits per row, rows 0..3) and, from bit 16, the upper neighbour's row 3. Outputs per
+ * raster block: modes, predicted modes (u8), levels (i32 x 16, scan order), nz (u8), the
+ * reconstruction (stride 16); at $scratch + I4_STATE the sum of the chosen costs (f64) and the
+ * cbp (i32). Returns the SSD of the reconstruction.
+ */
+function intra4x4Source(): FunctionSource {
+  const trMask = TOP_RIGHT_INSIDE.reduce((m, v, r) => m | (v << r), 0);
+  const predict = (m: number): string => {
+    const taps = Array.from({ length: 16 }, (_, n) => intra4x4Taps(m, n & 3, n >> 2));
+    // Each sample as (a, b, c) of the three-tap filter.
+    const abc = taps.map(([t0, t1, t2, t3]): [number, number, number] => {
+      if (t1 === t2) return [t0, t1, t3];
+      if (t0 === t1 && t2 === t3) return [t2, t0, t2];
+      throw new Error(`intra4x4Taps(${m}) gives neither a filter nor an average`);
+    });
+    const idx = (j: number): string => `local.get $E v128.const i8x16 ${abc.map((t) => t[j]).join(' ')} i8x16.swizzle`;
+    const keep = `local.set $p${m} local.get $scratch local.get $p${m} v128.store offset=${I4_PRED + 16 * m}`;
+    if (abc.every(([a, b, c]) => a === b && b === c)) return `${idx(1)} ${keep}`;
+    return `
+      ${idx(0)} local.tee $x ${idx(2)} local.tee $y i8x16.avgr_u
+      local.get $x local.get $y v128.xor local.get $one v128.and i8x16.sub
+      ${idx(1)} i8x16.avgr_u ${keep}`;
+  };
+  // SATDs of modes a and b (b = a: only a's is kept).
+  const satdPair = (a: number, b: number): string => `
+    ${[0, 1, 2, 3].map((k) => `
+    local.get $r${k} local.get $p${a} local.get $p${b}
+    i8x16.shuffle ${[0, 1, 2, 3].map((j) => 4 * k + j).join(' ')} ${[0, 1, 2, 3].map((j) => 16 + 4 * k + j).join(' ')} 0 0 0 0 0 0 0 0
+    i16x8.extend_low_i8x16_u i16x8.sub local.set $d${k}`).join('')}
+    v128.const i32x4 0 0 0 0 local.set $acc
+    ${HADAMARD_ABS_ACC}
+    local.get $acc i32x4.extract_lane 0 local.get $acc i32x4.extract_lane 1 i32.add i32.const 1 i32.shr_u local.set $sat${a}
+    ${a === b ? '' : `local.get $acc i32x4.extract_lane 2 local.get $acc i32x4.extract_lane 3 i32.add i32.const 1 i32.shr_u local.set $sat${b}`}`;
+  const choose = (m: number): string => `
+    local.get $mask i32.const ${1 << m} i32.and
+    if
+      local.get $sat${m} f64.convert_i32_s
+      local.get $lambda local.get $lambda4 local.get $pm i32.const ${m} i32.eq select f64.add local.set $cost
+      local.get $best i32.const 0 i32.lt_s local.get $cost local.get $bestCost f64.lt i32.or
+      if local.get $cost local.set $bestCost i32.const ${m} local.set $best end
+    end`;
+  const leftSample = (k: number): string => `local.get $bo i32.const 1 i32.sub ${k === 0 ? '' : `local.get $sy i32.const ${k} i32.mul i32.add`} i32.load8_u`;
+  const i32s = ['$i', '$x4', '$y4', '$rpos', '$hasL', '$hasT', '$hasTR', '$bo', '$so', '$pa', '$a', '$b', '$l0', '$l1', '$l2', '$l3',
+    '$corner', '$sumT', '$sumL', '$dc', '$pm', '$mask', '$best', '$nzb', '$cbp', '$ssd',
+    '$sat0', '$sat1', '$sat2', '$sat3', '$sat4', '$sat5', '$sat6', '$sat7', '$sat8'];
+  const v128s = ['$T', '$E', '$x', '$y', '$one', '$p0', '$p1', '$p2', '$p3', '$p4', '$p5', '$p6', '$p7', '$p8', '$r0', '$r1', '$r2', '$r3',
+    '$d0', '$d1', '$d2', '$d3', '$s01', '$m01', '$s23', '$m23', '$sign1', '$sign2', '$acc'];
+  return {
+    name: 'intra4x4',
+    params: [['$src', 'i32'], ['$pic', 'i32'], ['$sy', 'i32'], ['$flags', 'i32'], ['$nb', 'i32'], ['$lambda', 'f64'],
+      ['$m', 'i32'], ['$q6', 'i32'], ['$bias', 'i32'], ['$table', 'i32'],
+      ['$modes', 'i32'], ['$pmodes', 'i32'], ['$levels', 'i32'], ['$nz', 'i32'], ['$recon', 'i32'], ['$scratch', 'i32']],
+    result: 'i32',
+    locals: [...i32s.map((n): [string, 'i32'] => [n, 'i32']), ['$lambda4', 'f64'], ['$cost', 'f64'], ['$bestCost', 'f64'], ['$satdSum', 'f64'],
+      ...v128s.map((n): [string, 'v128'] => [n, 'v128'])],
+    body: `
+      v128.const i16x8 1 -1 1 -1 1 -1 1 -1 local.set $sign1
+      v128.const i16x8 1 1 -1 -1 1 1 -1 -1 local.set $sign2
+      i32.const 1 i8x16.splat local.set $one
+      ;; lambda * 4, exactly, as doublings
+      local.get $lambda local.get $lambda f64.add local.tee $cost local.get $cost f64.add local.set $lambda4
+      loop $blocks
+        ;; decoding order i -> raster position (6.4.3)
+        local.get $i i32.const 1 i32.and local.get $i i32.const 1 i32.shr_u i32.const 2 i32.and i32.or local.set $x4
+        local.get $i i32.const 1 i32.shr_u i32.const 1 i32.and local.get $i i32.const 2 i32.shr_u i32.const 2 i32.and i32.or local.set $y4
+        local.get $y4 i32.const 2 i32.shl local.get $x4 i32.add local.set $rpos
+        local.get $x4 i32.const 0 i32.ne local.get $flags i32.const 1 i32.and i32.or local.set $hasL
+        local.get $y4 i32.const 0 i32.ne local.get $flags i32.const 1 i32.shr_u i32.const 1 i32.and i32.or local.set $hasT
+        local.get $y4 i32.eqz
+        if
+          local.get $x4 i32.const 3 i32.lt_u
+          if (result i32)
+            local.get $hasT
+          else
+            local.get $flags i32.const 1 i32.shr_u local.get $flags i32.const 2 i32.shr_u i32.and i32.const 1 i32.and
+          end
+          local.set $hasTR
+        else
+          i32.const ${trMask} local.get $rpos i32.shr_u i32.const 1 i32.and local.set $hasTR
+        end
+        local.get $pic local.get $y4 i32.const 2 i32.shl local.get $sy i32.mul i32.add local.get $x4 i32.const 2 i32.shl i32.add local.set $bo
+        local.get $src local.get $y4 i32.const 6 i32.shl i32.add local.get $x4 i32.const 2 i32.shl i32.add local.set $so
+
+        ;; the edge: lanes 0..3 left column from the bottom, 4 corner, 5..12 above and above-right, 13 DC; 128 where unavailable
+        local.get $hasT
+        if
+          local.get $hasTR
+          if
+            local.get $bo local.get $sy i32.sub v128.load64_zero local.set $T
+          else
+            local.get $bo local.get $sy i32.sub v128.load32_zero local.tee $T local.get $T i8x16.shuffle 0 1 2 3 3 3 3 3 0 0 0 0 0 0 0 0 local.set $T
+          end
+        else
+          i32.const 128 i8x16.splat local.set $T
+        end
+        local.get $hasL
+        if
+          ${leftSample(0)} local.set $l0 ${leftSample(1)} local.set $l1 ${leftSample(2)} local.set $l2 ${leftSample(3)} local.set $l3
+        else
+          i32.const 128 local.tee $l0 local.tee $l1 local.tee $l2 local.set $l3
+        end
+        i32.const 128 local.set $corner
+        local.get $hasL local.get $hasT i32.and
+        if local.get $bo local.get $sy i32.sub i32.const 1 i32.sub i32.load8_u local.set $corner end
+        local.get $l0 local.get $l1 i32.add local.get $l2 i32.add local.get $l3 i32.add local.set $sumL
+        local.get $T i8x16.extract_lane_u 0 local.get $T i8x16.extract_lane_u 1 i32.add
+        local.get $T i8x16.extract_lane_u 2 i32.add local.get $T i8x16.extract_lane_u 3 i32.add local.set $sumT
+        ;; dc4x4
+        i32.const 128 local.set $dc
+        local.get $hasL
+        if
+          local.get $hasT
+          if (result i32)
+            local.get $sumT local.get $sumL i32.add i32.const 4 i32.add i32.const 3 i32.shr_u
+          else
+            local.get $sumL i32.const 2 i32.add i32.const 2 i32.shr_u
+          end
+          local.set $dc
+        else
+          local.get $hasT
+          if local.get $sumT i32.const 2 i32.add i32.const 2 i32.shr_u local.set $dc end
+        end
+        local.get $T local.get $T i8x16.shuffle 0 0 0 0 0 0 1 2 3 4 5 6 7 0 0 0
+        local.get $l3 i8x16.replace_lane 0 local.get $l2 i8x16.replace_lane 1
+        local.get $l1 i8x16.replace_lane 2 local.get $l0 i8x16.replace_lane 3
+        local.get $corner i8x16.replace_lane 4 local.get $dc i8x16.replace_lane 13 local.set $E
+
+        ;; the nine predictions (kept, and stored for the chosen one's coding) and their SATDs
+        ${[0, 1, 2, 3, 4, 5, 6, 7, 8].map(predict).join('\n')}
+        ${[0, 1, 2, 3].map((k) => `local.get $so ${k === 0 ? '' : `i32.const ${16 * k} i32.add`} v128.load32_splat i16x8.extend_low_i8x16_u local.set $r${k}`).join('\n')}
+        ${satdPair(0, 1)} ${satdPair(2, 3)} ${satdPair(4, 5)} ${satdPair(6, 7)} ${satdPair(8, 8)}
+
+        ;; predicted mode: min of the neighbours' (DC without both)
+        i32.const 2 local.set $pm
+        local.get $hasL local.get $hasT i32.and
+        if
+          local.get $x4
+          if (result i32)
+            local.get $modes local.get $rpos i32.add i32.const 1 i32.sub i32.load8_u
+          else
+            local.get $nb local.get $y4 i32.const 2 i32.shl i32.shr_u i32.const 15 i32.and
+          end
+          local.set $a
+          local.get $y4
+          if (result i32)
+            local.get $modes local.get $rpos i32.add i32.const 4 i32.sub i32.load8_u
+          else
+            local.get $nb local.get $x4 i32.const 2 i32.shl i32.const 16 i32.add i32.shr_u i32.const 15 i32.and
+          end
+          local.set $b
+          local.get $a local.get $b local.get $a local.get $b i32.lt_u select local.set $pm
+        end
+        ;; available modes (intra4x4ModeAvailable): DC; V, DDL, VL with the top; H, HU with the left; the rest with both
+        i32.const 4
+        local.get $hasT i32.const 137 i32.mul i32.or
+        local.get $hasL i32.const 258 i32.mul i32.or
+        local.get $hasL local.get $hasT i32.and i32.const 112 i32.mul i32.or local.set $mask
+        i32.const -1 local.set $best
+        ${[0, 1, 2, 3, 4, 5, 6, 7, 8].map(choose).join('\n')}
+        local.get $satdSum local.get $bestCost f64.add local.set $satdSum
+        local.get $modes local.get $rpos i32.add local.get $best i32.store8
+        local.get $pmodes local.get $rpos i32.add local.get $pm i32.store8
+
+        ;; code the block: blockQuant (one block; its pair partner is scratch), levels into place, blockRecon into the picture
+        local.get $scratch local.get $best i32.const 4 i32.shl i32.add local.set $pa
+        local.get $so i32.const 16 local.get $pa i32.const 4 i32.const 2 i32.const 1 i32.const 0
+        local.get $scratch i32.const ${I4_COEF} i32.add local.get $scratch i32.const ${I4_LEVELS} i32.add local.get $scratch i32.const ${I4_NZ} i32.add
+        local.get $m local.get $q6 local.get $bias local.get $table call $blockQuant
+        local.get $scratch i32.load8_u offset=${I4_NZ} local.set $nzb
+        local.get $nz local.get $rpos i32.add local.get $nzb i32.store8
+        local.get $levels local.get $rpos i32.const 6 i32.shl i32.add local.set $a
+        ${[0, 1, 2, 3].map((k) => `local.get $a local.get $scratch v128.load offset=${I4_LEVELS + 16 * k} v128.store offset=${16 * k}`).join('\n')}
+        local.get $nzb
+        if
+          local.get $cbp i32.const 1 local.get $y4 i32.const 1 i32.shr_u i32.const 1 i32.shl local.get $x4 i32.const 1 i32.shr_u i32.add i32.shl i32.or local.set $cbp
+        end
+        local.get $ssd
+        local.get $scratch i32.const ${I4_COEF} i32.add local.get $pa i32.const 4 local.get $so i32.const 16 local.get $bo local.get $sy
+        i32.const 0 i32.const 1 local.get $nzb i32.const 0 i32.ne call $blockRecon
+        i32.add local.set $ssd
+        local.get $recon local.get $y4 i32.const 6 i32.shl i32.add local.get $x4 i32.const 2 i32.shl i32.add local.set $a
+        ${[0, 1, 2, 3].map((k) => `local.get $a local.get $bo ${k === 0 ? '' : `local.get $sy i32.const ${k} i32.mul i32.add`} i32.load i32.store offset=${16 * k}`).join('\n')}
+        local.get $i i32.const 1 i32.add local.tee $i
+        i32.const 16 i32.lt_u br_if $blocks
+      end
+      local.get $scratch local.get $satdSum f64.store offset=${I4_STATE}
+      local.get $scratch local.get $cbp i32.store offset=${I4_STATE + 8}
+      local.get $ssd`,
+  };
+}
+
 /** The hexagon's six steps and the square's eight, in inter.ts's order (ties resolve by it). */
 const HEX_STEPS = [[-2, 0], [-1, -2], [1, -2], [2, 0], [1, 2], [-1, 2]];
 const SQUARE_STEPS = [[-1, -1], [0, -1], [1, -1], [-1, 0], [1, 0], [-1, 1], [0, 1], [1, 1]];
@@ -1077,6 +1335,10 @@ export interface Kernels {
   hexSearch8: HexSearch;
   hexSearch4: HexSearch;
   subpelSearch: SubpelSearch;
+  intra4x4(
+    src: number, pic: number, sy: number, flags: number, nb: number, lambda: number, m: number, q6: number, bias: number, table: number,
+    modes: number, pmodes: number, levels: number, nz: number, recon: number, scratch: number,
+  ): number;
 }
 
 /** hexSearchSource's signature: ref is the address of the block's full-sample position (0, 0). */
@@ -1098,7 +1360,7 @@ export function kernelModuleBytes(): Uint8Array {
     satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(), blockQuantSource(),
     avgBlockSource(), ssdSource(), chroma8Source(), lumaEdgeSource(false), lumaEdgeSource(true),
     blockReconSource(), hadamard16Source(), plane16Source(),
-    hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(),
+    hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
   ], 1);
 }
 
@@ -1142,8 +1404,8 @@ export function simdBytes(...sizes: number[]): number {
   return total;
 }
 
-/** What the instance allocates for itself: blockQuant's table and outputs, blockRecon's output, SUBPEL_SOURCES. */
-const OWN_BYTES = 768 + 1024 + 1024 + 16 + 256 + 384;
+/** What the instance allocates for itself: blockQuant's table and outputs, blockRecon's output, SUBPEL_SOURCES, intra4x4's scratch. */
+const OWN_BYTES = simdBytes(768, 1024, 1024, 16, 256, SUBPEL_SOURCES.length * 4, I4_SCRATCH_BYTES);
 
 export class SimdKernels {
   readonly k: Kernels;
@@ -1178,6 +1440,38 @@ export class SimdKernels {
     const sources = this.alloc(SUBPEL_SOURCES.length * 4);
     new Int32Array(sources.buffer, sources.byteOffset, SUBPEL_SOURCES.length).set(SUBPEL_SOURCES);
     this.subpelTable = sources.byteOffset;
+    const i4 = this.alloc(I4_SCRATCH_BYTES);
+    this.i4Scratch = i4.byteOffset;
+    this.i4State = new Float64Array(i4.buffer, i4.byteOffset + I4_STATE, 1);
+    this.i4Cbp = new Int32Array(i4.buffer, i4.byteOffset + I4_STATE + 8, 1);
+  }
+
+  private readonly i4Scratch: number;
+  private readonly i4State: Float64Array;
+  private readonly i4Cbp: Int32Array;
+
+  /**
+   * Intra_4x4 search and coding of a macroblock (intra4x4Source): `pic` is the address of its first
+   * luma sample in the reconstructed picture, `flags` and `nb` its neighbours (see there); the
+   * outputs are views in this memory. Returns the SSD; intra4x4Cost and intra4x4Cbp the rest.
+   */
+  intra4x4(
+    src: Uint8Array, pic: number, sy: number, flags: number, nb: number, lambda: number, qp: number, bias: number,
+    modes: Int8Array, pmodes: Int8Array, levels: Int32Array, nz: Uint8Array, recon: Uint8Array,
+  ): number {
+    const q6 = (qp / 6) | 0;
+    return this.k.intra4x4(src.byteOffset, pic, sy, flags, nb, lambda, qp - 6 * q6, q6, bias, this.tableAddr,
+      modes.byteOffset, pmodes.byteOffset, levels.byteOffset, nz.byteOffset, recon.byteOffset, this.i4Scratch);
+  }
+
+  /** The last intra4x4's sum of chosen SATD + mode costs. */
+  get intra4x4Cost(): number {
+    return this.i4State[0]!;
+  }
+
+  /** The last intra4x4's coded_block_pattern (luma bits). */
+  get intra4x4Cbp(): number {
+    return this.i4Cbp[0]!;
   }
 
   /**

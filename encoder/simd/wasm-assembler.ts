@@ -54,7 +54,7 @@ const MEMORY: Record<string, [number[], number]> = {
   'i32.store': [[0x36], 2], 'i32.store8': [[0x3a], 0], 'i32.store16': [[0x3b], 1],
   'f64.load': [[0x2b], 3], 'f64.store': [[0x39], 3],
   'v128.load': [[0xfd, 0x00], 4], 'v128.load8x8_u': [[0xfd, 0x02], 3], 'v128.load16x4_s': [[0xfd, 0x03], 3],
-  'v128.load32_zero': [[0xfd, 0x5c], 2], 'v128.load64_zero': [[0xfd, 0x5d], 3],
+  'v128.load32_zero': [[0xfd, 0x5c], 2], 'v128.load64_zero': [[0xfd, 0x5d], 3], 'v128.load32_splat': [[0xfd, 0x09], 2],
   'v128.store': [[0xfd, 0x0b], 4],
 };
 
@@ -63,9 +63,9 @@ const STORE_LANE: Record<string, [number, number]> = {
   'v128.store32_lane': [0x5a, 2], 'v128.store64_lane': [0x5b, 3],
 };
 
-/** Lane extraction: the opcode after 0xFD, then one lane-index byte. */
+/** Lane extraction and replacement: the opcode after 0xFD, then one lane-index byte. */
 const LANE: Record<string, number> = {
-  'i8x16.extract_lane_u': 0x16, 'i16x8.extract_lane_s': 0x18, 'i16x8.extract_lane_u': 0x19,
+  'i8x16.extract_lane_u': 0x16, 'i8x16.replace_lane': 0x17, 'i16x8.extract_lane_s': 0x18, 'i16x8.extract_lane_u': 0x19,
   'i32x4.extract_lane': 0x1b,
 };
 

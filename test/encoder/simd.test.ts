@@ -8,14 +8,16 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { H264Encoder } from '../../encoder/index.js';
 import { deblockPicture } from '../../encoder/common/deblock.js';
 import { interpolateHalfPlanes, lumaSources, predictChroma, type LumaSources } from '../../encoder/common/interpolate.js';
-import { Intra16x16Mode, plane16Params, predict16x16 } from '../../encoder/common/intra-pred.js';
+import {
+  Intra16x16Mode, dc4x4, intra4x4ModeAvailable, plane16Params, predict16x16, predict4x4Ref,
+} from '../../encoder/common/intra-pred.js';
 import { Picture } from '../../encoder/common/picture.js';
 import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-plane.js';
 import {
   forwardQuant4x4Px, hadamard4x4Px, hadamardAbsSums, reconstruct4x4, satd4x4Avg, satd4x4Px,
 } from '../../encoder/common/transform.js';
 import { copyPrediction } from '../../encoder/residual.js';
-import { SUBPEL_SOURCES, SimdKernels, kernelModuleBytes } from '../../encoder/simd/kernels.js';
+import { SUBPEL_SOURCES, SimdKernels, intra4x4Taps, kernelModuleBytes } from '../../encoder/simd/kernels.js';
 import { assembleModule } from '../../encoder/simd/wasm-assembler.js';
 import { loadSequence } from '../helpers/sequences.js';
 import { motionClip } from '../helpers/synthetic-motion.js';
@@ -291,6 +293,30 @@ describe('SIMD kernels against the TypeScript references', () => {
     }
   });
 
+  it('intra4x4Taps gives predict4x4Ref\'s samples: all nine modes, every availability, random and 0/255 edges', () => {
+    const e = new Uint8Array(14), want = new Uint8Array(16), rnd = prng(61);
+    let checked = 0;
+    for (let t = 0; t < 400; t++) {
+      for (let i = 0; i < 13; i++) e[i] = t % 2 === 0 ? rnd() & 255 : (rnd() & 1) * 255;
+      for (let avail = 0; avail < 8; avail++) {
+        e[13] = dc4x4(e, avail);
+        for (let mode = 0; mode < 9; mode++) {
+          if (!intra4x4ModeAvailable(mode, avail)) continue;
+          predict4x4Ref(mode, e, avail, want);
+          const got = Array.from({ length: 16 }, (_, n) => {
+            const [a, b, c, d] = intra4x4Taps(mode, n & 3, n >> 2);
+            return (e[a]! + e[b]! + e[c]! + e[d]! + 2) >> 2;
+          });
+          expect(got, `mode ${mode}, availability ${avail}, trial ${t}`).toEqual([...want]);
+          checked++;
+        }
+      }
+    }
+    // Per edge: DC at all 8 availabilities, V, DDL, VL at the 4 with the top, H, HU at the 4 with
+    // the left, DDR, VR, HD at the one with all three.
+    expect(checked).toBe(400 * (8 + 3 * 4 + 2 * 4 + 3));
+  });
+
   it('SUBPEL_SOURCES names the planes and offsets lumaSources picks, at all 16 quarter-sample positions', () => {
     const planes = [0, 1, 2, 3].map(() => new PaddedPlane(32, 32, LUMA_PAD));
     const [full, hp, vp, hvp] = planes as [PaddedPlane, PaddedPlane, PaddedPlane, PaddedPlane];
@@ -440,6 +466,37 @@ describe('encodes with and without the SIMD kernels', () => {
     const options = { preset: 'quality', qp: 20 };
     const withSimd = encodeAll(frames, options, true), without = encodeAll(frames, options, false);
     for (let i = 0; i < frames.length; i++) expect(Buffer.compare(withSimd[i]!, without[i]!), `frame ${i}`).toBe(0);
+  });
+
+  it.each(['balanced', 'realtime'] as const)('Intra_4x4 kernel: intra-only %s encodes at QP 0..51 of real, noisy and flat content: identical streams and reconstructions', async (preset) => {
+    // gop 1: every frame an IDR. balanced searches and codes Intra_4x4 in every macroblock (RD),
+    // realtime where its SATD wins; both at the picture's edges and corners (availability).
+    const seq = await loadSequence('foreman_cif_352x288', 1);
+    const w = 80, h = 48, rnd = prng(71);
+    const crop = new Uint8Array(w * h * 3 / 2);
+    for (let y = 0; y < h; y++) crop.set(seq.frames[0]!.subarray(y * seq.width + 96, y * seq.width + 96 + w), y * w);
+    for (let c = 0; c < 2; c++) {
+      const plane = seq.frames[0]!.subarray(seq.width * seq.height * (4 + c) / 4);
+      for (let y = 0; y < h / 2; y++) crop.set(plane.subarray(y * seq.width / 2 + 48, y * seq.width / 2 + 48 + w / 2), w * h + c * w * h / 4 + y * w / 2);
+    }
+    const noise = Uint8Array.from({ length: crop.length }, () => rnd() & 255);
+    const flat = new Uint8Array(crop.length).fill(17);
+    let i4 = 0;
+    for (const data of [crop, noise, flat]) {
+      for (const qp of [0, 10, 22, 27, 33, 41, 51]) {
+        const outs = [true, false].map((simd) => {
+          const enc = new H264Encoder(w, h, { preset, qp, gop: 1, simd });
+          const bytes = enc.encode({ width: w, height: h, format: 'i420', data });
+          const recon = enc.reconstructed().data;
+          i4 += simd ? enc.stats().mbI4x4 : 0;
+          enc.close();
+          return { bytes, recon };
+        });
+        expect(Buffer.compare(outs[0]!.bytes, outs[1]!.bytes), `QP ${qp}: stream`).toBe(0);
+        expect(Buffer.compare(outs[0]!.recon, outs[1]!.recon), `QP ${qp}: reconstruction`).toBe(0);
+      }
+    }
+    expect(i4, 'Intra_4x4 macroblocks chosen').toBeGreaterThan(50);
   });
 
   it('options.simd must be a boolean', () => {
