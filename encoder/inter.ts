@@ -18,7 +18,7 @@ import { satd4x4Avg, satd4x4Px } from './common/transform.js';
 import type { QpParams } from './intra.js';
 import { InterCoding, writeInterMb, type MbPosition } from './macroblock-writer.js';
 import { MbKind, type MbState } from './mb-state.js';
-import { codeChromaResidual, codeLumaResidual, lumaResidualVanishes } from './residual.js';
+import { chromaResidualVanishes, codeChromaResidual, codeLumaResidual, lumaResidualVanishes } from './residual.js';
 import { simdBytes, type Kernels, type SimdKernels } from './simd/kernels.js';
 
 /** The inter search a preset selects (presets are data: encoder/presets.ts). */
@@ -229,12 +229,10 @@ export class InterCoder {
 
     if (this.search.earlySkip) {
       // P_Skip when coding the residual would send nothing anyway (x264's early skip).
-      if (lumaResidualVanishes(this.src16, this.skipPred16, p.qp, INTER_DEAD_ZONE, this.simd)) {
-        codeChromaResidual(this.srcC, this.skipPredC, 0, this.skipPredC, 64, p.qpc, INTER_DEAD_ZONE, skip.chroma, this.simd);
-        if (skip.chroma.cbp === 0) {
-          this.earlyDecision = true;
-          return this.remember(skip, true, jSkip);
-        }
+      if (lumaResidualVanishes(this.src16, this.skipPred16, p.qp, INTER_DEAD_ZONE, this.simd)
+        && chromaResidualVanishes(this.srcC, this.skipPredC, p.qpc, INTER_DEAD_ZONE, this.simd)) {
+        this.earlyDecision = true;
+        return this.remember(skip, true, jSkip);
       }
     }
 

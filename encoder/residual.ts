@@ -143,6 +143,35 @@ export function lumaResidualVanishes(src: Uint8Array, pred: Uint8Array, qp: numb
   return true;
 }
 
+/**
+ * Whether codeChromaResidual(src, pred, 0, pred, 64, qpc, deadZone, ...) would give cbp 0 (no AC
+ * and no DC level), without its reconstruction and stopping at the first level: the chroma half
+ * of the early P_Skip test. `pred` holds Cb at 0 and Cr at 64 (stride 8); with `simd`, src and
+ * pred are views in its memory.
+ */
+export function chromaResidualVanishes(src: Uint8Array, pred: Uint8Array, qpc: number, deadZone: number, simd: SimdKernels | null = null): boolean {
+  const m = (qpc % 6) * 16, qbits = 15 + ((qpc / 6) | 0);
+  const bias = ((1 << qbits) * deadZone) | 0;
+  let coef: Int32Array = chromaCoef;
+  if (simd !== null) {
+    simd.chromaQuant(src, pred, 0, qpc, bias);
+    const nz = simd.nz;
+    for (let b = 0; b < 8; b++) if (nz[b] !== 0) return false;
+    coef = simd.coef;
+  } else {
+    for (let b = 0; b < 8; b++) {
+      const o = (b >> 2) * 64 + ((b >> 1) & 1) * 32 + (b & 1) * 4;
+      if (forwardQuant4x4Px(src, o, 8, pred, o, 8, chromaCoef, b * 16, probeLevels, b * 16, 1, qpc, bias) !== 0) return false;
+    }
+  }
+  for (let b = 0; b < 8; b++) dcm[b] = coef[b * 16]!;
+  for (let c = 0; c < 2; c++) {
+    hadamard2x2(dcm, c * 4, dcT);
+    for (let i = 0; i < 4; i++) if (quant(dcT[i]!, QUANT_4x4[m]!, 2 * bias, qbits + 1) !== 0) return false;
+  }
+  return true;
+}
+
 function clearBlock(out: LumaCoding, coef: Int32Array, r: number): void {
   out.levels.fill(0, r * 16, r * 16 + 16);
   coef.fill(0, r * 16, r * 16 + 16);
