@@ -97,11 +97,13 @@ function chromaQp(qpY: number, offset: number): number {
 }
 
 /**
- * A luma edge by the SIMD kernels (simd/kernels.ts lumaEdgeH / lumaEdgeV, held to filterEdge):
- * alpha, beta and each segment's tC0 for the kernel, which filters all 16 lines at once.
+ * An edge by the SIMD kernels (simd/kernels.ts lumaEdgeH / lumaEdgeV on 16 luma lines at
+ * address a; chromaEdgeH / chromaEdgeV on the 8 lines of Cb at a and of Cr at b together, which
+ * share the edge's bS and QP), held to filterEdge: alpha, beta and each segment's tC0 for the
+ * kernel, which filters all lines at once.
  */
-function lumaEdgeSimd(
-  k: Kernels, vertical: boolean, y: Uint8Array, q0: number, stride: number, bs: Uint8Array, bsBase: number, bsWord: number,
+function edgeSimd(
+  k: Kernels, luma: boolean, vertical: boolean, a: number, b: number, stride: number, bs: Uint8Array, bsBase: number, bsWord: number,
   qpAv: number, params: DeblockParams,
 ): void {
   const indexA = clip3(0, 51, qpAv + params.filterOffsetA);
@@ -112,14 +114,20 @@ function lumaEdgeSimd(
     const strength = bs[bsBase + s]!;
     if (strength > 0 && strength < 4) tcWord |= TC0[indexA * 3 + strength - 1]! << (8 * s);
   }
-  if (vertical) k.lumaEdgeV(y.byteOffset + q0, stride, bsWord, tcWord, alpha, beta);
-  else k.lumaEdgeH(y.byteOffset + q0, stride, bsWord, tcWord, alpha, beta);
+  if (luma) {
+    if (vertical) k.lumaEdgeV(a, stride, bsWord, tcWord, alpha, beta);
+    else k.lumaEdgeH(a, stride, bsWord, tcWord, alpha, beta);
+  } else if (vertical) {
+    k.chromaEdgeV(a, b, stride, bsWord, tcWord, alpha, beta);
+  } else {
+    k.chromaEdgeH(a, b, stride, bsWord, tcWord, alpha, beta);
+  }
 }
 
 /**
  * Deblocks the picture in place. `qp[mb]` is each macroblock's QPY as the filter sees it (0 for
- * I_PCM, 8.7.2.2); `bs` as described above. With `simd`, the luma plane must lie in its memory;
- * luma edges are filtered by its kernels, with the same result.
+ * I_PCM, 8.7.2.2); `bs` as described above. With `simd`, the planes must lie in its memory;
+ * all edges are filtered by its kernels, with the same result.
  */
 export function deblockPicture(pic: Picture, qp: Uint8Array, bs: Uint8Array, params: DeblockParams, simd: Kernels | null = null): void {
   const { mbWidth, mbHeight, strideY, strideC } = pic;
@@ -144,17 +152,31 @@ export function deblockPicture(pic: Picture, qp: Uint8Array, bs: Uint8Array, par
       for (let e = mbx > 0 ? 0 : 1; e < 4; e++) {
         if (edgeOff(b + e * 4)) continue;
         const qpAv = e === 0 ? (qpLeft + qpQ + 1) >> 1 : qpQ;
-        if (k !== null) lumaEdgeSimd(k, true, pic.y, lumaOrigin + 4 * e, strideY, bs, b + e * 4, bs32![(b + e * 4) >> 2]!, qpAv, params);
+        if (k !== null) edgeSimd(k, true, true, pic.y.byteOffset + lumaOrigin + 4 * e, 0, strideY, bs, b + e * 4, bs32![(b + e * 4) >> 2]!, qpAv, params);
         else filterEdge(pic.y, lumaOrigin + 4 * e, 1, strideY, 16, bs, b + e * 4, 2, qpAv, params, false);
       }
       for (let e = mby > 0 ? 0 : 1; e < 4; e++) {
         if (edgeOff(b + 16 + e * 4)) continue;
         const qpAv = e === 0 ? (qpTop + qpQ + 1) >> 1 : qpQ;
-        if (k !== null) lumaEdgeSimd(k, false, pic.y, lumaOrigin + 4 * e * strideY, strideY, bs, b + 16 + e * 4, bs32![(b + 16 + e * 4) >> 2]!, qpAv, params);
+        if (k !== null) edgeSimd(k, true, false, pic.y.byteOffset + lumaOrigin + 4 * e * strideY, 0, strideY, bs, b + 16 + e * 4, bs32![(b + 16 + e * 4) >> 2]!, qpAv, params);
         else filterEdge(pic.y, lumaOrigin + 4 * e * strideY, strideY, 1, 16, bs, b + 16 + e * 4, 2, qpAv, params, false);
       }
       // Chroma (4:2:0): edges at chroma x/y = 0 and 4 use the bS of luma edges 0 and 2;
       // chroma sample i takes the bS of luma sample 2i, i.e. segment i >> 1.
+      if (k !== null) {
+        const u = pic.u.byteOffset + chromaOrigin, v = pic.v.byteOffset + chromaOrigin;
+        for (let e = mbx > 0 ? 0 : 2; e < 4; e += 2) {
+          if (edgeOff(b + e * 4)) continue;
+          const qpAv = e === 0 ? (chromaQp(qpLeft, off) + qcQ + 1) >> 1 : qcQ;
+          edgeSimd(k, false, true, u + 2 * e, v + 2 * e, strideC, bs, b + e * 4, bs32![(b + e * 4) >> 2]!, qpAv, params);
+        }
+        for (let e = mby > 0 ? 0 : 2; e < 4; e += 2) {
+          if (edgeOff(b + 16 + e * 4)) continue;
+          const qpAv = e === 0 ? (chromaQp(qpTop, off) + qcQ + 1) >> 1 : qcQ;
+          edgeSimd(k, false, false, u + 2 * e * strideC, v + 2 * e * strideC, strideC, bs, b + 16 + e * 4, bs32![(b + 16 + e * 4) >> 2]!, qpAv, params);
+        }
+        continue;
+      }
       for (const plane of [pic.u, pic.v]) {
         for (let e = mbx > 0 ? 0 : 2; e < 4; e += 2) {
           if (edgeOff(b + e * 4)) continue;

@@ -654,6 +654,102 @@ function lumaEdgeSource(vertical: boolean): FunctionSource {
   };
 }
 
+/**
+ * The chroma filter (8.7.2.3 with chromaStyleFilteringFlag: tC = tC0 + 1, only p0 and q0 change;
+ * 8.7.2.4's chroma branch for bS = 4) on one i16x8 half of the lines in $p1..$q1, with each line's
+ * bS in $bs and tC0 in $tc; as LUMA_FILTER_HALF, every branch for every lane, then selected.
+ */
+const CHROMA_FILTER_HALF = `
+  local.get $p0 local.get $q0 i16x8.sub i16x8.abs local.get $al i16x8.lt_s
+  local.get $p1 local.get $p0 i16x8.sub i16x8.abs local.get $be i16x8.lt_s v128.and
+  local.get $q1 local.get $q0 i16x8.sub i16x8.abs local.get $be i16x8.lt_s v128.and
+  local.get $bs local.get $zero i16x8.gt_s v128.and local.set $f
+  local.get $bs local.get $four i16x8.eq local.set $is4
+  ;; delta = Clip3(-tC, tC, ((q0 - p0) << 2 + (p1 - q1) + 4) >> 3), tC = tC0 + 1 (8-468, 8-469)
+  local.get $tc local.get $one i16x8.add local.set $t
+  local.get $q0 local.get $p0 i16x8.sub i32.const 2 i16x8.shl local.get $p1 i16x8.add local.get $q1 i16x8.sub
+  local.get $four i16x8.add i32.const 3 i16x8.shr_s
+  local.get $t i16x8.min_s local.get $zero local.get $t i16x8.sub i16x8.max_s local.set $d
+  ;; p0: (2p1 + p0 + q1 + 2) >> 2 with bS 4, else Clip1(p0 + delta); q0 the same way round
+  local.get $p1 i32.const 1 i16x8.shl local.get $p0 i16x8.add local.get $q1 i16x8.add local.get $two i16x8.add i32.const 2 i16x8.shr_u
+  local.get $p0 local.get $d i16x8.add local.get $zero i16x8.max_s local.get $max i16x8.min_s
+  local.get $is4 v128.bitselect local.get $p0 local.get $f v128.bitselect local.set $p0
+  local.get $q1 i32.const 1 i16x8.shl local.get $q0 i16x8.add local.get $p1 i16x8.add local.get $two i16x8.add i32.const 2 i16x8.shr_u
+  local.get $q0 local.get $d i16x8.sub local.get $zero i16x8.max_s local.get $max i16x8.min_s
+  local.get $is4 v128.bitselect local.get $q0 local.get $f v128.bitselect local.set $q0`;
+
+/** Names of the four chroma sample rows across an edge. */
+const CHROMA_ROWS = ['p1', 'p0', 'q0', 'q1'];
+
+/**
+ * One chroma edge of both components at once (deblock.ts filterEdge for a chroma edge, on Cb and
+ * Cr): 16 lines, the 8 of Cb (q0 sample at $u) in lanes 0-7 and the 8 of Cr ($v) in lanes 8-15,
+ * which share bS, QP and so alpha, beta and tC0. $bsw and $tcw: the four 2-line segments' bS and
+ * tC0, a byte each. `vertical`: lines are rows, whose 4 samples at q0 − 2 are gathered as i32
+ * lanes and transposed in and out (a 4x4 byte transpose per vector, then a 4x4 i32 one).
+ */
+function chromaEdgeSource(vertical: boolean): FunctionSource {
+  const widen = (half: 'low' | 'high'): string => CHROMA_ROWS.map((n) => `local.get $v${n} i16x8.extend_${half}_i8x16_u local.set $${n}`).join('\n')
+    + `\nlocal.get $bsv i16x8.extend_${half}_i8x16_u local.set $bs local.get $tcv i16x8.extend_${half}_i8x16_u local.set $tc`;
+  const keep = (half: string): string => ['p0', 'q0'].map((n) => `local.get $${n} local.set $${half}${n}`).join('\n');
+  const byteT = '0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15';
+  // Line l (0..15): row l of Cb, or row l − 8 of Cr; its address at q0 − 2.
+  const lineAddr = (l: number): string => `local.get $${l < 8 ? 'u' : 'v'} local.get $stride i32.const ${l & 7} i32.mul i32.add i32.const 2 i32.sub`;
+  let load: string, store: string;
+  if (!vertical) {
+    load = CHROMA_ROWS.map((n, k) => `
+      local.get $u local.get $stride i32.const ${k - 2} i32.mul i32.add v128.load64_zero
+      local.get $v local.get $stride i32.const ${k - 2} i32.mul i32.add v128.load64_zero
+      i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 local.set $v${n}`).join('\n');
+    store = ['p0', 'q0'].map((n, k) => `
+      local.get $u local.get $stride i32.const ${k - 1} i32.mul i32.add local.get $v${n} v128.store64_lane 0
+      local.get $v local.get $stride i32.const ${k - 1} i32.mul i32.add local.get $v${n} v128.store64_lane 1`).join('\n');
+  } else {
+    load = [0, 1, 2, 3].map((j) => `
+      i32.const 0 i32x4.splat
+      ${[0, 1, 2, 3].map((i) => `${lineAddr(4 * j + i)} i32.load i32x4.replace_lane ${i}`).join(' ')}
+      local.get $zero i8x16.shuffle ${byteT} local.set $a${j}`).join('\n') + `
+      ${transpose4('a', 'b')}
+      ${CHROMA_ROWS.map((n, k) => `local.get $b${k} local.set $v${n}`).join('\n')}`;
+    store = `
+      ${CHROMA_ROWS.map((n, k) => `local.get $v${n} local.set $a${k}`).join('\n')}
+      ${transpose4('a', 'b')}
+      ${[0, 1, 2, 3].map((j) => `
+      local.get $b${j} local.get $b${j} i8x16.shuffle ${byteT} local.set $b${j}
+      ${[0, 1, 2, 3].map((i) => `${lineAddr(4 * j + i)} local.get $b${j} i32x4.extract_lane ${i} i32.store`).join('\n')}`).join('\n')}`;
+  }
+  const v = (names: string[]): [string, 'v128'][] => names.map((n) => [n, 'v128']);
+  return {
+    name: vertical ? 'chromaEdgeV' : 'chromaEdgeH',
+    params: [['$u', 'i32'], ['$v', 'i32'], ['$stride', 'i32'], ['$bsw', 'i32'], ['$tcw', 'i32'], ['$alpha', 'i32'], ['$beta', 'i32']],
+    result: null,
+    locals: [
+      ...v(CHROMA_ROWS.map((n) => `$v${n}`)), ...v(CHROMA_ROWS.map((n) => `$${n}`)), ...v(['$lop0', '$loq0', '$hip0', '$hiq0']),
+      ...v(['$bsv', '$tcv', '$bs', '$tc', '$al', '$be', '$zero', '$one', '$two', '$four', '$max', '$f', '$t', '$d', '$is4']),
+      ...(vertical ? v(['$a0', '$a1', '$a2', '$a3', '$b0', '$b1', '$b2', '$b3', '$x0', '$x1', '$x2', '$x3']) : []),
+    ],
+    body: `
+      ;; Segment s's bS and tC0 on lines 2s, 2s + 1 of each component.
+      local.get $bsw i32x4.splat v128.const i8x16 0 0 1 1 2 2 3 3 0 0 1 1 2 2 3 3 i8x16.swizzle local.set $bsv
+      local.get $tcw i32x4.splat v128.const i8x16 0 0 1 1 2 2 3 3 0 0 1 1 2 2 3 3 i8x16.swizzle local.set $tcv
+      local.get $alpha i16x8.splat local.set $al
+      local.get $beta i16x8.splat local.set $be
+      i32.const 1 i16x8.splat local.set $one
+      i32.const 2 i16x8.splat local.set $two
+      i32.const 4 i16x8.splat local.set $four
+      i32.const 255 i16x8.splat local.set $max
+      ${load}
+      ${widen('low')}
+      ${CHROMA_FILTER_HALF}
+      ${keep('lo')}
+      ${widen('high')}
+      ${CHROMA_FILTER_HALF}
+      local.get $lop0 local.get $p0 i8x16.narrow_i16x8_u local.set $vp0
+      local.get $loq0 local.get $q0 i8x16.narrow_i16x8_u local.set $vq0
+      ${store}`,
+  };
+}
+
 /** i32 lanes as byte indices of an i8x16.shuffle (lanes 4..7 are the second operand's). */
 const lanes32 = (ls: number[]): string => ls.map((l) => `${4 * l} ${4 * l + 1} ${4 * l + 2} ${4 * l + 3}`).join(' ');
 
@@ -1328,6 +1424,8 @@ export interface Kernels {
   chroma8(s: number, ss: number, dst: number, ds: number, h: number, wA: number, wB: number, wC: number, wD: number): void;
   lumaEdgeH(q0: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
   lumaEdgeV(q0: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
+  chromaEdgeH(u: number, v: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
+  chromaEdgeV(u: number, v: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
   blockRecon(coef: number, pred: number, ps: number, src: number, ss: number, dst: number, ds: number, bshift: number, count: number, mask: number): number;
   hadamard16(src: number, had: number, all: number, notRow0: number, notCol0: number): void;
   plane16(pred: number, a: number, b: number, c: number): void;
@@ -1361,6 +1459,7 @@ export function kernelModuleBytes(): Uint8Array {
     avgBlockSource(), ssdSource(), chroma8Source(), lumaEdgeSource(false), lumaEdgeSource(true),
     blockReconSource(), hadamard16Source(), plane16Source(),
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
+    chromaEdgeSource(false), chromaEdgeSource(true),
   ], 1);
 }
 

@@ -66,7 +66,7 @@ const STORE_LANE: Record<string, [number, number]> = {
 /** Lane extraction and replacement: the opcode after 0xFD, then one lane-index byte. */
 const LANE: Record<string, number> = {
   'i8x16.extract_lane_u': 0x16, 'i8x16.replace_lane': 0x17, 'i16x8.extract_lane_s': 0x18, 'i16x8.extract_lane_u': 0x19,
-  'i32x4.extract_lane': 0x1b,
+  'i32x4.extract_lane': 0x1b, 'i32x4.replace_lane': 0x1c,
 };
 
 function uleb(out: number[], v: number): void {

@@ -399,9 +399,9 @@ describe('SIMD kernels against the TypeScript references', () => {
     }
   });
 
-  it('deblockPicture with the SIMD luma edge kernels equals the scalar filter: bS 0..4, QP 16..51, offsets -12..12', () => {
+  it('deblockPicture with the SIMD edge kernels equals the scalar filter, luma and chroma: bS 0..4, QP 16..51, offsets -12..12', () => {
     const mbW = 5, mbH = 4, rnd = prng(43);
-    let changed = 0;
+    let changed = 0, changedChroma = 0;
     for (let trial = 0; trial < 40; trial++) {
       const sk = kernels(mbW * mbH * 384 + 256);
       const simdPic = new Picture(mbW, mbH, (n) => sk.alloc(n)), plain = new Picture(mbW, mbH);
@@ -417,16 +417,18 @@ describe('SIMD kernels against the TypeScript references', () => {
       const bs = new Uint8Array(mbW * mbH * 32), qp = new Uint8Array(mbW * mbH);
       for (let i = 0; i < bs.length; i++) bs[i] = rnd() % 5;
       for (let i = 0; i < qp.length; i++) qp[i] = 16 + (rnd() % 36);
-      const params = { filterOffsetA: 2 * ((rnd() % 13) - 6), filterOffsetB: 2 * ((rnd() % 13) - 6), chromaQpIndexOffset: 0 };
-      const before = plain.y.slice();
+      const params = { filterOffsetA: 2 * ((rnd() % 13) - 6), filterOffsetB: 2 * ((rnd() % 13) - 6), chromaQpIndexOffset: (rnd() % 25) - 12 };
+      const before = plain.y.slice(), beforeU = plain.u.slice();
       deblockPicture(plain, qp, bs, params);
       deblockPicture(simdPic, qp, bs, params, sk.k);
       for (let i = 0; i < before.length; i++) if (before[i] !== plain.y[i]) changed++;
+      for (let i = 0; i < beforeU.length; i++) if (beforeU[i] !== plain.u[i]) changedChroma++;
       expect(Buffer.compare(simdPic.y, plain.y), `luma, trial ${trial}`).toBe(0);
       expect(Buffer.compare(simdPic.u, plain.u), `Cb, trial ${trial}`).toBe(0);
       expect(Buffer.compare(simdPic.v, plain.v), `Cr, trial ${trial}`).toBe(0);
     }
     expect(changed).toBeGreaterThan(20_000);
+    expect(changedChroma).toBeGreaterThan(2_000);
   });
 
   it('alloc hands out aligned, zeroed, disjoint views and refuses to overrun the memory', () => {
