@@ -219,8 +219,11 @@ export class InterCoder {
     const skip = this.skipCoding;
     predictSkipMv(state, pos.mb, pos.mbx, pos.mby, skip, this.skipMv);
     skip.kind = MbKind.PSkip;
-    skip.mvx.fill(this.skipMv.x);
-    skip.mvy.fill(this.skipMv.y);
+    const smx = this.skipMv.x, smy = this.skipMv.y, sx = skip.mvx, sy = skip.mvy;
+    for (let i = 0; i < 16; i++) {
+      sx[i] = smx;
+      sy[i] = smy;
+    }
     this.motionCompensate(pos, skip, this.skipPred16, this.skipPredC);
     const k = this.kernels;
     const jSkip = (k === null
@@ -281,26 +284,34 @@ export class InterCoder {
     const c = this.best!;
     const { recon, state } = this;
     this.committedCbp = this.bestIsSkip ? 0 : c.luma.cbp | (c.chroma.cbp << 4);
-    const mb = pos.mb;
+    const mb = pos.mb, q = mb * 16, q4 = mb * 4;
+    // Plain loops over the 16 (or 4) entries: cheaper than typed-array fill() and set() at this size.
+    const nzLuma = state.nzLuma, nzCb = state.nzCb, nzCr = state.nzCr;
     if (this.bestIsSkip) {
       recon.storeMacroblock(pos.mbx, pos.mby, this.skipPred16w, this.skipPredCw);
-      state.nzLuma.fill(0, mb * 16, mb * 16 + 16);
-      state.nzCb.fill(0, mb * 4, mb * 4 + 4);
-      state.nzCr.fill(0, mb * 4, mb * 4 + 4);
+      for (let i = 0; i < 16; i++) nzLuma[q + i] = 0;
+      for (let i = 0; i < 4; i++) {
+        nzCb[q4 + i] = 0;
+        nzCr[q4 + i] = 0;
+      }
     } else {
       out.append(this.writer);
       recon.storeMacroblock(pos.mbx, pos.mby, c.luma.reconW, c.chroma.reconW);
-      state.nzLuma.set(c.luma.nz, mb * 16);
+      const nz = c.luma.nz, nzC = c.chroma.nz;
+      for (let i = 0; i < 16; i++) nzLuma[q + i] = nz[i]!;
       for (let i = 0; i < 4; i++) {
-        state.nzCb[mb * 4 + i] = c.chroma.nz[i]!;
-        state.nzCr[mb * 4 + i] = c.chroma.nz[4 + i]!;
+        nzCb[q4 + i] = nzC[i]!;
+        nzCr[q4 + i] = nzC[4 + i]!;
       }
     }
     state.kind[mb] = c.kind;
-    state.i4Mode.fill(2, mb * 16, mb * 16 + 16); // 8.3.1.1: not Intra_4x4 -> DC for prediction
-    state.mvx.set(c.mvx, mb * 16);
-    state.mvy.set(c.mvy, mb * 16);
-    state.ref.fill(0, mb * 16, mb * 16 + 16);
+    const i4Mode = state.i4Mode, mvx = state.mvx, mvy = state.mvy, ref = state.ref, cx = c.mvx, cy = c.mvy;
+    for (let i = 0; i < 16; i++) {
+      i4Mode[q + i] = 2; // 8.3.1.1: not Intra_4x4 -> DC for prediction
+      mvx[q + i] = cx[i]!;
+      mvy[q + i] = cy[i]!;
+      ref[q + i] = 0;
+    }
     return c.kind;
   }
 

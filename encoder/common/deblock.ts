@@ -210,51 +210,39 @@ export function setIntraBs(bs: Uint8Array, mb: number): void {
  * The left and top neighbours must be committed already.
  */
 export function setInterBs(state: MbState, mb: number, mbx: number, mby: number): void {
-  const b = mb * 32;
-  if (isIntra(state.kind[mb]!)) {
-    setIntraBs(state.bs, mb);
+  const bs = state.bs, kind = state.kind, b = mb * 32;
+  if (isIntra(kind[mb]!)) {
+    setIntraBs(bs, mb);
     return;
   }
-  const w = state.mbWidth;
-  // No coefficients and one vector and reference for all 16 blocks (P_Skip, P_L0_16x16 with cbp
-  // 0): the general rule below gives bS 0 on every inner edge, so only the macroblock edges need
-  // a look.
   const nz = state.nzLuma, mvx = state.mvx, mvy = state.mvy, ref = state.ref, q = mb * 16;
+  // bS of an edge between inter blocks pi and qi (indices into the per-block arrays).
+  const interBs = (pi: number, qi: number): number => (nz[pi]! > 0 || nz[qi]! > 0 ? 2
+    : ref[pi] !== ref[qi] || Math.abs(mvx[pi]! - mvx[qi]!) >= 4 || Math.abs(mvy[pi]! - mvy[qi]!) >= 4 ? 1 : 0);
+  // The macroblock's left edge (dir 0, e 0; p: column 3 of the left neighbour) and top edge
+  // (dir 1, e 0; p: row 3 of the upper one): 4 against an intra neighbour, none at the picture edge.
+  for (let dir = 0; dir < 2; dir++) {
+    const o = b + dir * 16, pMb = dir === 0 ? mb - 1 : mb - state.mbWidth;
+    if (dir === 0 ? mbx === 0 : mby === 0) {
+      bs[o] = 0; bs[o + 1] = 0; bs[o + 2] = 0; bs[o + 3] = 0;
+    } else if (isIntra(kind[pMb]!)) {
+      bs[o] = 4; bs[o + 1] = 4; bs[o + 2] = 4; bs[o + 3] = 4;
+    } else {
+      for (let s = 0; s < 4; s++) bs[o + s] = dir === 0 ? interBs(pMb * 16 + s * 4 + 3, q + s * 4) : interBs(pMb * 16 + 12 + s, q + s);
+    }
+  }
+  // Inner edges. No coefficients and one vector and reference for all 16 blocks (P_Skip,
+  // P_L0_16x16 with cbp 0): the rule gives bS 0 on all of them.
   let innerZero = (nz[q]! | nz[q + 1]! | nz[q + 2]! | nz[q + 3]! | nz[q + 4]! | nz[q + 5]! | nz[q + 6]! | nz[q + 7]!
     | nz[q + 8]! | nz[q + 9]! | nz[q + 10]! | nz[q + 11]! | nz[q + 12]! | nz[q + 13]! | nz[q + 14]! | nz[q + 15]!) === 0;
   for (let i = q + 1; innerZero && i < q + 16; i++) {
     innerZero = mvx[i] === mvx[q] && mvy[i] === mvy[q] && ref[i] === ref[q];
   }
-  if (innerZero) {
-    state.bs.fill(0, b + 4, b + 16);
-    state.bs.fill(0, b + 20, b + 32);
-  }
-  for (let dir = 0; dir < 2; dir++) {
-    for (let e = 0; e < (innerZero ? 1 : 4); e++) {
-      for (let s = 0; s < 4; s++) {
-        // q: block of this macroblock on the edge; p: the block before it across the edge.
-        const qBlk = dir === 0 ? s * 4 + e : e * 4 + s;
-        let pMb = mb, pBlk: number;
-        if (e > 0) {
-          pBlk = dir === 0 ? qBlk - 1 : qBlk - 4;
-        } else if (dir === 0) {
-          if (mbx === 0) { state.bs[b + e * 4 + s] = 0; continue; }
-          pMb = mb - 1; pBlk = s * 4 + 3;
-        } else {
-          if (mby === 0) { state.bs[b + 16 + e * 4 + s] = 0; continue; }
-          pMb = mb - w; pBlk = 12 + s;
-        }
-        let bs: number;
-        if (pMb !== mb && isIntra(state.kind[pMb]!)) bs = 4;
-        else if (state.nzLuma[pMb * 16 + pBlk]! > 0 || state.nzLuma[mb * 16 + qBlk]! > 0) bs = 2;
-        else {
-          const pi = pMb * 16 + pBlk, qi = mb * 16 + qBlk;
-          bs = state.ref[pi] !== state.ref[qi]
-            || Math.abs(state.mvx[pi]! - state.mvx[qi]!) >= 4
-            || Math.abs(state.mvy[pi]! - state.mvy[qi]!) >= 4 ? 1 : 0;
-        }
-        state.bs[b + dir * 16 + e * 4 + s] = bs;
-      }
+  for (let e = 1; e < 4; e++) {
+    for (let s = 0; s < 4; s++) {
+      // Vertical edge e, row s: blocks s*4 + e - 1 | s*4 + e; horizontal edge e, column s: (e-1)*4 + s over e*4 + s.
+      bs[b + e * 4 + s] = innerZero ? 0 : interBs(q + s * 4 + e - 1, q + s * 4 + e);
+      bs[b + 16 + e * 4 + s] = innerZero ? 0 : interBs(q + (e - 1) * 4 + s, q + e * 4 + s);
     }
   }
 }
