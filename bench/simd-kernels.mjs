@@ -22,7 +22,7 @@ const { interpolateHalfPlanes, predictChroma } = await dist('common/interpolate.
 const { PaddedPlane, LUMA_PAD, CHROMA_PAD } = await dist('common/padded-plane.js');
 const { Picture } = await dist('common/picture.js');
 const { deblockPicture, setIntraBs } = await dist('common/deblock.js');
-const { Intra16x16Mode, plane16Params, predict16x16 } = await dist('common/intra-pred.js');
+const { Intra16x16Mode, dc16x16, plane16Params, predict16x16 } = await dist('common/intra-pred.js');
 
 // Two frames of the clip (luma and Cb).
 const buf = readFileSync(clip);
@@ -151,23 +151,42 @@ compare('inverse transform + reconstruction, 16 luma 4x4', reconTs, reconSimd, (
   same(Buffer.compare(recon, sk.recon), 0, 'reconstruction');
 });
 
-// Hadamard transforms and magnitude sums of 16 source blocks (the intra mode searches' input).
+// The Intra_16x16 mode search of a macroblock against its edges in the reference picture: the
+// TypeScript way (searchI16: the source's Hadamard transforms, flat modes from them, Plane by a
+// prediction and SATD) against the kernel (four predictions and SATDs).
 const had = new Int32Array(256), all = new Int32Array(16), notRow0 = new Int32Array(16), notCol0 = new Int32Array(16);
-const hadBytes = sk.alloc(1024 + 3 * 64);
-const hadTs = (/** @type {number} */ i) => {
+const t16 = new Uint8Array(17), l16 = new Uint8Array(16), i16Pred = new Uint8Array(256), i16PredSimd = sk.alloc(256);
+const picAt = (/** @type {number} */ i) => ref.origin + spots[i].mby * 16 * ref.stride + spots[i].mbx * 16;
+const i16Ts = (/** @type {number} */ i) => {
+  const o = picAt(i);
+  for (let x = 0; x < 17; x++) t16[x] = refPlain.data[o - refPlain.stride - 1 + x];
+  for (let y = 0; y < 16; y++) l16[y] = refPlain.data[o + y * refPlain.stride - 1];
   for (let r = 0; r < 16; r++) {
     T.hadamard4x4Px(src, i * 256 + (r >> 2) * 64 + (r & 3) * 4, 16, had, r * 16);
     T.hadamardAbsSums(had, r * 16, all, notRow0, notCol0, r);
   }
+  let best = 0, bestCost = Infinity;
+  for (let mode = 0; mode < 4; mode++) {
+    let cost = 0;
+    for (let r = 0; r < 16; r++) {
+      const t = 1 + (r & 3) * 4, l = (r >> 2) * 4;
+      if (mode === 0) cost += T.satdVertical(had, r * 16, notRow0[r], t16[t], t16[t + 1], t16[t + 2], t16[t + 3]);
+      else if (mode === 1) cost += T.satdHorizontal(had, r * 16, notCol0[r], l16[l], l16[l + 1], l16[l + 2], l16[l + 3]);
+      else if (mode === 2) cost += T.satdDc(had, r * 16, all[r], dc16x16(t16, l16, 7));
+    }
+    if (mode === 3) {
+      predict16x16(Intra16x16Mode.Plane, t16, l16, 7, i16Pred);
+      for (let r = 0; r < 16; r++) cost += T.satd4x4Px(src, i * 256 + (r >> 2) * 64 + (r & 3) * 4, 16, i16Pred, (r >> 2) * 64 + (r & 3) * 4, 16);
+    }
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = mode;
+    }
+  }
+  return (best << 24) | bestCost;
 };
-const hadSimd = (/** @type {number} */ i) => k.hadamard16(src.byteOffset + i * 256, hadBytes.byteOffset, hadBytes.byteOffset + 1024, hadBytes.byteOffset + 1088, hadBytes.byteOffset + 1152);
-compare('Hadamard + sums, 16 luma 4x4', hadTs, hadSimd, (i) => {
-  hadTs(i);
-  hadSimd(i);
-  const out = new Int32Array(hadBytes.buffer, hadBytes.byteOffset, 256 + 48);
-  for (let j = 0; j < 256; j++) same(had[j], out[j], 'Hadamard');
-  for (let j = 0; j < 16; j++) same(all[j], out[256 + j], 'sum');
-});
+const i16Simd = (/** @type {number} */ i) => k.intra16x16(src.byteOffset + i * 256, ref.data.byteOffset + picAt(i), ref.stride, 3, i16PredSimd.byteOffset);
+compare('Intra_16x16 mode search (4 modes)', i16Ts, i16Simd, (i) => same(i16Ts(i), i16Simd(i), 'mode and SATD'));
 
 // Intra_16x16 Plane prediction from the macroblock's edges.
 const top = new Uint8Array(17), left = new Uint8Array(16), abc = new Int32Array(3), planeOut = new Uint8Array(256);
@@ -192,7 +211,7 @@ compare('chroma prediction 8x8', chromaTs, chromaSimd, (i) => {
   same(Buffer.compare(chromaOut, chromaDst), 0, 'chroma prediction');
 });
 
-// Deblocking a whole 720p picture with intra bS (luma by the kernels, chroma by filterEdge).
+// Deblocking a whole 720p picture with intra bS: filterEdge against the luma and chroma edge kernels.
 const qpDeblock = new Uint8Array(mbW * mbH).fill(32), bs = new Uint8Array(mbW * mbH * 32);
 for (let mb = 0; mb < mbW * mbH; mb++) setIntraBs(bs, mb);
 const picPlain = new Picture(mbW, mbH), picSimd = new Picture(mbW, mbH, (n) => sk.alloc(n));
@@ -200,7 +219,7 @@ const params = { filterOffsetA: 0, filterOffsetB: 0, chromaQpIndexOffset: 0 };
 const loadPics = () => {
   for (const p of [picPlain, picSimd]) { p.y.set(frames[1].subarray(0, W * H)); p.u.set(frames[1].subarray(W * H, W * H * 5 / 4)); p.v.set(frames[1].subarray(W * H * 5 / 4)); }
 };
-compare(`deblocking ${W}x${H} (intra bS, QP 32; chroma not SIMD)`, () => { loadPics(); deblockPicture(picPlain, qpDeblock, bs, params); },
+compare(`deblocking ${W}x${H} (intra bS, QP 32)`, () => { loadPics(); deblockPicture(picPlain, qpDeblock, bs, params); },
   () => { loadPics(); deblockPicture(picSimd, qpDeblock, bs, params, k); }, (i) => {
     if (i > 0) return;
     loadPics();

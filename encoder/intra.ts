@@ -8,7 +8,7 @@ import type { Picture } from './common/picture.js';
 import {
   AVAIL_LEFT, AVAIL_TOP, AVAIL_TOP_LEFT, Intra4x4Mode, Intra16x16Mode, IntraChromaMode,
   chromaDc, dc4x4, dc16x16, intra4x4ModeAvailable, intra16x16ModeAvailable, intraChromaModeAvailable,
-  plane16Params, predict4x4, predict16x16, predictChroma,
+  predict4x4, predict16x16, predictChroma,
 } from './common/intra-pred.js';
 import {
   ZIGZAG_4x4, QUANT_4x4, forwardQuant4x4Px, hadamard4x4, hadamard4x4Px, hadamardAbsSums, quant, reconstruct4x4,
@@ -67,13 +67,14 @@ export class IntraCoder {
    * c * 4 + blk at (c * 4 + blk) * 16), and per block the sum of |H| over all 16 coefficients,
    * over all but row 0 and over all but column 0. With them the flat predictions (Vertical,
    * Horizontal, DC), whose transforms are zero outside row 0, column 0 or the DC, cost a few
-   * operations per block instead of a SATD (see satdVertical).
+   * operations per block instead of a SATD (see satdVertical). Luma's are for the TypeScript
+   * searches only: the SIMD kernels compute SATDs from the samples.
    */
-  private readonly hadY: Int32Array;
+  private readonly hadY = new Int32Array(256);
   private readonly hadC = new Int32Array(128);
-  private readonly absY: Int32Array;
-  private readonly absNotRow0Y: Int32Array;
-  private readonly absNotCol0Y: Int32Array;
+  private readonly absY = new Int32Array(16);
+  private readonly absNotRow0Y = new Int32Array(16);
+  private readonly absNotCol0Y = new Int32Array(16);
   private readonly absC = new Int32Array(8);
   private readonly absNotRow0C = new Int32Array(8);
   private readonly absNotCol0C = new Int32Array(8);
@@ -113,11 +114,8 @@ export class IntraCoder {
   private readonly kernels: Kernels | null;
   private readonly simd: SimdKernels | null;
 
-  /** Plane prediction's a, b, c (plane16Params), for the SIMD kernel. */
-  private readonly planeAbc = new Int32Array(3);
-
   /** Bytes of SIMD memory an IntraCoder allocates (with alignment). */
-  static readonly SIMD_BYTES = simdBytes(256, 256, 4 * 256, 4 * 16, 4 * 16, 4 * 16) + LumaCoding.SIMD_BYTES;
+  static readonly SIMD_BYTES = simdBytes(256, 256) + LumaCoding.SIMD_BYTES;
 
   constructor(
     private readonly src: Picture,
@@ -127,17 +125,9 @@ export class IntraCoder {
     simd: SimdKernels | null = null,
   ) {
     const alloc = (n: number): Uint8Array => (simd === null ? new Uint8Array(n) : simd.alloc(n));
-    const int32 = (n: number): Int32Array => {
-      const bytes = alloc(4 * n);
-      return new Int32Array(bytes.buffer, bytes.byteOffset, n);
-    };
     this.src16 = alloc(256);
     this.src16w = new Uint32Array(this.src16.buffer, this.src16.byteOffset, 64);
     this.pred = alloc(256);
-    this.hadY = int32(256);
-    this.absY = int32(16);
-    this.absNotRow0Y = int32(16);
-    this.absNotCol0Y = int32(16);
     this.kernels = simd === null ? null : simd.k;
     this.simd = simd;
     this.lumaI4 = new LumaCoding(simd === null ? undefined : alloc);
@@ -153,16 +143,6 @@ export class IntraCoder {
   }
 
   /**
-   * Searches and codes the intra candidates of one macroblock and remembers the best; returns its
-   * J = SSD (luma + chroma) + lambda2 * bits (for I_PCM lambda2 times its size, SSD 0). Nothing
-   * is written to a slice and MbState is untouched, but Intra_4x4 reconstructs in place while it
-   * searches (later blocks predict from earlier ones): after analyse() the macroblock's area of
-   * the reconstructed picture holds scratch, and the caller must commit something that covers
-   * the whole macroblock — commitBest(), or another coding's reconstruction — before the next
-   * macroblock is analysed. `mbTypeOffset` (0 in I slices, 5 in P slices) must be the one later
-   * passed to commitBest().
-   */
-  /**
    * A cheap look at how well intra could do: the best Intra_16x16 SATD cost (+ lambda * mode
    * bits), in the same domain as the inter search's costs. P slices use it to decide whether the
    * full analyse() is worth running. Leaves the picture and state untouched.
@@ -171,29 +151,37 @@ export class IntraCoder {
     const { mbx, mby } = pos;
     const avail = (mbx > 0 ? AVAIL_LEFT : 0) | (mby > 0 ? AVAIL_TOP : 0) | (mbx > 0 && mby > 0 ? AVAIL_TOP_LEFT : 0);
     this.loadLuma(mbx, mby);
-    this.loadEdges(mbx, mby, avail);
-    this.searchI16(avail, p, this.lumaI16);
+    if (this.kernels === null) this.loadEdges(mbx, mby, avail); // the kernel reads the picture's
+    this.searchI16(pos, avail, p, this.lumaI16);
     return this.lumaI16.satdCost;
   }
 
   /**
+   * Searches and codes the intra candidates of one macroblock and remembers the best; returns its
+   * J = SSD (luma + chroma) + lambda2 * bits (for I_PCM lambda2 times its size, SSD 0). Nothing
+   * is written to a slice and MbState is untouched, but Intra_4x4 reconstructs in place while it
+   * searches (later blocks predict from earlier ones): after analyse() the macroblock's area of
+   * the reconstructed picture holds scratch, and the caller must commit something that covers
+   * the whole macroblock — commitBest(), or another coding's reconstruction — before the next
+   * macroblock is analysed. `mbTypeOffset` (0 in I slices, 5 in P slices) must be the one later
+   * passed to commitBest().
+   *
    * `afterEstimate`: estimate(pos, p) was the last call, for this macroblock and these QpParams,
-   * so its luma source, transforms, edges and Intra_16x16 search stand and are not redone.
+   * so its luma source, transforms and Intra_16x16 search stand and are not redone (nor the edges,
+   * without SIMD kernels).
    */
   analyse(pos: MbPosition, p: QpParams, mbTypeOffset: number, afterEstimate = false): number {
     const { mbx, mby } = pos;
     const avail = (mbx > 0 ? AVAIL_LEFT : 0) | (mby > 0 ? AVAIL_TOP : 0) | (mbx > 0 && mby > 0 ? AVAIL_TOP_LEFT : 0);
-    if (!afterEstimate) {
-      this.loadLuma(mbx, mby);
-      this.loadEdges(mbx, mby, avail);
-    }
+    if (!afterEstimate) this.loadLuma(mbx, mby);
+    if (!afterEstimate || this.kernels !== null) this.loadEdges(mbx, mby, avail);
     this.loadChroma();
 
     const chroma = this.chroma;
     this.codeChroma(avail, p, chroma);
 
     const i16 = this.lumaI16;
-    if (!afterEstimate) this.searchI16(avail, p, i16);
+    if (!afterEstimate) this.searchI16(pos, avail, p, i16);
     const i4 = this.lumaI4;
     this.codeI4(pos, avail, p, i4);
 
@@ -256,16 +244,13 @@ export class IntraCoder {
   }
 
   /**
-   * Copies the macroblock's source samples (chroma too) and transforms its luma 4x4 blocks for
-   * the searches.
+   * Copies the macroblock's source samples (chroma too) and, for the TypeScript searches,
+   * transforms its luma 4x4 blocks (the kernels search from the samples).
    */
   private loadLuma(mbx: number, mby: number): void {
-    const { src16, hadY, kernels: k } = this;
+    const { src16, hadY } = this;
     this.src.copyMacroblock(mbx, mby, this.src16w, this.srcCw);
-    if (k !== null) {
-      k.hadamard16(src16.byteOffset, hadY.byteOffset, this.absY.byteOffset, this.absNotRow0Y.byteOffset, this.absNotCol0Y.byteOffset);
-      return;
-    }
+    if (this.kernels !== null) return;
     for (let r = 0; r < 16; r++) {
       hadamard4x4Px(src16, (r >> 2) * 64 + (r & 3) * 4, 16, hadY, r * 16);
       hadamardAbsSums(hadY, r * 16, this.absY, this.absNotRow0Y, this.absNotCol0Y, r);
@@ -348,10 +333,17 @@ export class IntraCoder {
   // ---- Intra_16x16 -------------------------------------------------------------------------
 
   /** Chooses the Intra_16x16 mode by SATD; codeI16 computes its residual. */
-  private searchI16(avail: number, p: QpParams, out: LumaCoding): void {
-    const { top16, left16, pred, src16, hadY, absY, absNotRow0Y, absNotCol0Y } = this;
+  private searchI16(pos: MbPosition, avail: number, p: QpParams, out: LumaCoding): void {
+    const { top16, left16, pred, src16, hadY, absY, absNotRow0Y, absNotCol0Y, kernels: k } = this;
     let bestMode = 2, bestCost = Infinity;
-    for (let mode = 0; mode < 4; mode++) {
+    if (k !== null) {
+      const r = this.recon;
+      const flags = ((avail & AVAIL_LEFT) !== 0 ? 1 : 0) | ((avail & AVAIL_TOP) !== 0 ? 2 : 0);
+      const found = k.intra16x16(src16.byteOffset, r.y.byteOffset + pos.mby * 16 * r.strideY + pos.mbx * 16, r.strideY, flags, pred.byteOffset);
+      bestMode = found >>> 24;
+      bestCost = found & 0xffffff;
+    }
+    for (let mode = 0; mode < 4 && k === null; mode++) {
       if (!intra16x16ModeAvailable(mode, avail)) continue;
       let cost = 0;
       if (mode === Intra16x16Mode.Vertical) {
@@ -368,18 +360,10 @@ export class IntraCoder {
         const dc = dc16x16(top16, left16, avail);
         for (let r = 0; r < 16; r++) cost += satdDc(hadY, r * 16, absY[r]!, dc);
       } else {
-        const k = this.kernels;
-        if (k !== null) {
-          const abc = this.planeAbc;
-          plane16Params(top16, left16, abc);
-          k.plane16(pred.byteOffset, abc[0]!, abc[1]!, abc[2]!);
-          cost = k.satd(src16.byteOffset, 16, pred.byteOffset, 16, 16, 16);
-        } else {
-          predict16x16(mode, top16, left16, avail, pred);
-          for (let r = 0; r < 16; r++) {
-            const o = (r >> 2) * 64 + (r & 3) * 4;
-            cost += satd4x4Px(src16, o, 16, pred, o, 16);
-          }
+        predict16x16(mode, top16, left16, avail, pred);
+        for (let r = 0; r < 16; r++) {
+          const o = (r >> 2) * 64 + (r & 3) * 4;
+          cost += satd4x4Px(src16, o, 16, pred, o, 16);
         }
       }
       if (cost < bestCost) {

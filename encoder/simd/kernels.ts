@@ -842,65 +842,6 @@ function blockReconSource(): FunctionSource {
 }
 
 /**
- * transform.ts hadamard4x4Px and hadamardAbsSums of the 16 luma blocks of a macroblock (src at
- * stride 16): had[r * 16 + raster position] (i32, hadamard4x4's output order: rows, then
- * columns, each as s01 + s23, s01 − s23, d01 − d23, d01 + d23), and per block r the sums of |h| over
- * all 16 coefficients (all[r]), all but row 0 (notRow0[r]) and all but column 0 (notCol0[r]), i32.
- * Two blocks per step in i16 lanes (|h| <= 16 x 255).
- */
-function hadamard16Source(): FunctionSource {
-  const pickX = lanes16([0, 0, 1, 1, 4, 4, 5, 5]);
-  const pickY = lanes16([2, 2, 3, 3, 6, 6, 7, 7]);
-  const swap1 = lanes16([1, 0, 3, 2, 5, 4, 7, 6]);
-  // Row k's horizontal transform: t = (a + b, a − b, c + d, c − d), then
-  // (t0 + t2, t0 − t2, t1 − t3, t1 + t3) as X + Y * (1, −1, −1, 1) with X = (t0, t0, t1, t1), Y = (t2, t2, t3, t3).
-  const horizontal = (k: number): string => `
-    local.get $sa v128.load8x8_u offset=${k * 16} local.tee $t local.get $t i8x16.shuffle ${swap1}
-    local.get $t local.get $sign1 i16x8.mul i16x8.add local.tee $t
-    local.get $t i8x16.shuffle ${pickX}
-    local.get $t local.get $t i8x16.shuffle ${pickY} local.get $sign2 i16x8.mul
-    i16x8.add local.set $r${k}`;
-  const store = (g: number): string => `
-    local.get $had local.get $r i32.const ${g} i32.add i32.const 6 i32.shl i32.add local.set $ha
-    ${[0, 1, 2, 3].map((k) => `local.get $ha local.get $c${k} i32x4.extend_${g === 0 ? 'low' : 'high'}_i16x8_s v128.store offset=${k * 16}`).join('\n')}`;
-  // Group g's sum of the i32 pair sums $p (lanes 2g, 2g + 1).
-  const groupSum = (v: string, g: number): string => `local.get ${v} i32x4.extract_lane ${2 * g} local.get ${v} i32x4.extract_lane ${2 * g + 1} i32.add`;
-  const sums = (g: number): string => `
-    local.get $r i32.const ${g} i32.add i32.const 2 i32.shl local.set $ha
-    ${groupSum('$sall', g)} local.set $x
-    local.get $all local.get $ha i32.add local.get $x i32.store
-    local.get $notRow0 local.get $ha i32.add local.get $x ${groupSum('$srow', g)} i32.sub i32.store
-    local.get $notCol0 local.get $ha i32.add local.get $x local.get $scol i16x8.extract_lane_u ${4 * g} i32.sub i32.store`;
-  return {
-    name: 'hadamard16',
-    params: [['$src', 'i32'], ['$had', 'i32'], ['$all', 'i32'], ['$notRow0', 'i32'], ['$notCol0', 'i32']],
-    result: null,
-    locals: [['$r', 'i32'], ['$sa', 'i32'], ['$ha', 'i32'], ['$x', 'i32'],
-      ...(['$t', '$r0', '$r1', '$r2', '$r3', '$c0', '$c1', '$c2', '$c3', '$s01', '$m01', '$s23', '$m23', '$sign1', '$sign2', '$sall', '$srow', '$scol'] as const).map((n) => [n, 'v128'] as [string, 'v128'])],
-    body: `
-      v128.const i16x8 1 -1 1 -1 1 -1 1 -1 local.set $sign1
-      v128.const i16x8 1 -1 -1 1 1 -1 -1 1 local.set $sign2
-      i32.const 0 local.set $r
-      loop $blocks
-        local.get $src local.get $r i32.const 2 i32.shr_u i32.const 64 i32.mul i32.add local.get $r i32.const 3 i32.and i32.const 2 i32.shl i32.add local.set $sa
-        ${[0, 1, 2, 3].map(horizontal).join('\n')}
-        ;; Columns (lane by lane across the rows).
-        ${hadamardColumns('r', 'c')}
-        ${store(0)}
-        ${store(1)}
-        ;; |h|: per column sums ($scol lanes), the whole block and row 0 (i32 pair sums).
-        local.get $c0 i16x8.abs local.tee $t i32x4.extadd_pairwise_i16x8_u local.set $srow
-        local.get $t local.get $c1 i16x8.abs i16x8.add local.get $c2 i16x8.abs i16x8.add local.get $c3 i16x8.abs i16x8.add
-        local.tee $scol i32x4.extadd_pairwise_i16x8_u local.set $sall
-        ${sums(0)}
-        ${sums(1)}
-        local.get $r i32.const 2 i32.add local.tee $r
-        i32.const 16 i32.lt_u br_if $blocks
-      end`,
-  };
-}
-
-/**
  * Intra_16x16 Plane prediction (8.3.3.4) from its a, b and c (intra-pred.ts plane16Params):
  * Clip1((a + b (x − 7) + c (y − 7) + 16) >> 5) into pred (stride 16). |a| <= 8160 and
  * |b|, |c| <= 717 keep every term in i16; the clip is the unsigned saturating narrow.
@@ -924,6 +865,95 @@ function plane16Source(): FunctionSource {
         local.get $y i32.const 1 i32.add local.tee $y
         i32.const 16 i32.lt_u br_if $rows
       end`,
+  };
+}
+
+/**
+ * intra.ts searchI16 for one macroblock: the Intra_16x16 mode of least SATD (the first in mode
+ * order on a tie) among those available, from the picture's edge samples at $pic − 1 and
+ * $pic − $sy (8.3.3; $flags bit 0 left, bit 1 top; Plane needs both and the corner). Each
+ * prediction is written to $pred (16x16) and its SATD summed by `satd`; Plane by `plane16` from
+ * its a, b and c (intra-pred.ts plane16Params). Returns mode << 24 | SATD.
+ */
+function intra16x16Source(): FunctionSource {
+  const store16 = (vec: (y: number) => string): string => Array.from({ length: 16 }, (_, y) => `local.get $pred ${vec(y)} v128.store offset=${16 * y}`).join('\n');
+  const consider = (m: number): string => `
+    local.get $src i32.const 16 local.get $pred i32.const 16 i32.const 16 i32.const 16 call $satd local.set $s
+    local.get $best i32.const 0 i32.lt_s local.get $s local.get $bestSatd i32.lt_u i32.or
+    if local.get $s local.set $bestSatd i32.const ${m} local.set $best end`;
+  const top = (x: number): string => x < 0 ? 'local.get $corner' : `local.get $T i8x16.extract_lane_u ${x}`;
+  const left = (y: number): string => y < 0 ? 'local.get $corner' : `local.get $L i8x16.extract_lane_u ${y}`;
+  // H' and V' of 8-121, 8-122: sum of (x' + 1) (p[8 + x', −1] − p[6 − x', −1]), and down the left column.
+  const gradient = (at: (i: number) => string): string => Array.from({ length: 8 }, (_, i) =>
+    `${at(8 + i)} ${at(6 - i)} i32.sub i32.const ${i + 1} i32.mul ${i === 0 ? '' : 'i32.add'}`).join('\n');
+  return {
+    name: 'intra16x16',
+    params: [['$src', 'i32'], ['$pic', 'i32'], ['$sy', 'i32'], ['$flags', 'i32'], ['$pred', 'i32']],
+    result: 'i32',
+    locals: [['$hasL', 'i32'], ['$hasT', 'i32'], ['$corner', 'i32'], ['$sumT', 'i32'], ['$sumL', 'i32'], ['$dc', 'i32'], ['$s', 'i32'],
+      ['$best', 'i32'], ['$bestSatd', 'i32'], ['$y', 'i32'], ['$T', 'v128'], ['$L', 'v128']],
+    body: `
+      local.get $flags i32.const 1 i32.and local.set $hasL
+      local.get $flags i32.const 1 i32.shr_u i32.const 1 i32.and local.set $hasT
+      i32.const -1 local.set $best
+      local.get $hasT
+      if
+        local.get $pic local.get $sy i32.sub v128.load local.tee $T
+        i16x8.extadd_pairwise_i8x16_u i32x4.extadd_pairwise_i16x8_u local.tee $L
+        i32x4.extract_lane 0 local.get $L i32x4.extract_lane 1 i32.add
+        local.get $L i32x4.extract_lane 2 i32.add local.get $L i32x4.extract_lane 3 i32.add local.set $sumT
+      end
+      v128.const i32x4 0 0 0 0 local.set $L
+      local.get $hasL
+      if
+        ${Array.from({ length: 16 }, (_, y) => `local.get $L local.get $pic i32.const 1 i32.sub ${y === 0 ? '' : `local.get $sy i32.const ${y} i32.mul i32.add`} i32.load8_u i8x16.replace_lane ${y} local.set $L`).join('\n')}
+        local.get $L i16x8.extadd_pairwise_i8x16_u i32x4.extadd_pairwise_i16x8_u local.set $T
+        local.get $T i32x4.extract_lane 0 local.get $T i32x4.extract_lane 1 i32.add
+        local.get $T i32x4.extract_lane 2 i32.add local.get $T i32x4.extract_lane 3 i32.add local.set $sumL
+        local.get $hasT if local.get $pic local.get $sy i32.sub v128.load local.set $T end
+      end
+      ;; dc16x16
+      i32.const 128 local.set $dc
+      local.get $hasL
+      if
+        local.get $hasT
+        if (result i32)
+          local.get $sumT local.get $sumL i32.add i32.const 16 i32.add i32.const 5 i32.shr_u
+        else
+          local.get $sumL i32.const 8 i32.add i32.const 4 i32.shr_u
+        end
+        local.set $dc
+      else
+        local.get $hasT
+        if local.get $sumT i32.const 8 i32.add i32.const 4 i32.shr_u local.set $dc end
+      end
+      ;; Vertical
+      local.get $hasT
+      if
+        ${store16(() => 'local.get $T')}
+        ${consider(0)}
+      end
+      ;; Horizontal
+      local.get $hasL
+      if
+        ${store16((y) => `local.get $L i8x16.extract_lane_u ${y} i8x16.splat`)}
+        ${consider(1)}
+      end
+      ;; DC
+      ${store16(() => 'local.get $dc i8x16.splat')}
+      ${consider(2)}
+      ;; Plane
+      local.get $hasL local.get $hasT i32.and
+      if
+        local.get $pic local.get $sy i32.sub i32.const 1 i32.sub i32.load8_u local.set $corner
+        local.get $pred
+        ${left(15)} ${top(15)} i32.add i32.const 4 i32.shl
+        ${gradient(top)} i32.const 5 i32.mul i32.const 32 i32.add i32.const 6 i32.shr_s
+        ${gradient(left)} i32.const 5 i32.mul i32.const 32 i32.add i32.const 6 i32.shr_s
+        call $plane16
+        ${consider(3)}
+      end
+      local.get $best i32.const 24 i32.shl local.get $bestSatd i32.or`,
   };
 }
 
@@ -1426,8 +1456,8 @@ export interface Kernels {
   lumaEdgeV(q0: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
   chromaEdgeH(u: number, v: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
   chromaEdgeV(u: number, v: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
+  intra16x16(src: number, pic: number, sy: number, flags: number, pred: number): number;
   blockRecon(coef: number, pred: number, ps: number, src: number, ss: number, dst: number, ds: number, bshift: number, count: number, mask: number): number;
-  hadamard16(src: number, had: number, all: number, notRow0: number, notCol0: number): void;
   plane16(pred: number, a: number, b: number, c: number): void;
   hexSearch16: HexSearch;
   hexSearch8: HexSearch;
@@ -1457,9 +1487,9 @@ export function kernelModuleBytes(): Uint8Array {
     sadSource('sad16', 16), sadSource('sad8', 8), sadSource('sad4', 4),
     satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(), blockQuantSource(),
     avgBlockSource(), ssdSource(), chroma8Source(), lumaEdgeSource(false), lumaEdgeSource(true),
-    blockReconSource(), hadamard16Source(), plane16Source(),
+    blockReconSource(), plane16Source(),
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
-    chromaEdgeSource(false), chromaEdgeSource(true),
+    chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(),
   ], 1);
 }
 

@@ -9,12 +9,13 @@ import { H264Encoder } from '../../encoder/index.js';
 import { deblockPicture } from '../../encoder/common/deblock.js';
 import { interpolateHalfPlanes, lumaSources, predictChroma, type LumaSources } from '../../encoder/common/interpolate.js';
 import {
-  Intra16x16Mode, dc4x4, intra4x4ModeAvailable, plane16Params, predict16x16, predict4x4Ref,
+  AVAIL_LEFT, AVAIL_TOP, AVAIL_TOP_LEFT, Intra16x16Mode, dc4x4, intra16x16ModeAvailable, intra4x4ModeAvailable, plane16Params,
+  predict16x16, predict4x4Ref,
 } from '../../encoder/common/intra-pred.js';
 import { Picture } from '../../encoder/common/picture.js';
 import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-plane.js';
 import {
-  forwardQuant4x4Px, hadamard4x4Px, hadamardAbsSums, reconstruct4x4, satd4x4Avg, satd4x4Px,
+  forwardQuant4x4Px, reconstruct4x4, satd4x4Avg, satd4x4Px,
 } from '../../encoder/common/transform.js';
 import { copyPrediction } from '../../encoder/residual.js';
 import { SUBPEL_SOURCES, SimdKernels, intra4x4Taps, kernelModuleBytes } from '../../encoder/simd/kernels.js';
@@ -257,25 +258,37 @@ describe('SIMD kernels against the TypeScript references', () => {
     }
   });
 
-  it('hadamard16 equals hadamard4x4Px and hadamardAbsSums on the 16 luma blocks', () => {
+  it('intra16x16 finds searchI16\'s mode and SATD: every availability, noise, 0/255 extremes and flat edges', () => {
     const sk = kernels(1 << 16);
-    const src = sk.alloc(256);
-    const i32 = (n: number): Int32Array => {
-      const b = sk.alloc(4 * n);
-      return new Int32Array(b.buffer, b.byteOffset, n);
-    };
-    const had = i32(256), all = i32(16), notRow0 = i32(16), notCol0 = i32(16);
-    const want = { had: new Int32Array(256), all: new Int32Array(16), notRow0: new Int32Array(16), notCol0: new Int32Array(16) };
-    for (let t = 0; t < 60; t++) {
-      fill(src, 50 + t, t % 2 === 1);
-      for (let r = 0; r < 16; r++) {
-        hadamard4x4Px(src, (r >> 2) * 64 + (r & 3) * 4, 16, want.had, r * 16);
-        hadamardAbsSums(want.had, r * 16, want.all, want.notRow0, want.notCol0, r);
+    const stride = 48, pic = sk.alloc(stride * 17 + 16), src = sk.alloc(256), pred = sk.alloc(256);
+    const top = new Uint8Array(17), left = new Uint8Array(16), want = new Uint8Array(256), rnd = prng(59);
+    const origin = stride + 16; // the macroblock at (16, 1): one row above, 16 columns to the left
+    const modes = [0, 0, 0, 0];
+    for (let t = 0; t < 300; t++) {
+      for (let i = 0; i < pic.length; i++) pic[i] = t % 3 === 0 ? rnd() & 255 : t % 3 === 1 ? (rnd() & 1) * 255 : 100 + (rnd() & 3);
+      fill(src, 900 + t, t % 4 === 1);
+      for (let flags = 0; flags < 4; flags++) {
+        const avail = (flags & 1 ? AVAIL_LEFT : 0) | (flags & 2 ? AVAIL_TOP : 0) | (flags === 3 ? AVAIL_TOP_LEFT : 0);
+        // The TypeScript search: each available mode's prediction and SATD, the first least kept.
+        for (let x = 0; x < 17; x++) top[x] = pic[origin - stride - 1 + x]!;
+        for (let y = 0; y < 16; y++) left[y] = pic[origin + y * stride - 1]!;
+        let best = -1, bestSatd = Infinity;
+        for (let mode = 0; mode < 4; mode++) {
+          if (!intra16x16ModeAvailable(mode, avail)) continue;
+          predict16x16(mode, top, left, avail, want);
+          let cost = 0;
+          for (let r = 0; r < 16; r++) cost += satd4x4Px(src, (r >> 2) * 64 + (r & 3) * 4, 16, want, (r >> 2) * 64 + (r & 3) * 4, 16);
+          if (cost < bestSatd) {
+            bestSatd = cost;
+            best = mode;
+          }
+        }
+        const got = sk.k.intra16x16(src.byteOffset, pic.byteOffset + origin, stride, flags, pred.byteOffset);
+        expect([got >>> 24, got & 0xffffff], `flags ${flags}, trial ${t}`).toEqual([best, bestSatd]);
+        modes[best]!++;
       }
-      sk.k.hadamard16(src.byteOffset, had.byteOffset, all.byteOffset, notRow0.byteOffset, notCol0.byteOffset);
-      expect([...had], `coefficients, trial ${t}`).toEqual([...want.had]);
-      expect([...all, ...notRow0, ...notCol0], `sums, trial ${t}`).toEqual([...want.all, ...want.notRow0, ...want.notCol0]);
     }
+    for (const n of modes) expect(n, `each mode wins somewhere: ${modes}`).toBeGreaterThan(20);
   });
 
   it('plane16 equals predict16x16 Plane on random and extreme edges (both clips)', () => {
