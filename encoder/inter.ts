@@ -373,8 +373,11 @@ export class InterCoder {
     c.kind = kind;
     c.numMvd = 0;
     c.cost = p.lambda * ueBits(kind - MbKind.P16x16);
-    for (const [x4, y4, w4, h4, shape] of MODE_PARTS[kind]!) {
-      c.cost += this.searchPartition(pos, p, c, x4!, y4!, w4!, h4!, shape as MvShape);
+    // Indexed loops, no destructuring: this runs before the JIT has optimised it, too.
+    const parts = MODE_PARTS[kind]!;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      c.cost += this.searchPartition(pos, p, c, part[0]!, part[1]!, part[2]!, part[3]!, part[4] as MvShape);
     }
     return c;
   }
@@ -394,8 +397,10 @@ export class InterCoder {
         trial.mvy.set(c.mvy);
         trial.numMvd = 0;
         let cost = p.lambda * ueBits(t);
-        for (const [sx, sy, sw, sh] of SUB_PARTS[t]!) {
-          cost += this.searchPartition(pos, p, trial, bx + sx!, by + sy!, sw!, sh!, MvShape.Generic);
+        const parts = SUB_PARTS[t]!;
+        for (let k = 0; k < parts.length; k++) {
+          const part = parts[k]!;
+          cost += this.searchPartition(pos, p, trial, bx + part[0]!, by + part[1]!, part[2]!, part[3]!, MvShape.Generic);
         }
         if (cost < bestCost) {
           bestCost = cost;

@@ -202,6 +202,13 @@ export function setIntraBs(bs: Uint8Array, mb: number): void {
   }
 }
 
+/** bS of an edge between the inter blocks pi and qi (indices into MbState's per-block arrays), 8.7.2.1. */
+function interBs(state: MbState, pi: number, qi: number): number {
+  const nz = state.nzLuma, mvx = state.mvx, mvy = state.mvy, ref = state.ref;
+  if (nz[pi]! > 0 || nz[qi]! > 0) return 2;
+  return ref[pi] !== ref[qi] || Math.abs(mvx[pi]! - mvx[qi]!) >= 4 || Math.abs(mvy[pi]! - mvy[qi]!) >= 4 ? 1 : 0;
+}
+
 /**
  * Boundary strengths of a macroblock in a P picture — 8.7.2.1 (frame macroblocks, one reference
  * picture, transform_size_8x8_flag 0): 4 on a macroblock edge with an intra side, 3 inside an intra
@@ -216,9 +223,6 @@ export function setInterBs(state: MbState, mb: number, mbx: number, mby: number)
     return;
   }
   const nz = state.nzLuma, mvx = state.mvx, mvy = state.mvy, ref = state.ref, q = mb * 16;
-  // bS of an edge between inter blocks pi and qi (indices into the per-block arrays).
-  const interBs = (pi: number, qi: number): number => (nz[pi]! > 0 || nz[qi]! > 0 ? 2
-    : ref[pi] !== ref[qi] || Math.abs(mvx[pi]! - mvx[qi]!) >= 4 || Math.abs(mvy[pi]! - mvy[qi]!) >= 4 ? 1 : 0);
   // The macroblock's left edge (dir 0, e 0; p: column 3 of the left neighbour) and top edge
   // (dir 1, e 0; p: row 3 of the upper one): 4 against an intra neighbour, none at the picture edge.
   for (let dir = 0; dir < 2; dir++) {
@@ -228,7 +232,7 @@ export function setInterBs(state: MbState, mb: number, mbx: number, mby: number)
     } else if (isIntra(kind[pMb]!)) {
       bs[o] = 4; bs[o + 1] = 4; bs[o + 2] = 4; bs[o + 3] = 4;
     } else {
-      for (let s = 0; s < 4; s++) bs[o + s] = dir === 0 ? interBs(pMb * 16 + s * 4 + 3, q + s * 4) : interBs(pMb * 16 + 12 + s, q + s);
+      for (let s = 0; s < 4; s++) bs[o + s] = dir === 0 ? interBs(state, pMb * 16 + s * 4 + 3, q + s * 4) : interBs(state, pMb * 16 + 12 + s, q + s);
     }
   }
   // Inner edges. No coefficients and one vector and reference for all 16 blocks (P_Skip,
@@ -241,8 +245,8 @@ export function setInterBs(state: MbState, mb: number, mbx: number, mby: number)
   for (let e = 1; e < 4; e++) {
     for (let s = 0; s < 4; s++) {
       // Vertical edge e, row s: blocks s*4 + e - 1 | s*4 + e; horizontal edge e, column s: (e-1)*4 + s over e*4 + s.
-      bs[b + e * 4 + s] = innerZero ? 0 : interBs(q + s * 4 + e - 1, q + s * 4 + e);
-      bs[b + 16 + e * 4 + s] = innerZero ? 0 : interBs(q + (e - 1) * 4 + s, q + e * 4 + s);
+      bs[b + e * 4 + s] = innerZero ? 0 : interBs(state, q + s * 4 + e - 1, q + s * 4 + e);
+      bs[b + 16 + e * 4 + s] = innerZero ? 0 : interBs(state, q + (e - 1) * 4 + s, q + e * 4 + s);
     }
   }
 }
