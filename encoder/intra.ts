@@ -61,7 +61,7 @@ const I4_MODES_AVAILABLE = Uint16Array.from({ length: 8 }, (_, avail) => {
 export class IntraCoder {
   /** The macroblock's source: luma 16x16, then Cb (0..63) and Cr (64..127) 8x8. */
   private readonly src16: Uint8Array;
-  private readonly srcC = new Uint8Array(128);
+  private readonly srcC: Uint8Array;
   /**
    * Hadamard transforms of the source's 4x4 blocks (luma raster block r at r * 16, chroma block
    * c * 4 + blk at (c * 4 + blk) * 16), and per block the sum of |H| over all 16 coefficients,
@@ -87,8 +87,9 @@ export class IntraCoder {
   private readonly leftCr = new Uint8Array(8);
   private readonly edge = new Uint8Array(13);
   private readonly pred: Uint8Array;
-  private readonly predCb = new Uint8Array(64);
-  private readonly predCr = new Uint8Array(64);
+  /** Chroma predictions: Cb then Cr, 8x8 each (views of one buffer, as codeChromaResidual's kernels want them). */
+  private readonly predCb: Uint8Array;
+  private readonly predCr: Uint8Array;
   private readonly pred4 = new Uint8Array(16);
   private readonly bestPred4 = new Uint8Array(16);
   /** Scaled coefficients of Intra_16x16 (block r at r * 16) and chroma ((c * 4 + blk) * 16). */
@@ -96,10 +97,10 @@ export class IntraCoder {
   private readonly coef = new Int32Array(16);
   private readonly tmp = new Int32Array(16);
   private readonly dcm = new Int32Array(16);
-  private readonly lumaI16 = new LumaCoding();
+  private readonly lumaI16: LumaCoding;
   /** Intra_4x4's coding; with SIMD kernels in their memory (the intra4x4 kernel writes it). */
   private readonly lumaI4: LumaCoding;
-  private readonly chroma = new ChromaCoding();
+  private readonly chroma: ChromaCoding;
   private readonly writer16 = new BitWriter(1024);
   private readonly writer4 = new BitWriter(1024);
   /** coded_block_pattern (luma | chroma << 4) of the last committed macroblock (0 for I_PCM). */
@@ -109,13 +110,13 @@ export class IntraCoder {
 
   /** The source buffers as 32-bit words, for Picture.copyMacroblock (four samples per load). */
   private readonly src16w: Uint32Array;
-  private readonly srcCw = new Uint32Array(this.srcC.buffer);
+  private readonly srcCw: Uint32Array;
   /** The SIMD kernels (null: the TypeScript ones); with them the luma buffers above lie in their memory. */
   private readonly kernels: Kernels | null;
   private readonly simd: SimdKernels | null;
 
   /** Bytes of SIMD memory an IntraCoder allocates (with alignment). */
-  static readonly SIMD_BYTES = simdBytes(256, 256) + LumaCoding.SIMD_BYTES;
+  static readonly SIMD_BYTES = simdBytes(256, 128, 256, 128) + 2 * LumaCoding.SIMD_BYTES + ChromaCoding.SIMD_BYTES;
 
   constructor(
     private readonly src: Picture,
@@ -127,10 +128,18 @@ export class IntraCoder {
     const alloc = (n: number): Uint8Array => (simd === null ? new Uint8Array(n) : simd.alloc(n));
     this.src16 = alloc(256);
     this.src16w = new Uint32Array(this.src16.buffer, this.src16.byteOffset, 64);
+    this.srcC = alloc(128);
+    this.srcCw = new Uint32Array(this.srcC.buffer, this.srcC.byteOffset, 32);
     this.pred = alloc(256);
+    const predC = alloc(128);
+    this.predCb = predC.subarray(0, 64);
+    this.predCr = predC.subarray(64);
+    const codingAlloc = simd === null ? undefined : alloc;
+    this.lumaI16 = new LumaCoding(codingAlloc);
+    this.chroma = new ChromaCoding(codingAlloc);
     this.kernels = simd === null ? null : simd.k;
     this.simd = simd;
-    this.lumaI4 = new LumaCoding(simd === null ? undefined : alloc);
+    this.lumaI4 = new LumaCoding(codingAlloc);
   }
 
   /**
@@ -327,7 +336,7 @@ export class IntraCoder {
     predictChroma(bestMode, topCb, leftCb, avail, predCb);
     predictChroma(bestMode, topCr, leftCr, avail, predCr);
 
-    codeChromaResidual(srcC, predCb, 0, predCr, 0, p.qpc, INTRA_DEAD_ZONE, out);
+    codeChromaResidual(srcC, predCb, 0, predCr, 0, p.qpc, INTRA_DEAD_ZONE, out, this.simd);
   }
 
   // ---- Intra_16x16 -------------------------------------------------------------------------
@@ -378,36 +387,52 @@ export class IntraCoder {
 
   /** Residual and reconstruction of Intra_16x16 in the mode searchI16 chose. */
   private codeI16(avail: number, p: QpParams, out: LumaCoding): void {
-    const { top16, left16, pred, src16, coefY, dcm, tmp } = this;
+    const { top16, left16, pred, src16, dcm, tmp, simd } = this;
     predict16x16(out.mode16, top16, left16, avail, pred);
     const qp = p.qp, m = (qp % 6) * 16, qbits = 15 + ((qp / 6) | 0);
     const bias = ((1 << qbits) / 3) | 0;
+    // AC levels (start 1: the DC stays unquantised in coef at each block's position 0).
+    let coef: Int32Array = this.coefY;
+    if (simd !== null) {
+      simd.lumaQuant(src16, pred, qp, bias, out.levels, out.nz, 1);
+      coef = simd.coef;
+    } else {
+      for (let r = 0; r < 16; r++) {
+        const o = (r >> 2) * 64 + (r & 3) * 4, base = r * 16;
+        out.levels[base] = 0;
+        out.nz[r] = forwardQuant4x4Px(src16, o, 16, pred, o, 16, coef, base, out.levels, base, 1, qp, bias);
+      }
+    }
     let anyAc = false;
     for (let r = 0; r < 16; r++) {
-      const o = (r >> 2) * 64 + (r & 3) * 4, base = r * 16;
-      out.levels[base] = 0;
-      const nz = forwardQuant4x4Px(src16, o, 16, pred, o, 16, coefY, base, out.levels, base, 1, qp, bias);
-      dcm[r] = coefY[base]!;
-      out.nz[r] = nz;
-      if (nz) anyAc = true;
+      dcm[r] = coef[r * 16]!;
+      if (out.nz[r]) anyAc = true;
     }
     // Luma DC: 4x4 Hadamard of the blocks' DC (spatial raster, Figure 8-6), halved, quantised
     // with a doubled step; levels leave in zig-zag order (8.5.6 inverse scan on decode).
     hadamard4x4(dcm, tmp);
     for (let k = 0; k < 16; k++) out.dc[k] = quant(tmp[ZIGZAG_4x4[k]!]!, QUANT_4x4[m]!, 4 * bias, qbits + 2);
     out.cbp = anyAc ? 15 : 0;
-    if (!anyAc) out.nz.fill(0);
 
-    // Reconstruction — 8.5.10 then 8.5.12 per block.
+    // Reconstruction — 8.5.10 then 8.5.12 per block; a block with neither AC levels nor a DC is
+    // the prediction itself (bit r of `coded` clear).
     for (let k = 0; k < 16; k++) dcm[ZIGZAG_4x4[k]!] = out.dc[k]!;
     hadamard4x4(dcm, tmp);
+    let coded = 0;
+    for (let r = 0; r < 16; r++) {
+      const dc = dequantLumaDc(tmp[r]!, qp);
+      coef[r * 16] = dc;
+      if (out.nz[r]! !== 0 || dc !== 0) coded |= 1 << r;
+    }
+    if (simd !== null) {
+      out.ssd = simd.reconstruct(src16, pred, 0, false, coded, out.recon);
+      return;
+    }
     let ssd = 0;
     for (let r = 0; r < 16; r++) {
-      const o = (r >> 2) * 64 + (r & 3) * 4, base = r * 16;
-      const dc = dequantLumaDc(tmp[r]!, qp);
-      coefY[base] = dc;
-      ssd += out.nz[r]! !== 0 || dc !== 0
-        ? reconstruct4x4(coefY, base, pred, o, 16, out.recon, o, 16, src16, o, 16)
+      const o = (r >> 2) * 64 + (r & 3) * 4;
+      ssd += (coded >> r) & 1
+        ? reconstruct4x4(coef, r * 16, pred, o, 16, out.recon, o, 16, src16, o, 16)
         : copyPrediction(pred, o, 16, out.recon, o, 16, src16, o, 16);
     }
     out.ssd = ssd;

@@ -71,6 +71,9 @@ export class ChromaCoding {
   readonly reconW: Uint32Array;
   ssd = 0;
 
+  /** Bytes of SIMD memory one ChromaCoding allocates (with alignment). */
+  static readonly SIMD_BYTES = simdBytes(4 * 128, 8, 128);
+
   /** As LumaCoding's: with `alloc`, ac, nz and recon live in the SIMD kernels' memory. */
   constructor(alloc: Alloc = plainAlloc) {
     this.ac = int32s(alloc, 128);
@@ -103,7 +106,7 @@ export class InterCoding {
   }
 
   /** Bytes of SIMD memory one InterCoding allocates (with alignment). */
-  static readonly SIMD_BYTES = LumaCoding.SIMD_BYTES + simdBytes(4 * 128, 8, 128);
+  static readonly SIMD_BYTES = LumaCoding.SIMD_BYTES + ChromaCoding.SIMD_BYTES;
 }
 
 /** Neighbour context for one macroblock: where it is and what its neighbours hold. */

@@ -1615,11 +1615,12 @@ export class SimdKernels {
 
   /**
    * The forward path of a macroblock's 16 luma blocks (blockQuantSource) from src and pred, views
-   * in this memory at stride 16, into coef, levels and nz.
+   * in this memory at stride 16, into coef, levels and nz; `start` 1 leaves each block's DC
+   * unquantised in coef (Intra_16x16).
    */
-  lumaQuant(src: Uint8Array, pred: Uint8Array, qp: number, bias: number, levels: Int32Array = this.levels, nz: Uint8Array = this.nz): void {
+  lumaQuant(src: Uint8Array, pred: Uint8Array, qp: number, bias: number, levels: Int32Array = this.levels, nz: Uint8Array = this.nz, start = 0): void {
     const q6 = (qp / 6) | 0;
-    this.k.blockQuant(src.byteOffset, 16, pred.byteOffset, 16, 2, 16, 0, this.coef.byteOffset, levels.byteOffset, nz.byteOffset, qp - 6 * q6, q6, bias, this.tableAddr);
+    this.k.blockQuant(src.byteOffset, 16, pred.byteOffset, 16, 2, 16, start, this.coef.byteOffset, levels.byteOffset, nz.byteOffset, qp - 6 * q6, q6, bias, this.tableAddr);
   }
 
   /**
