@@ -18,8 +18,8 @@ import { satd4x4Avg, satd4x4Px } from './common/transform.js';
 import type { QpParams } from './intra.js';
 import { InterCoding, writeInterMb, type MbPosition } from './macroblock-writer.js';
 import { MbKind, type MbState } from './mb-state.js';
-import { chromaResidualVanishes, codeChromaResidual, codeLumaResidual, lumaResidualVanishes } from './residual.js';
-import { simdBytes, type Kernels, type SimdKernels } from './simd/kernels.js';
+import { chromaResidualVanishes, codeChromaResidual, codeLumaResidual, deadZoneBias, lumaResidualVanishes } from './residual.js';
+import { SKIP_SSD_MASK, SKIP_VANISHES, simdBytes, type Kernels, type SimdKernels } from './simd/kernels.js';
 
 /** The inter search a preset selects (presets are data: encoder/presets.ts). */
 export interface InterSearch {
@@ -224,19 +224,30 @@ export class InterCoder {
       sx[i] = smx;
       sy[i] = smy;
     }
-    this.motionCompensate(pos, skip, this.skipPred16, this.skipPredC);
-    const k = this.kernels;
-    const jSkip = (k === null
-      ? ssd(this.src16, this.skipPred16, 256) + ssd(this.srcC, this.skipPredC, 128)
-      : k.ssd(this.src16Addr, 16, this.skipPred16.byteOffset, 16, 16, 16) + k.ssd(this.srcC.byteOffset, 8, this.skipPredC.byteOffset, 8, 8, 16)) + p.lambda2;
-
-    if (this.search.earlySkip) {
-      // P_Skip when coding the residual would send nothing anyway (x264's early skip).
-      if (lumaResidualVanishes(this.src16, this.skipPred16, p.qp, INTER_DEAD_ZONE, this.simd)
-        && chromaResidualVanishes(this.srcC, this.skipPredC, p.qpc, INTER_DEAD_ZONE, this.simd)) {
-        this.earlyDecision = true;
-        return this.remember(skip, true, jSkip);
-      }
+    // P_Skip's prediction and J; with earlySkip, P_Skip straight away when coding the residual
+    // would send nothing anyway (x264's early skip). With the kernels all of it is one call.
+    const simd = this.simd, earlySkip = this.search.earlySkip;
+    let jSkip: number, vanishes: boolean;
+    if (simd !== null) {
+      const x = pos.mbx * 16, y = pos.mby * 16, ls = this.sources;
+      lumaSources(this.refY, this.halfH, this.halfV, this.halfHV, x, y, smx, smy, ls);
+      const a = ls.a.data.byteOffset + ls.ao, b = ls.b === null ? a : ls.b.data.byteOffset + ls.bo;
+      const u = this.refU, xf = smx & 7, yf = smy & 7;
+      const c = u.origin + ((y >> 1) + (smy >> 3)) * u.stride + (x >> 1) + (smx >> 3);
+      const found = simd.skipProbe(this.src16, this.srcC, a, b, this.refY.stride, u.data.byteOffset + c, this.refV.data.byteOffset + c, u.stride,
+        (8 - xf) * (8 - yf), xf * (8 - yf), (8 - xf) * yf, xf * yf, this.skipPred16, this.skipPredC,
+        earlySkip, p.qp, deadZoneBias(p.qp, INTER_DEAD_ZONE), p.qpc, deadZoneBias(p.qpc, INTER_DEAD_ZONE));
+      jSkip = (found & SKIP_SSD_MASK) + p.lambda2;
+      vanishes = (found & SKIP_VANISHES) !== 0;
+    } else {
+      this.motionCompensate(pos, skip, this.skipPred16, this.skipPredC);
+      jSkip = ssd(this.src16, this.skipPred16, 256) + ssd(this.srcC, this.skipPredC, 128) + p.lambda2;
+      vanishes = earlySkip && lumaResidualVanishes(this.src16, this.skipPred16, p.qp, INTER_DEAD_ZONE)
+        && chromaResidualVanishes(this.srcC, this.skipPredC, p.qpc, INTER_DEAD_ZONE);
+    }
+    if (vanishes) {
+      this.earlyDecision = true;
+      return this.remember(skip, true, jSkip);
     }
 
     // Motion search by partitioning; SATD costs decide the partitioning.

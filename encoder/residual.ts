@@ -29,6 +29,11 @@ const DECIMATE_4x4 = Uint8Array.of(3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 
 const DECIMATE_8x8_KEEP = 4;
 const DECIMATE_MB_KEEP = 6;
 
+/** The quantiser's rounding for a dead zone (a fraction of a step) at a QP: what forwardQuant4x4Px adds before its shift. */
+export function deadZoneBias(qp: number, deadZone: number): number {
+  return ((1 << (15 + ((qp / 6) | 0))) * deadZone) | 0;
+}
+
 /** Decimation score of one block's levels (scan order); 9 or more means "keep". */
 function decimateScore(levels: Int32Array, base: number): number {
   let i = 15;
@@ -54,8 +59,7 @@ function decimateScore(levels: Int32Array, base: number): number {
 export function codeLumaResidual(
   src: Uint8Array, pred: Uint8Array, qp: number, deadZone: number, decimate: boolean, out: LumaCoding, simd: SimdKernels | null = null,
 ): void {
-  const qbits = 15 + ((qp / 6) | 0);
-  const bias = ((1 << qbits) * deadZone) | 0;
+  const bias = deadZoneBias(qp, deadZone);
   out.cbp = 0;
   let coef: Int32Array = lumaCoef;
   if (simd !== null) {
@@ -115,24 +119,21 @@ const probeLevels = new Int32Array(256);
  * quantised to nothing or decimated away), found with as little work as possible: an 8x8 at a
  * time, stopping once the kept blocks' decimation scores reach the macroblock's threshold,
  * past which nothing is cleared. The early P_Skip test of motion analysis (x264's probe_pskip):
- * most macroblocks that are not skippable show it in their first 8x8. With `simd` (src and pred
- * views in its memory) the kernel transforms all 16 blocks at once, in less time than one 8x8 takes
- * here, and the same test runs on its levels.
+ * most macroblocks that are not skippable show it in their first 8x8. The SIMD kernels' skipProbe
+ * makes the same test.
  */
-export function lumaResidualVanishes(src: Uint8Array, pred: Uint8Array, qp: number, deadZone: number, simd: SimdKernels | null = null): boolean {
-  const qbits = 15 + ((qp / 6) | 0);
-  const bias = ((1 << qbits) * deadZone) | 0;
+export function lumaResidualVanishes(src: Uint8Array, pred: Uint8Array, qp: number, deadZone: number): boolean {
+  const bias = deadZoneBias(qp, deadZone);
   let total = 0;
-  if (simd !== null) simd.lumaQuant(src, pred, qp, bias);
-  const levels = simd !== null ? simd.levels : probeLevels;
   for (let b8 = 0; b8 < 4; b8++) {
     const r0 = (b8 >> 1) * 8 + (b8 & 1) * 2;
     let score = 0;
     for (let k = 0; k < 4; k++) {
       const r = r0 + (k & 1) + (k >> 1) * 4;
       const o = (r >> 2) * 64 + (r & 3) * 4;
-      const nz = simd !== null ? simd.nz[r]! : forwardQuant4x4Px(src, o, 16, pred, o, 16, lumaCoef, r * 16, probeLevels, r * 16, 0, qp, bias);
-      if (nz !== 0) score += decimateScore(levels, r * 16);
+      if (forwardQuant4x4Px(src, o, 16, pred, o, 16, lumaCoef, r * 16, probeLevels, r * 16, 0, qp, bias) !== 0) {
+        score += decimateScore(probeLevels, r * 16);
+      }
     }
     // As codeLumaResidual: a low-scoring 8x8 is cleared, the rest count towards the total.
     if (score >= DECIMATE_8x8_KEEP) {
@@ -146,25 +147,17 @@ export function lumaResidualVanishes(src: Uint8Array, pred: Uint8Array, qp: numb
 /**
  * Whether codeChromaResidual(src, pred, 0, pred, 64, qpc, deadZone, ...) would give cbp 0 (no AC
  * and no DC level), without its reconstruction and stopping at the first level: the chroma half
- * of the early P_Skip test. `pred` holds Cb at 0 and Cr at 64 (stride 8); with `simd`, src and
- * pred are views in its memory.
+ * of the early P_Skip test (the SIMD kernels' skipProbe makes the same). `pred` holds Cb at 0 and
+ * Cr at 64 (stride 8).
  */
-export function chromaResidualVanishes(src: Uint8Array, pred: Uint8Array, qpc: number, deadZone: number, simd: SimdKernels | null = null): boolean {
+export function chromaResidualVanishes(src: Uint8Array, pred: Uint8Array, qpc: number, deadZone: number): boolean {
   const m = (qpc % 6) * 16, qbits = 15 + ((qpc / 6) | 0);
-  const bias = ((1 << qbits) * deadZone) | 0;
-  let coef: Int32Array = chromaCoef;
-  if (simd !== null) {
-    simd.chromaQuant(src, pred, 0, qpc, bias);
-    const nz = simd.nz;
-    for (let b = 0; b < 8; b++) if (nz[b] !== 0) return false;
-    coef = simd.coef;
-  } else {
-    for (let b = 0; b < 8; b++) {
-      const o = (b >> 2) * 64 + ((b >> 1) & 1) * 32 + (b & 1) * 4;
-      if (forwardQuant4x4Px(src, o, 8, pred, o, 8, chromaCoef, b * 16, probeLevels, b * 16, 1, qpc, bias) !== 0) return false;
-    }
+  const bias = deadZoneBias(qpc, deadZone);
+  for (let b = 0; b < 8; b++) {
+    const o = (b >> 2) * 64 + ((b >> 1) & 1) * 32 + (b & 1) * 4;
+    if (forwardQuant4x4Px(src, o, 8, pred, o, 8, chromaCoef, b * 16, probeLevels, b * 16, 1, qpc, bias) !== 0) return false;
+    dcm[b] = chromaCoef[b * 16]!;
   }
-  for (let b = 0; b < 8; b++) dcm[b] = coef[b * 16]!;
   for (let c = 0; c < 2; c++) {
     hadamard2x2(dcm, c * 4, dcT);
     for (let i = 0; i < 4; i++) if (quant(dcT[i]!, QUANT_4x4[m]!, 2 * bias, qbits + 1) !== 0) return false;
@@ -192,7 +185,7 @@ export function codeChromaResidual(
   qpc: number, deadZone: number, out: ChromaCoding, simd: SimdKernels | null = null,
 ): void {
   const m = (qpc % 6) * 16, qbits = 15 + ((qpc / 6) | 0);
-  const bias = ((1 << qbits) * deadZone) | 0;
+  const bias = deadZoneBias(qpc, deadZone);
   let anyDc = false, anyAc = false;
   let coef: Int32Array = chromaCoef;
   if (simd !== null) {

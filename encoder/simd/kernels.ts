@@ -868,6 +868,126 @@ function plane16Source(): FunctionSource {
   };
 }
 
+/** skipProbe's result: the SSD in the low bits, bit 30 when the residual vanishes. */
+export const SKIP_SSD_MASK = (1 << 30) - 1, SKIP_VANISHES = 1 << 30;
+
+/**
+ * P_Skip's evaluation of a macroblock (inter.ts analyse up to its early decision), in one call:
+ * the luma prediction as avgBlock of the planes at $a and $b (interpolate.ts lumaSources' choice,
+ * stride $rs) into $pred (16x16), both chroma predictions by chroma8 from $cu and $cv (stride $cs,
+ * weights $wa..$wd) into $predC (Cb above Cr, 8 wide), and the SSD of both against $src (16x16)
+ * and $srcC. With $probe, also residual.ts lumaResidualVanishes and chromaResidualVanishes on
+ * those predictions: blockQuant of the 16 luma blocks, x264's decimation scores per 8x8 (a block
+ * with a level beyond ±1 scores 9, else each ±1 level scores 3, 2, 2, 1, 1, 1 by the zeros before
+ * it in scan order, none past 5), an 8x8 kept from score 4, the macroblock from a total of 6;
+ * then blockQuant of the 8 chroma AC blocks and the 2x2 Hadamard of each component's DCs,
+ * quantised with a doubled step. $coef, $levels and $nz are blockQuant's outputs (scratch).
+ * Returns the SSD, with bit 30 set when the probe found that nothing would be coded.
+ */
+function skipProbeSource(): FunctionSource {
+  // Block r's decimation score into $sc: $i walks the levels from the last towards the first.
+  const score = `
+    i32.const 0 local.set $sc
+    i32.const 15 local.set $i
+    block $done
+      loop $trailing
+        local.get $i i32.const 0 i32.lt_s br_if $done
+        local.get $lv local.get $i i32.const 2 i32.shl i32.add i32.load br_if $done
+        local.get $i i32.const 1 i32.sub local.set $i
+        br $trailing
+      end
+    end
+    block $scored
+      loop $levels
+        local.get $i i32.const 0 i32.lt_s br_if $scored
+        ;; |level| > 1: keep (9)
+        local.get $lv local.get $i i32.const 2 i32.shl i32.add i32.load i32.const 1 i32.add i32.const 2 i32.gt_u
+        if i32.const 9 local.set $sc br $scored end
+        local.get $i i32.const 1 i32.sub local.set $i
+        i32.const 0 local.set $run
+        block $runDone
+          loop $zeros
+            local.get $i i32.const 0 i32.lt_s br_if $runDone
+            local.get $lv local.get $i i32.const 2 i32.shl i32.add i32.load br_if $runDone
+            local.get $i i32.const 1 i32.sub local.set $i
+            local.get $run i32.const 1 i32.add local.set $run
+            br $zeros
+          end
+        end
+        ;; DECIMATE_4x4[run]: 3, 2, 2, 1, 1, 1, then 0
+        local.get $sc
+        i32.const 3 i32.const 2 i32.const 1 i32.const 0 local.get $run i32.const 5 i32.le_u select local.get $run i32.const 2 i32.le_u select
+        local.get $run i32.eqz select
+        i32.add local.set $sc
+        br $levels
+      end
+    end`;
+  const dcCheck = (c: number): string => `
+    local.get $coef i32.load offset=${c * 256} local.set $d0
+    local.get $coef i32.load offset=${c * 256 + 64} local.set $d1
+    local.get $coef i32.load offset=${c * 256 + 128} local.set $d2
+    local.get $coef i32.load offset=${c * 256 + 192} local.set $d3
+    ${[[1, 1, 1], [-1, 1, -1], [1, -1, -1], [-1, -1, 1]].map(([s1, s2, s3]) => `
+    local.get $d0 local.get $d1 ${s1 === 1 ? 'i32.add' : 'i32.sub'} local.get $d2 ${s2 === 1 ? 'i32.add' : 'i32.sub'} local.get $d3 ${s3 === 1 ? 'i32.add' : 'i32.sub'}
+    local.tee $t i32.const 0 local.get $t i32.sub local.get $t i32.const 0 i32.ge_s select
+    local.get $mfDc i32.mul local.get $biasDc i32.add local.get $shiftDc i32.shr_s
+    if local.get $ssd return end`).join('')}`;
+  return {
+    name: 'skipProbe',
+    params: [['$src', 'i32'], ['$srcC', 'i32'], ['$a', 'i32'], ['$b', 'i32'], ['$rs', 'i32'], ['$cu', 'i32'], ['$cv', 'i32'], ['$cs', 'i32'],
+      ['$wa', 'i32'], ['$wb', 'i32'], ['$wc', 'i32'], ['$wd', 'i32'], ['$pred', 'i32'], ['$predC', 'i32'], ['$probe', 'i32'],
+      ['$m', 'i32'], ['$q6', 'i32'], ['$bias', 'i32'], ['$mc', 'i32'], ['$q6c', 'i32'], ['$biasC', 'i32'], ['$table', 'i32'],
+      ['$coef', 'i32'], ['$levels', 'i32'], ['$nz', 'i32']],
+    result: 'i32',
+    locals: [['$ssd', 'i32'], ['$b8', 'i32'], ['$k', 'i32'], ['$r', 'i32'], ['$lv', 'i32'], ['$i', 'i32'], ['$run', 'i32'], ['$sc', 'i32'],
+      ['$s8', 'i32'], ['$total', 'i32'], ['$d0', 'i32'], ['$d1', 'i32'], ['$d2', 'i32'], ['$d3', 'i32'], ['$t', 'i32'],
+      ['$mfDc', 'i32'], ['$biasDc', 'i32'], ['$shiftDc', 'i32']],
+    body: `
+      local.get $a local.get $b local.get $rs local.get $pred i32.const 16 i32.const 16 i32.const 16 call $avgBlock
+      local.get $cu local.get $cs local.get $predC i32.const 8 i32.const 8 local.get $wa local.get $wb local.get $wc local.get $wd call $chroma8
+      local.get $cv local.get $cs local.get $predC i32.const 64 i32.add i32.const 8 i32.const 8 local.get $wa local.get $wb local.get $wc local.get $wd call $chroma8
+      local.get $src i32.const 16 local.get $pred i32.const 16 i32.const 16 i32.const 16 call $ssd
+      local.get $srcC i32.const 8 local.get $predC i32.const 8 i32.const 8 i32.const 16 call $ssd
+      i32.add local.set $ssd
+      local.get $probe i32.eqz if local.get $ssd return end
+      ;; luma: the 16 blocks, then the decimation scores by 8x8 (lumaResidualVanishes)
+      local.get $src i32.const 16 local.get $pred i32.const 16 i32.const 2 i32.const 16 i32.const 0
+      local.get $coef local.get $levels local.get $nz local.get $m local.get $q6 local.get $bias local.get $table call $blockQuant
+      loop $b8s
+        i32.const 0 local.set $s8
+        i32.const 0 local.set $k
+        loop $blocks
+          ;; r = r0 + (k & 1) + (k >> 1) * 4, r0 = (b8 >> 1) * 8 + (b8 & 1) * 2
+          local.get $b8 i32.const 1 i32.shr_u i32.const 3 i32.shl local.get $b8 i32.const 1 i32.and i32.const 1 i32.shl i32.add
+          local.get $k i32.const 1 i32.and i32.add local.get $k i32.const 1 i32.shr_u i32.const 2 i32.shl i32.add local.set $r
+          local.get $nz local.get $r i32.add i32.load8_u
+          if
+            local.get $levels local.get $r i32.const 6 i32.shl i32.add local.set $lv
+            ${score}
+            local.get $s8 local.get $sc i32.add local.set $s8
+          end
+          local.get $k i32.const 1 i32.add local.tee $k i32.const 4 i32.lt_u br_if $blocks
+        end
+        local.get $s8 i32.const 4 i32.ge_u
+        if
+          local.get $total local.get $s8 i32.add local.tee $total
+          i32.const 6 i32.ge_u if local.get $ssd return end
+        end
+        local.get $b8 i32.const 1 i32.add local.tee $b8 i32.const 4 i32.lt_u br_if $b8s
+      end
+      ;; chroma: any AC level, then the DCs (chromaResidualVanishes)
+      local.get $srcC i32.const 8 local.get $predC i32.const 8 i32.const 1 i32.const 8 i32.const 1
+      local.get $coef local.get $levels local.get $nz local.get $mc local.get $q6c local.get $biasC local.get $table call $blockQuant
+      local.get $nz i32.load local.get $nz i32.load offset=4 i32.or if local.get $ssd return end
+      local.get $table local.get $mc i32.const 6 i32.shl i32.add i32.load local.set $mfDc
+      local.get $biasC i32.const 1 i32.shl local.set $biasDc
+      local.get $q6c i32.const 16 i32.add local.set $shiftDc
+      ${dcCheck(0)}
+      ${dcCheck(1)}
+      local.get $ssd i32.const ${SKIP_VANISHES} i32.or`,
+  };
+}
+
 /**
  * intra.ts searchI16 for one macroblock: the Intra_16x16 mode of least SATD (the first in mode
  * order on a tie) among those available, from the picture's edge samples at $pic − 1 and
@@ -1457,6 +1577,11 @@ export interface Kernels {
   chromaEdgeH(u: number, v: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
   chromaEdgeV(u: number, v: number, stride: number, bsWord: number, tcWord: number, alpha: number, beta: number): void;
   intra16x16(src: number, pic: number, sy: number, flags: number, pred: number): number;
+  skipProbe(
+    src: number, srcC: number, a: number, b: number, rs: number, cu: number, cv: number, cs: number, wa: number, wb: number, wc: number, wd: number,
+    pred: number, predC: number, probe: number, m: number, q6: number, bias: number, mc: number, q6c: number, biasC: number, table: number,
+    coef: number, levels: number, nz: number,
+  ): number;
   blockRecon(coef: number, pred: number, ps: number, src: number, ss: number, dst: number, ds: number, bshift: number, count: number, mask: number): number;
   plane16(pred: number, a: number, b: number, c: number): void;
   hexSearch16: HexSearch;
@@ -1489,7 +1614,7 @@ export function kernelModuleBytes(): Uint8Array {
     avgBlockSource(), ssdSource(), chroma8Source(), lumaEdgeSource(false), lumaEdgeSource(true),
     blockReconSource(), plane16Source(),
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
-    chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(),
+    chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
   ], 1);
 }
 
@@ -1591,6 +1716,22 @@ export class SimdKernels {
     const q6 = (qp / 6) | 0;
     return this.k.intra4x4(src.byteOffset, pic, sy, flags, nb, lambda, qp - 6 * q6, q6, bias, this.tableAddr,
       modes.byteOffset, pmodes.byteOffset, levels.byteOffset, nz.byteOffset, recon.byteOffset, this.i4Scratch);
+  }
+
+  /**
+   * skipProbeSource: P_Skip's predictions (luma from the planes at addresses a and b, stride rs;
+   * chroma from cu and cv, stride cs, weights wa..wd) into pred and predC, and their SSD against
+   * src and srcC (views in this memory). With `probe`, also whether its residual would vanish at
+   * these quantisers (lumaResidualVanishes and chromaResidualVanishes): bit 30 of the result.
+   */
+  skipProbe(
+    src: Uint8Array, srcC: Uint8Array, a: number, b: number, rs: number, cu: number, cv: number, cs: number,
+    wa: number, wb: number, wc: number, wd: number, pred: Uint8Array, predC: Uint8Array,
+    probe: boolean, qp: number, bias: number, qpc: number, biasC: number,
+  ): number {
+    const q6 = (qp / 6) | 0, q6c = (qpc / 6) | 0;
+    return this.k.skipProbe(src.byteOffset, srcC.byteOffset, a, b, rs, cu, cv, cs, wa, wb, wc, wd, pred.byteOffset, predC.byteOffset,
+      probe ? 1 : 0, qp - 6 * q6, q6, bias, qpc - 6 * q6c, q6c, biasC, this.tableAddr, this.coef.byteOffset, this.levels.byteOffset, this.nz.byteOffset);
   }
 
   /** The last intra4x4's sum of chosen SATD + mode costs. */

@@ -1,8 +1,8 @@
-// The early P_Skip probe (lumaResidualVanishes) against the residual coder it short-cuts: it must
-// say "nothing left" exactly when codeLumaResidual, decimation included, ends with cbp 0.
+// The early P_Skip probes (lumaResidualVanishes, chromaResidualVanishes) against the residual coders
+// they short-cut: each must say "nothing left" exactly when the coder, decimation included, ends with cbp 0.
 import { describe, expect, it } from 'vitest';
-import { LumaCoding } from '../../encoder/macroblock-writer.js';
-import { codeLumaResidual, lumaResidualVanishes } from '../../encoder/residual.js';
+import { ChromaCoding, LumaCoding } from '../../encoder/macroblock-writer.js';
+import { chromaResidualVanishes, codeChromaResidual, codeLumaResidual, lumaResidualVanishes } from '../../encoder/residual.js';
 import { prng } from '../helpers/synthetic.js';
 
 const DEAD_ZONE = 1 / 6; // the inter dead zone
@@ -64,5 +64,35 @@ describe('lumaResidualVanishes (the early P_Skip probe)', () => {
     expect(out.cbp).toBe(15);
     expect(lumaResidualVanishes(flat, pred, 22, DEAD_ZONE)).toBe(false);
     expect(lumaResidualVanishes(pred, pred, 22, DEAD_ZONE)).toBe(true);
+  });
+});
+
+describe('chromaResidualVanishes (the early P_Skip probe, chroma)', () => {
+  it('agrees with codeChromaResidual (cbp 0: no AC and no DC level) on 6000 residuals at chroma QPs 0 to 51', () => {
+    const next = prng(2027);
+    const rnd = () => next() / 2 ** 32;
+    const out = new ChromaCoding();
+    let vanished = 0, kept = 0;
+    for (let n = 0; n < 6000; n++) {
+      // Cb above Cr, 8 wide: the layout of the skip prediction.
+      const pred = Uint8Array.from({ length: 128 }, () => 16 + Math.floor(rnd() * 224));
+      const qpc = Math.floor(rnd() * 52);
+      const amp = [0, 1, 2, 4, 8, 16][n % 6]!;
+      // Noise in one 4x4 of one component, a flat offset (DC only), or noise everywhere.
+      const kind = Math.floor(rnd() * 3), at = Math.floor(rnd() * 8);
+      const src = pred.slice();
+      for (let i = 0; i < 128; i++) {
+        const b = (i >> 6) * 4 + ((i >> 5) & 1) * 2 + ((i & 7) >> 2);
+        const d = kind === 0 ? (b === at ? Math.round((rnd() * 2 - 1) * amp) : 0) : kind === 1 ? amp >> 1 : Math.round((rnd() * 2 - 1) * amp);
+        src[i] = Math.max(0, Math.min(255, src[i]! + d));
+      }
+      codeChromaResidual(src, pred, 0, pred, 64, qpc, DEAD_ZONE, out);
+      const expected = out.cbp === 0;
+      expect(chromaResidualVanishes(src, pred, qpc, DEAD_ZONE), `case ${n}: qpc ${qpc}, amp ${amp}, kind ${kind}`).toBe(expected);
+      if (expected) vanished++;
+      else kept++;
+    }
+    expect(vanished).toBeGreaterThan(1000);
+    expect(kept).toBeGreaterThan(1000);
   });
 });

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { H264Encoder } from '../../encoder/index.js';
 import { deblockPicture } from '../../encoder/common/deblock.js';
-import { interpolateHalfPlanes, lumaSources, predictChroma, type LumaSources } from '../../encoder/common/interpolate.js';
+import { interpolateHalfPlanes, lumaSources, predictChroma, predictLumaFromPlanes, type LumaSources } from '../../encoder/common/interpolate.js';
 import {
   AVAIL_LEFT, AVAIL_TOP, AVAIL_TOP_LEFT, Intra16x16Mode, dc4x4, intra16x16ModeAvailable, intra4x4ModeAvailable, plane16Params,
   predict16x16, predict4x4Ref,
@@ -17,8 +17,10 @@ import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-p
 import {
   forwardQuant4x4Px, reconstruct4x4, satd4x4Avg, satd4x4Px,
 } from '../../encoder/common/transform.js';
-import { copyPrediction } from '../../encoder/residual.js';
-import { SUBPEL_SOURCES, SimdKernels, intra4x4Taps, kernelModuleBytes } from '../../encoder/simd/kernels.js';
+import { chromaResidualVanishes, copyPrediction, deadZoneBias, lumaResidualVanishes } from '../../encoder/residual.js';
+import {
+  SKIP_SSD_MASK, SKIP_VANISHES, SUBPEL_SOURCES, SimdKernels, intra4x4Taps, kernelModuleBytes,
+} from '../../encoder/simd/kernels.js';
 import { assembleModule } from '../../encoder/simd/wasm-assembler.js';
 import { loadSequence } from '../helpers/sequences.js';
 import { motionClip } from '../helpers/synthetic-motion.js';
@@ -410,6 +412,68 @@ describe('SIMD kernels against the TypeScript references', () => {
         }
       }
     }
+  });
+
+  it('skipProbe equals P_Skip\'s motion compensation, SSD and the TypeScript early-skip probe (luma and chroma), QP 0..51', () => {
+    const w = 48, h = 32, lumaSize = (w + 2 * LUMA_PAD) * (h + 2 * LUMA_PAD), chromaSize = (w / 2 + 2 * CHROMA_PAD) * (h / 2 + 2 * CHROMA_PAD);
+    const sk = kernels(4 * lumaSize + 2 * chromaSize + 4096);
+    const planes = [0, 1, 2, 3].map(() => new PaddedPlane(w, h, LUMA_PAD, sk.alloc(lumaSize)));
+    const [full, hp, vp, hvp] = planes as [PaddedPlane, PaddedPlane, PaddedPlane, PaddedPlane];
+    const [refU, refV] = [0, 1].map(() => new PaddedPlane(w / 2, h / 2, CHROMA_PAD, sk.alloc(chromaSize))) as [PaddedPlane, PaddedPlane];
+    const plain = new Uint8Array(w * h);
+    fill(plain, 83, false);
+    // Smooth content, so that small residuals occur and the probe says yes as often as no.
+    for (let i = 0; i < plain.length; i++) plain[i] = 60 + ((i % w) * 2 + Math.floor(i / w) * 3 + (plain[i]! & 7));
+    full.fillFrom(plain, w);
+    interpolateHalfPlanes(full, hp, vp, hvp);
+    refU.fillFrom(plain.subarray(0, (w / 2) * (h / 2)), w / 2);
+    refV.fillFrom(plain.subarray(w * 4, w * 4 + (w / 2) * (h / 2)), w / 2);
+    const src = sk.alloc(256), srcC = sk.alloc(128), pred = sk.alloc(256), predC = sk.alloc(128);
+    const want = new Uint8Array(256), wantC = new Uint8Array(128), ls: LumaSources = { a: full, ao: 0, b: null, bo: 0 };
+    const rnd = prng(97);
+    let vanished = 0, kept = 0;
+    for (let t = 0; t < 3000; t++) {
+      const mvx = (rnd() % 61) - 30, mvy = (rnd() % 61) - 30, x = 16 * (t % 3), y = 16 * ((t >> 2) % 2);
+      const qp = rnd() % 52, qpc = Math.max(0, qp - (rnd() % 4));
+      predictLumaFromPlanes(full, hp, vp, hvp, x, y, mvx, mvy, 16, 16, want, 0, 16);
+      predictChroma(refU, x / 2, y / 2, mvx, mvy, 8, 8, wantC, 0, 8);
+      predictChroma(refV, x / 2, y / 2, mvx, mvy, 8, 8, wantC, 64, 8);
+      // The source: the prediction plus noise everywhere, noise in one luma 4x4, or a flat step in
+      // one luma or one chroma 4x4 (lone levels: decimation's and the chroma DC's edge cases).
+      // Flat steps go into one block, or into two of different 8x8s (two lone levels: scores 3 + 3).
+      const amp = [0, 1, 2, 3, 6, 12][t % 6]!, kind = (t >> 1) % 4, at = rnd() % 16, step = 1 + (rnd() % 4), two = (t & 8) !== 0;
+      for (let i = 0; i < 256; i++) {
+        const r = ((i >> 6) << 2) | ((i & 15) >> 2);
+        const inBlock = r === at || (kind === 2 && two && r === (at ^ 10));
+        const d = kind === 0 ? (rnd() % (2 * amp + 1)) - amp : kind === 1 && inBlock ? (rnd() % (2 * amp + 1)) - amp : kind === 2 && inBlock ? step : 0;
+        src[i] = Math.max(0, Math.min(255, want[i]! + d));
+      }
+      for (let i = 0; i < 128; i++) {
+        const inBlock = (((i >> 5) << 1) | ((i & 7) >> 2)) === (at & 7);
+        const d = kind === 0 ? (rnd() % (2 * amp + 1)) - amp : kind === 3 && inBlock ? step * 2 : 0;
+        srcC[i] = Math.max(0, Math.min(255, wantC[i]! + d));
+      }
+      let ssd = 0;
+      for (let i = 0; i < 256; i++) ssd += (src[i]! - want[i]!) ** 2;
+      for (let i = 0; i < 128; i++) ssd += (srcC[i]! - wantC[i]!) ** 2;
+      const vanishes = lumaResidualVanishes(src, want, qp, 1 / 6) && chromaResidualVanishes(srcC, wantC, qpc, 1 / 6);
+
+      lumaSources(full, hp, vp, hvp, x, y, mvx, mvy, ls);
+      const a = ls.a.data.byteOffset + ls.ao, b = ls.b === null ? a : ls.b.data.byteOffset + ls.bo;
+      const xf = mvx & 7, yf = mvy & 7, c = refU.origin + (y / 2 + (mvy >> 3)) * refU.stride + x / 2 + (mvx >> 3);
+      for (const probe of [false, true]) {
+        const found = sk.skipProbe(src, srcC, a, b, full.stride, refU.data.byteOffset + c, refV.data.byteOffset + c, refU.stride,
+          (8 - xf) * (8 - yf), xf * (8 - yf), (8 - xf) * yf, xf * yf, pred, predC, probe, qp, deadZoneBias(qp, 1 / 6), qpc, deadZoneBias(qpc, 1 / 6));
+        expect(Buffer.compare(pred, want), `luma prediction, trial ${t}`).toBe(0);
+        expect(Buffer.compare(predC, wantC), `chroma prediction, trial ${t}`).toBe(0);
+        expect(found & SKIP_SSD_MASK, `SSD, trial ${t}`).toBe(ssd);
+        expect((found & SKIP_VANISHES) !== 0, `vanishes, trial ${t}: QP ${qp}/${qpc}, kind ${kind}, probe ${probe}`).toBe(probe && vanishes);
+      }
+      if (vanishes) vanished++;
+      else kept++;
+    }
+    expect(vanished).toBeGreaterThan(300);
+    expect(kept).toBeGreaterThan(300);
   });
 
   it('deblockPicture with the SIMD edge kernels equals the scalar filter, luma and chroma: bS 0..4, QP 16..51, offsets -12..12', () => {
