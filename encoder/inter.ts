@@ -42,6 +42,9 @@ export interface InterSearch {
 
 /** Inter dead zone: a sixth of a step (JM, x264 without trellis). */
 const INTER_DEAD_ZONE = 1 / 6;
+/** At most six starting points per partition (searchPartition); the search state ends with them. */
+const MAX_STARTS = 6;
+const SEARCH_STATE_BYTES = 32 + 4 * (1 + 2 * MAX_STARTS);
 /** Spec limit on a coded macroblock (A.3.1: 128 + RawMbBits = 3200 for 8-bit 4:2:0). */
 const MAX_MB_BITS = 3200;
 /** Motion vectors keep blocks this many samples inside the reference's padding (6-tap reach). */
@@ -110,6 +113,8 @@ export class InterCoder {
   private readonly tmpAddr: number;
   /** The search kernels' best (cost as f64 at 0, x and y as i32 at 8 and 12) and scratch, in the kernels' memory. */
   private readonly searchState: Int32Array;
+  /** The starting points of a partition's search: their count, then (x, y) pairs in full samples. */
+  private readonly starts: Int32Array;
   private readonly searchCost64: Float64Array;
 
   /**
@@ -119,7 +124,7 @@ export class InterCoder {
    */
   static simdBytes(width: number, height: number): number {
     const plane = PaddedPlane.bytes(width, height, LUMA_PAD);
-    return simdBytes(plane, plane, plane, 256, 256, 256, 128, 128, 128, 2 * (width + 2 * LUMA_PAD), 32) + 6 * InterCoding.SIMD_BYTES;
+    return simdBytes(plane, plane, plane, 256, 256, 256, 128, 128, 128, 2 * (width + 2 * LUMA_PAD), SEARCH_STATE_BYTES) + 6 * InterCoding.SIMD_BYTES;
   }
 
   constructor(
@@ -157,9 +162,12 @@ export class InterCoder {
     this.candidates = [0, 1, 2, 3].map(() => new InterCoding(codingAlloc));
     this.subTrial = new InterCoding(codingAlloc);
     this.skipCoding = new InterCoding(codingAlloc);
-    const best = alloc(32); // hexSearch and subpelSearch: cost, x, y; subpelSearch: the four planes' addresses
+    // The kernels' search state: cost (f64), x, y; subpelSearch's four plane addresses; from byte
+    // 32 motionSearch's starting points (their count, then x, y pairs).
+    const best = alloc(SEARCH_STATE_BYTES);
     this.searchState = new Int32Array(best.buffer, best.byteOffset, 8);
     this.searchCost64 = new Float64Array(best.buffer, best.byteOffset, 1);
+    this.starts = new Int32Array(best.buffer, best.byteOffset + 32, 1 + 2 * MAX_STARTS);
     this.sources = { a: this.halfH, ao: 0, b: null, bo: 0 };
   }
 
@@ -453,19 +461,35 @@ export class InterCoder {
     const maxY = Math.min(this.maxVmv - 1, (ref.height - py - h + ref.pad - PAD_MARGIN) * 4);
     const so = y4 * 64 + x4 * 4;
 
-    // Integer search: starting points, then hexagon (and UMH) steps.
+    // Integer search: starting points (full samples: the predictor, zero, the co-located vector of
+    // the last frame, the left and upper neighbours', the first partition's), then hexagon (and
+    // UMH) steps. The kernels take the starting points themselves unless UMH follows them.
     const f = this.full;
     f.cost = Infinity; f.x = 0; f.y = 0;
     f.so = so; f.px = px; f.py = py; f.w = w; f.h = h;
     f.minX = minX; f.maxX = maxX; f.minY = minY; f.maxY = maxY;
     f.mpx = mp.x; f.mpy = mp.y; f.lambda = lambda;
-    this.tryFull((mp.x + 2) >> 2, (mp.y + 2) >> 2);
-    this.tryFull(0, 0);
-    const r = y4 * 4 + x4;
-    this.tryFull((this.prevMvx[pos.mb * 16 + r]! + 2) >> 2, (this.prevMvy[pos.mb * 16 + r]! + 2) >> 2);
-    if (pos.mbx > 0) this.tryFull((state.mvx[(pos.mb - 1) * 16 + 3]! + 2) >> 2, (state.mvy[(pos.mb - 1) * 16 + 3]! + 2) >> 2);
-    if (pos.mby > 0) this.tryFull((state.mvx[(pos.mb - state.mbWidth) * 16 + 12]! + 2) >> 2, (state.mvy[(pos.mb - state.mbWidth) * 16 + 12]! + 2) >> 2);
-    if (x4 > 0 || y4 > 0) this.tryFull((c.mvx[0]! + 2) >> 2, (c.mvy[0]! + 2) >> 2);
+    const starts = this.starts, r = y4 * 4 + x4;
+    starts[1] = (mp.x + 2) >> 2; starts[2] = (mp.y + 2) >> 2;
+    starts[3] = 0; starts[4] = 0;
+    starts[5] = (this.prevMvx[pos.mb * 16 + r]! + 2) >> 2; starts[6] = (this.prevMvy[pos.mb * 16 + r]! + 2) >> 2;
+    let n = 3;
+    if (pos.mbx > 0) {
+      starts[2 * n + 1] = (state.mvx[(pos.mb - 1) * 16 + 3]! + 2) >> 2; starts[2 * n + 2] = (state.mvy[(pos.mb - 1) * 16 + 3]! + 2) >> 2; n++;
+    }
+    if (pos.mby > 0) {
+      const o = (pos.mb - state.mbWidth) * 16 + 12;
+      starts[2 * n + 1] = (state.mvx[o]! + 2) >> 2; starts[2 * n + 2] = (state.mvy[o]! + 2) >> 2; n++;
+    }
+    if (x4 > 0 || y4 > 0) {
+      starts[2 * n + 1] = (c.mvx[0]! + 2) >> 2; starts[2 * n + 2] = (c.mvy[0]! + 2) >> 2; n++;
+    }
+    const k = this.kernels;
+    starts[0] = n;
+    if (k === null || this.search.method === 'umh') {
+      for (let i = 0; i < n; i++) this.tryFull(starts[2 * i + 1]!, starts[2 * i + 2]!);
+      starts[0] = 0;
+    }
 
     if (this.search.method === 'umh') {
       // Uneven multi-hexagon: a cross, then hexagons of growing radius around the best start.
@@ -478,17 +502,17 @@ export class InterCoder {
         for (let i = 0; i < 6; i++) this.tryFull(cx + HEX[i]![0]! * (k >> 1), cy + HEX[i]![1]! * (k >> 1));
       }
     }
-    // Hexagon and square steps, then the sub-sample refinement: in the SIMD module as two kernels
-    // (hexSearchSource, subpelSearchSource), else the TypeScript searches they are held to.
-    const k = this.kernels, st = this.searchState;
+    // Hexagon and square steps, then the sub-sample refinement: in the SIMD module as one call
+    // (motionSearchSource: the starting points left to it, hexSearchSource, subpelSearchSource),
+    // else the TypeScript searches they are held to.
+    const st = this.searchState;
     let best: number, qx: number, qy: number;
     if (k !== null) {
       const sf = this.searchCost64, base = ref.origin + py * ref.stride + px;
       sf[0] = f.cost; st[2] = f.x; st[3] = f.y;
-      const hex = w === 16 ? k.hexSearch16 : w === 8 ? k.hexSearch8 : k.hexSearch4;
-      hex(this.src16Addr + so, 16, ref.data.byteOffset + base, ref.stride, h, mp.x, mp.y, lambda, minX, maxX, minY, maxY, this.search.range, st.byteOffset);
-      k.subpelSearch(this.src16Addr + so, ref.data.byteOffset + base, this.halfH.data.byteOffset + base, this.halfV.data.byteOffset + base,
-        this.halfHV.data.byteOffset + base, ref.stride, w, h, st[2]! * 4, st[3]! * 4, mp.x, mp.y, lambda, minX, maxX, minY, maxY,
+      const search = w === 16 ? k.motionSearch16 : w === 8 ? k.motionSearch8 : k.motionSearch4;
+      search(this.src16Addr + so, ref.data.byteOffset + base, this.halfH.data.byteOffset + base, this.halfV.data.byteOffset + base,
+        this.halfHV.data.byteOffset + base, ref.stride, h, mp.x, mp.y, lambda, minX, maxX, minY, maxY, this.search.range,
         this.search.subpelPattern === 'square' ? 1 : 0, this.search.subpel === 2 ? 1 : 0, this.simd!.subpelTable, st.byteOffset);
       best = sf[0]!; qx = st[2]!; qy = st[3]!;
     } else {

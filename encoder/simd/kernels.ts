@@ -1555,6 +1555,58 @@ function subpelSearchSource(): FunctionSource {
   };
 }
 
+/**
+ * The whole of inter.ts searchPartition after its predictors, in one call: its starting points
+ * (`n` at $state + 32, then n (x, y) full-sample pairs), each tried as tryFull tries it (the best
+ * so far again is skipped once one was taken), then hexSearch and subpelSearch. The best (cost,
+ * x, y) starts from $state and ends there, the vector in quarter samples.
+ */
+function motionSearchSource(w: 16 | 8 | 4): FunctionSource {
+  return {
+    name: `motionSearch${w}`,
+    params: [['$src', 'i32'], ['$f', 'i32'], ['$hp', 'i32'], ['$vp', 'i32'], ['$hvp', 'i32'], ['$ss', 'i32'], ['$h', 'i32'],
+      ['$mpx', 'i32'], ['$mpy', 'i32'], ['$lambda', 'f64'], ['$minX', 'i32'], ['$maxX', 'i32'], ['$minY', 'i32'], ['$maxY', 'i32'],
+      ['$range', 'i32'], ['$square', 'i32'], ['$quarter', 'i32'], ['$table', 'i32'], ['$state', 'i32']],
+    result: null,
+    locals: [['$n', 'i32'], ['$i', 'i32'], ['$fx', 'i32'], ['$fy', 'i32'], ['$qx', 'i32'], ['$qy', 'i32'], ['$bx', 'i32'], ['$by', 'i32'],
+      ['$accepted', 'i32'], ['$bcost', 'f64'], ['$mvc', 'f64'], ['$c', 'f64']],
+    body: `
+      local.get $state f64.load local.set $bcost
+      local.get $state i32.load offset=8 local.set $bx
+      local.get $state i32.load offset=12 local.set $by
+      local.get $state i32.load offset=32 local.set $n
+      block $starts
+        loop $next
+          local.get $i local.get $n i32.ge_u br_if $starts
+          local.get $state local.get $i i32.const 3 i32.shl i32.add local.tee $qx i32.load offset=36 local.set $fx
+          local.get $qx i32.load offset=40 local.set $fy
+          block $skip
+            local.get $accepted local.get $fx local.get $bx i32.eq i32.and local.get $fy local.get $by i32.eq i32.and br_if $skip
+            local.get $fx i32.const 2 i32.shl local.set $qx
+            local.get $fy i32.const 2 i32.shl local.set $qy
+            ${vectorCostOrSkip('$qx', '$qy', '$bcost')}
+            local.get $src i32.const 16 local.get $f local.get $fy local.get $ss i32.mul i32.add local.get $fx i32.add local.get $ss local.get $h
+            call $sad${w} f64.convert_i32_s local.get $mvc f64.add local.tee $c
+            local.get $bcost f64.lt i32.eqz br_if $skip
+            local.get $c local.set $bcost local.get $fx local.set $bx local.get $fy local.set $by
+            i32.const 1 local.set $accepted
+          end
+          local.get $i i32.const 1 i32.add local.set $i
+          br $next
+        end
+      end
+      local.get $state local.get $bcost f64.store
+      local.get $state local.get $bx i32.store offset=8
+      local.get $state local.get $by i32.store offset=12
+      local.get $src i32.const 16 local.get $f local.get $ss local.get $h local.get $mpx local.get $mpy local.get $lambda
+      local.get $minX local.get $maxX local.get $minY local.get $maxY local.get $range local.get $state call $hexSearch${w}
+      local.get $src local.get $f local.get $hp local.get $vp local.get $hvp local.get $ss i32.const ${w} local.get $h
+      local.get $state i32.load offset=8 i32.const 2 i32.shl local.get $state i32.load offset=12 i32.const 2 i32.shl
+      local.get $mpx local.get $mpy local.get $lambda local.get $minX local.get $maxX local.get $minY local.get $maxY
+      local.get $square local.get $quarter local.get $table local.get $state call $subpelSearch`,
+  };
+}
+
 const PAGE = 65536;
 
 /** The kernels' signatures (addresses are byte offsets in the encoder's memory). */
@@ -1588,6 +1640,9 @@ export interface Kernels {
   hexSearch8: HexSearch;
   hexSearch4: HexSearch;
   subpelSearch: SubpelSearch;
+  motionSearch16: MotionSearch;
+  motionSearch8: MotionSearch;
+  motionSearch4: MotionSearch;
   intra4x4(
     src: number, pic: number, sy: number, flags: number, nb: number, lambda: number, m: number, q6: number, bias: number, table: number,
     modes: number, pmodes: number, levels: number, nz: number, recon: number, scratch: number,
@@ -1599,6 +1654,12 @@ export type SubpelSearch = (
   src: number, f: number, hp: number, vp: number, hvp: number, ss: number, w: number, h: number, qx: number, qy: number,
   mpx: number, mpy: number, lambda: number, minX: number, maxX: number, minY: number, maxY: number, square: number, quarter: number,
   table: number, state: number,
+) => void;
+
+/** motionSearchSource's signature: f, hp, vp and hvp are the addresses of the block's position (0, 0) in the four planes. */
+export type MotionSearch = (
+  src: number, f: number, hp: number, vp: number, hvp: number, ss: number, h: number, mpx: number, mpy: number, lambda: number,
+  minX: number, maxX: number, minY: number, maxY: number, range: number, square: number, quarter: number, table: number, state: number,
 ) => void;
 
 export type HexSearch = (
@@ -1615,6 +1676,7 @@ export function kernelModuleBytes(): Uint8Array {
     blockReconSource(), plane16Source(),
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
     chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
+    motionSearchSource(16), motionSearchSource(8), motionSearchSource(4),
   ], 1);
 }
 
