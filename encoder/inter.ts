@@ -274,8 +274,16 @@ export class InterCoder {
     this.lastSearchCost = best.cost;
     // Code the winner and set it against P_Skip.
     this.motionCompensate(pos, best, this.pred16, this.predC);
-    codeLumaResidual(this.src16, this.pred16, p.qp, INTER_DEAD_ZONE, true, best.luma, this.simd);
-    codeChromaResidual(this.srcC, this.predC, 0, this.predC, 64, p.qpc, INTER_DEAD_ZONE, best.chroma, this.simd);
+    const { luma, chroma } = best;
+    if (simd !== null) {
+      simd.codeInter(this.src16, this.srcC, this.pred16, this.predC, p.qp, deadZoneBias(p.qp, INTER_DEAD_ZONE), p.qpc,
+        deadZoneBias(p.qpc, INTER_DEAD_ZONE), luma.levels, luma.nz, luma.recon, chroma.dc, chroma.ac, chroma.nz, chroma.recon);
+      const res = simd.interResult;
+      luma.ssd = res[0]!; luma.cbp = res[1]!; chroma.ssd = res[2]!; chroma.cbp = res[3]!;
+    } else {
+      codeLumaResidual(this.src16, this.pred16, p.qp, INTER_DEAD_ZONE, true, luma);
+      codeChromaResidual(this.srcC, this.predC, 0, this.predC, 64, p.qpc, INTER_DEAD_ZONE, chroma);
+    }
     const w = this.writer;
     w.reset();
     const ok = writeInterMb(w, state, pos, best) && w.bitLength <= MAX_MB_BITS;

@@ -59,7 +59,7 @@ export class LumaCoding {
 export class ChromaCoding {
   mode = 0;
   /** ChromaDCLevel: Cb at 0..3, Cr at 4..7. */
-  readonly dc = new Int32Array(8);
+  readonly dc: Int32Array;
   /** ChromaACLevel: index ((c * 4) + blk) * 16 + scanPos (position 0 unused). */
   readonly ac: Int32Array;
   /** TotalCoeff per AC block: Cb 0..3, Cr 4..7 (raster 2x2). */
@@ -72,10 +72,11 @@ export class ChromaCoding {
   ssd = 0;
 
   /** Bytes of SIMD memory one ChromaCoding allocates (with alignment). */
-  static readonly SIMD_BYTES = simdBytes(4 * 128, 8, 128);
+  static readonly SIMD_BYTES = simdBytes(4 * 8, 4 * 128, 8, 128);
 
-  /** As LumaCoding's: with `alloc`, ac, nz and recon live in the SIMD kernels' memory. */
+  /** As LumaCoding's: with `alloc`, dc, ac, nz and recon live in the SIMD kernels' memory. */
   constructor(alloc: Alloc = plainAlloc) {
+    this.dc = int32s(alloc, 8);
     this.ac = int32s(alloc, 128);
     this.nz = alloc(8);
     this.recon = alloc(128);

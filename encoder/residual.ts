@@ -52,24 +52,16 @@ function decimateScore(levels: Int32Array, base: number): number {
 
 /**
  * Codes the 16 luma 4x4 blocks of `src - pred` (both 16x16, stride 16) into `out` (levels, nz,
- * cbp, recon, ssd). `deadZone` is the quantiser rounding as a fraction of a step. With `simd`, src,
- * pred and out's levels, nz and recon must be views in its memory (LumaCoding's alloc); its
- * lumaQuant gives the same levels as forwardQuant4x4Px and writes them in place.
+ * cbp, recon, ssd). `deadZone` is the quantiser rounding as a fraction of a step. The SIMD
+ * kernels' codeInter does the same for inter macroblocks (with decimation, and the chroma).
  */
-export function codeLumaResidual(
-  src: Uint8Array, pred: Uint8Array, qp: number, deadZone: number, decimate: boolean, out: LumaCoding, simd: SimdKernels | null = null,
-): void {
+export function codeLumaResidual(src: Uint8Array, pred: Uint8Array, qp: number, deadZone: number, decimate: boolean, out: LumaCoding): void {
   const bias = deadZoneBias(qp, deadZone);
   out.cbp = 0;
-  let coef: Int32Array = lumaCoef;
-  if (simd !== null) {
-    simd.lumaQuant(src, pred, qp, bias, out.levels, out.nz);
-    coef = simd.coef;
-  } else {
-    for (let r = 0; r < 16; r++) {
-      const o = (r >> 2) * 64 + (r & 3) * 4;
-      out.nz[r] = forwardQuant4x4Px(src, o, 16, pred, o, 16, lumaCoef, r * 16, out.levels, r * 16, 0, qp, bias);
-    }
+  const coef = lumaCoef;
+  for (let r = 0; r < 16; r++) {
+    const o = (r >> 2) * 64 + (r & 3) * 4;
+    out.nz[r] = forwardQuant4x4Px(src, o, 16, pred, o, 16, coef, r * 16, out.levels, r * 16, 0, qp, bias);
   }
   // Decimation per 8x8 and per macroblock (DECIMATE_8x8_KEEP, DECIMATE_MB_KEEP), as x264 does for inter blocks.
   let total = 0;
@@ -98,10 +90,6 @@ export function codeLumaResidual(
   // Reconstruction: blocks without levels are the prediction itself (bit r of `coded` clear).
   let coded = 0;
   for (let r = 0; r < 16; r++) if (out.nz[r]) coded |= 1 << r;
-  if (simd !== null) {
-    out.ssd = simd.reconstruct(src, pred, 0, false, coded, out.recon);
-    return;
-  }
   let ssd = 0;
   for (let r = 0; r < 16; r++) {
     const o = (r >> 2) * 64 + (r & 3) * 4;

@@ -868,25 +868,12 @@ function plane16Source(): FunctionSource {
   };
 }
 
-/** skipProbe's result: the SSD in the low bits, bit 30 when the residual vanishes. */
-export const SKIP_SSD_MASK = (1 << 30) - 1, SKIP_VANISHES = 1 << 30;
-
 /**
- * P_Skip's evaluation of a macroblock (inter.ts analyse up to its early decision), in one call:
- * the luma prediction as avgBlock of the planes at $a and $b (interpolate.ts lumaSources' choice,
- * stride $rs) into $pred (16x16), both chroma predictions by chroma8 from $cu and $cv (stride $cs,
- * weights $wa..$wd) into $predC (Cb above Cr, 8 wide), and the SSD of both against $src (16x16)
- * and $srcC. With $probe, also residual.ts lumaResidualVanishes and chromaResidualVanishes on
- * those predictions: blockQuant of the 16 luma blocks, x264's decimation scores per 8x8 (a block
- * with a level beyond ±1 scores 9, else each ±1 level scores 3, 2, 2, 1, 1, 1 by the zeros before
- * it in scan order, none past 5), an 8x8 kept from score 4, the macroblock from a total of 6;
- * then blockQuant of the 8 chroma AC blocks and the 2x2 Hadamard of each component's DCs,
- * quantised with a doubled step. $coef, $levels and $nz are blockQuant's outputs (scratch).
- * Returns the SSD, with bit 30 set when the probe found that nothing would be coded.
+ * residual.ts decimateScore of the block whose 16 levels (i32, scan order) are at $lv, into $sc
+ * (uses $i and $run): walking from the last level towards the first, a level beyond ±1 scores 9
+ * and ends it, each ±1 scores 3, 2, 2, 1, 1, 1 by the zeros before it (none past 5).
  */
-function skipProbeSource(): FunctionSource {
-  // Block r's decimation score into $sc: $i walks the levels from the last towards the first.
-  const score = `
+const DECIMATE_SCORE = `
     i32.const 0 local.set $sc
     i32.const 15 local.set $i
     block $done
@@ -922,6 +909,24 @@ function skipProbeSource(): FunctionSource {
         br $levels
       end
     end`;
+
+/** skipProbe's result: the SSD in the low bits, bit 30 when the residual vanishes. */
+export const SKIP_SSD_MASK = (1 << 30) - 1, SKIP_VANISHES = 1 << 30;
+
+/**
+ * P_Skip's evaluation of a macroblock (inter.ts analyse up to its early decision), in one call:
+ * the luma prediction as avgBlock of the planes at $a and $b (interpolate.ts lumaSources' choice,
+ * stride $rs) into $pred (16x16), both chroma predictions by chroma8 from $cu and $cv (stride $cs,
+ * weights $wa..$wd) into $predC (Cb above Cr, 8 wide), and the SSD of both against $src (16x16)
+ * and $srcC. With $probe, also residual.ts lumaResidualVanishes and chromaResidualVanishes on
+ * those predictions: blockQuant of the 16 luma blocks, x264's decimation scores per 8x8 (a block
+ * with a level beyond ±1 scores 9, else each ±1 level scores 3, 2, 2, 1, 1, 1 by the zeros before
+ * it in scan order, none past 5), an 8x8 kept from score 4, the macroblock from a total of 6;
+ * then blockQuant of the 8 chroma AC blocks and the 2x2 Hadamard of each component's DCs,
+ * quantised with a doubled step. $coef, $levels and $nz are blockQuant's outputs (scratch).
+ * Returns the SSD, with bit 30 set when the probe found that nothing would be coded.
+ */
+function skipProbeSource(): FunctionSource {
   const dcCheck = (c: number): string => `
     local.get $coef i32.load offset=${c * 256} local.set $d0
     local.get $coef i32.load offset=${c * 256 + 64} local.set $d1
@@ -963,7 +968,7 @@ function skipProbeSource(): FunctionSource {
           local.get $nz local.get $r i32.add i32.load8_u
           if
             local.get $levels local.get $r i32.const 6 i32.shl i32.add local.set $lv
-            ${score}
+            ${DECIMATE_SCORE}
             local.get $s8 local.get $sc i32.add local.set $s8
           end
           local.get $k i32.const 1 i32.add local.tee $k i32.const 4 i32.lt_u br_if $blocks
@@ -985,6 +990,131 @@ function skipProbeSource(): FunctionSource {
       ${dcCheck(0)}
       ${dcCheck(1)}
       local.get $ssd i32.const ${SKIP_VANISHES} i32.or`,
+  };
+}
+
+/**
+ * An inter macroblock's residual against its prediction, as residual.ts codeLumaResidual (with
+ * decimation) and codeChromaResidual do it, in one call. Luma: blockQuant of the 16 blocks into
+ * $coef, $levels and $nz; each 8x8 scoring under 4 cleared (levels and nz), the macroblock when the
+ * kept ones total under 6; blockRecon into $recon. Chroma: blockQuant of the 8 AC blocks (start 1)
+ * into $coef, $ac and $nzC; each component's 2x2 DC Hadamard quantised with a doubled step into
+ * $dc (i32 x 8), then inverted and scaled (8-330) into each block's coefficient 0; nzC cleared
+ * when no AC level is left; blockRecon into $reconC. At $out: luma SSD, luma cbp, chroma SSD,
+ * chroma cbp (i32).
+ */
+function codeInterSource(): FunctionSource {
+  // Quantise (|v| MF + bias) >> shift with v's sign, as transform.ts quant.
+  const quantDc = (v: string): string => `
+    ${v} local.tee $t i32.const 0 local.get $t i32.sub local.get $t i32.const 0 i32.ge_s select
+    local.get $mfDc i32.mul local.get $biasDc i32.add local.get $shiftDc i32.shr_s local.set $u
+    local.get $u i32.const 0 local.get $u i32.sub local.get $t i32.const 0 i32.ge_s select`;
+  const HAD = [[1, 1, 1], [-1, 1, -1], [1, -1, -1], [-1, -1, 1]];
+  const combine = (get: (k: number) => string, signs: number[]): string =>
+    `${get(0)} ${get(1)} ${signs[0] === 1 ? 'i32.add' : 'i32.sub'} ${get(2)} ${signs[1] === 1 ? 'i32.add' : 'i32.sub'} ${get(3)} ${signs[2] === 1 ? 'i32.add' : 'i32.sub'}`;
+  const chromaDc = (c: number): string => `
+    ;; component ${c}: DC levels (forward 2x2 Hadamard, quantised)
+    ${HAD.map((sg, i) => `local.get $dc ${quantDc(combine((k) => `local.get $coef i32.load offset=${c * 256 + k * 64}`, sg))} local.tee $t2 i32.store offset=${(c * 4 + i) * 4}
+    local.get $anyDc local.get $t2 i32.or local.set $anyDc`).join('\n')}
+    ;; inverse 2x2 Hadamard, scaled, into each block's coefficient 0; the blocks to reconstruct
+    ${HAD.map((sg, blk) => `
+    ${combine((k) => `local.get $dc i32.load offset=${(c * 4 + k) * 4}`, sg)} local.get $lsDc i32.mul local.get $q6c i32.shl i32.const 5 i32.shr_s local.set $t
+    local.get $coef local.get $t i32.store offset=${c * 256 + blk * 64}
+    local.get $t local.get $nzC i32.load8_u offset=${c * 4 + blk} i32.or
+    if local.get $coded i32.const ${1 << (c * 4 + blk)} i32.or local.set $coded end`).join('')}`;
+  const zero16 = (addr: string): string => [0, 1, 2, 3].map((k) => `${addr} v128.const i32x4 0 0 0 0 v128.store offset=${16 * k}`).join('\n');
+  return {
+    name: 'codeInter',
+    params: [['$src', 'i32'], ['$srcC', 'i32'], ['$pred', 'i32'], ['$predC', 'i32'], ['$m', 'i32'], ['$q6', 'i32'], ['$bias', 'i32'],
+      ['$mc', 'i32'], ['$q6c', 'i32'], ['$biasC', 'i32'], ['$table', 'i32'], ['$coef', 'i32'], ['$levels', 'i32'], ['$nz', 'i32'],
+      ['$recon', 'i32'], ['$dc', 'i32'], ['$ac', 'i32'], ['$nzC', 'i32'], ['$reconC', 'i32'], ['$out', 'i32']],
+    result: null,
+    locals: [['$b8', 'i32'], ['$k', 'i32'], ['$r', 'i32'], ['$lv', 'i32'], ['$i', 'i32'], ['$run', 'i32'], ['$sc', 'i32'], ['$s8', 'i32'],
+      ['$any', 'i32'], ['$total', 'i32'], ['$cbp', 'i32'], ['$coded', 'i32'], ['$t', 'i32'], ['$t2', 'i32'], ['$u', 'i32'],
+      ['$mfDc', 'i32'], ['$biasDc', 'i32'], ['$shiftDc', 'i32'], ['$lsDc', 'i32'], ['$anyDc', 'i32']],
+    body: `
+      ;; ---- luma
+      local.get $src i32.const 16 local.get $pred i32.const 16 i32.const 2 i32.const 16 i32.const 0
+      local.get $coef local.get $levels local.get $nz local.get $m local.get $q6 local.get $bias local.get $table call $blockQuant
+      loop $b8s
+        i32.const 0 local.set $s8
+        i32.const 0 local.set $any
+        i32.const 0 local.set $k
+        loop $scores
+          local.get $b8 i32.const 1 i32.shr_u i32.const 3 i32.shl local.get $b8 i32.const 1 i32.and i32.const 1 i32.shl i32.add
+          local.get $k i32.const 1 i32.and i32.add local.get $k i32.const 1 i32.shr_u i32.const 2 i32.shl i32.add local.set $r
+          local.get $nz local.get $r i32.add i32.load8_u
+          if
+            i32.const 1 local.set $any
+            local.get $levels local.get $r i32.const 6 i32.shl i32.add local.set $lv
+            ${DECIMATE_SCORE}
+            local.get $s8 local.get $sc i32.add local.set $s8
+          end
+          local.get $k i32.const 1 i32.add local.tee $k i32.const 4 i32.lt_u br_if $scores
+        end
+        local.get $any
+        if
+          local.get $s8 i32.const 4 i32.lt_u
+          if
+            ;; clear the 8x8's four blocks
+            i32.const 0 local.set $k
+            loop $clear
+              local.get $b8 i32.const 1 i32.shr_u i32.const 3 i32.shl local.get $b8 i32.const 1 i32.and i32.const 1 i32.shl i32.add
+              local.get $k i32.const 1 i32.and i32.add local.get $k i32.const 1 i32.shr_u i32.const 2 i32.shl i32.add local.set $r
+              local.get $nz local.get $r i32.add i32.const 0 i32.store8
+              ${zero16('local.get $levels local.get $r i32.const 6 i32.shl i32.add')}
+              local.get $k i32.const 1 i32.add local.tee $k i32.const 4 i32.lt_u br_if $clear
+            end
+          else
+            local.get $cbp i32.const 1 local.get $b8 i32.shl i32.or local.set $cbp
+            local.get $total local.get $s8 i32.add local.set $total
+          end
+        end
+        local.get $b8 i32.const 1 i32.add local.tee $b8 i32.const 4 i32.lt_u br_if $b8s
+      end
+      local.get $cbp i32.const 0 i32.ne local.get $total i32.const 6 i32.lt_u i32.and
+      if
+        ;; too little left in the whole macroblock: clear it
+        local.get $nz v128.const i32x4 0 0 0 0 v128.store
+        i32.const 0 local.set $r
+        loop $clearAll
+          ${zero16('local.get $levels local.get $r i32.const 6 i32.shl i32.add')}
+          local.get $r i32.const 1 i32.add local.tee $r i32.const 16 i32.lt_u br_if $clearAll
+        end
+        i32.const 0 local.set $cbp
+      end
+      ;; blocks with levels are reconstructed, the rest are the prediction
+      i32.const 0 local.set $coded
+      i32.const 0 local.set $r
+      loop $mask
+        local.get $nz local.get $r i32.add i32.load8_u
+        if local.get $coded i32.const 1 local.get $r i32.shl i32.or local.set $coded end
+        local.get $r i32.const 1 i32.add local.tee $r i32.const 16 i32.lt_u br_if $mask
+      end
+      local.get $out
+      local.get $coef local.get $pred i32.const 16 local.get $src i32.const 16 local.get $recon i32.const 16 i32.const 2 i32.const 16 local.get $coded call $blockRecon
+      i32.store
+      local.get $out local.get $cbp i32.store offset=4
+      ;; ---- chroma
+      local.get $srcC i32.const 8 local.get $predC i32.const 8 i32.const 1 i32.const 8 i32.const 1
+      local.get $coef local.get $ac local.get $nzC local.get $mc local.get $q6c local.get $biasC local.get $table call $blockQuant
+      local.get $table local.get $mc i32.const 6 i32.shl i32.add i32.load local.set $mfDc
+      local.get $biasC i32.const 1 i32.shl local.set $biasDc
+      local.get $q6c i32.const 16 i32.add local.set $shiftDc
+      ;; LevelScale(qPc % 6, 0, 0) x 16 (DEQUANT_4x4 follows QUANT_4x4 in the table)
+      local.get $table local.get $mc i32.const 6 i32.shl i32.add i32.load offset=384 i32.const 4 i32.shl local.set $lsDc
+      ;; AC: cbp 2 with any level, else nz cleared (the blocks are not coded)
+      local.get $nzC i32.load local.get $nzC i32.load offset=4 i32.or local.set $any
+      local.get $any i32.eqz if local.get $nzC i32.const 0 i32.store local.get $nzC i32.const 0 i32.store offset=4 end
+      i32.const 0 local.set $coded
+      ${chromaDc(0)}
+      ${chromaDc(1)}
+      local.get $out
+      local.get $coef local.get $predC i32.const 8 local.get $srcC i32.const 8 local.get $reconC i32.const 8 i32.const 1 i32.const 8 local.get $coded call $blockRecon
+      i32.store offset=8
+      local.get $out
+      i32.const 2 i32.const 1 i32.const 0 local.get $anyDc select local.get $any select
+      i32.store offset=12`,
   };
 }
 
@@ -1643,6 +1773,10 @@ export interface Kernels {
   motionSearch16: MotionSearch;
   motionSearch8: MotionSearch;
   motionSearch4: MotionSearch;
+  codeInter(
+    src: number, srcC: number, pred: number, predC: number, m: number, q6: number, bias: number, mc: number, q6c: number, biasC: number,
+    table: number, coef: number, levels: number, nz: number, recon: number, dc: number, ac: number, nzC: number, reconC: number, out: number,
+  ): void;
   intra4x4(
     src: number, pic: number, sy: number, flags: number, nb: number, lambda: number, m: number, q6: number, bias: number, table: number,
     modes: number, pmodes: number, levels: number, nz: number, recon: number, scratch: number,
@@ -1676,7 +1810,7 @@ export function kernelModuleBytes(): Uint8Array {
     blockReconSource(), plane16Source(),
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
     chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
-    motionSearchSource(16), motionSearchSource(8), motionSearchSource(4),
+    motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeInterSource(),
   ], 1);
 }
 
@@ -1721,7 +1855,7 @@ export function simdBytes(...sizes: number[]): number {
 }
 
 /** What the instance allocates for itself: blockQuant's table and outputs, blockRecon's output, SUBPEL_SOURCES, intra4x4's scratch. */
-const OWN_BYTES = simdBytes(768, 1024, 1024, 16, 256, SUBPEL_SOURCES.length * 4, I4_SCRATCH_BYTES);
+const OWN_BYTES = simdBytes(768, 1024, 1024, 16, 256, SUBPEL_SOURCES.length * 4, I4_SCRATCH_BYTES, 16);
 
 export class SimdKernels {
   readonly k: Kernels;
@@ -1760,6 +1894,26 @@ export class SimdKernels {
     this.i4Scratch = i4.byteOffset;
     this.i4State = new Float64Array(i4.buffer, i4.byteOffset + I4_STATE, 1);
     this.i4Cbp = new Int32Array(i4.buffer, i4.byteOffset + I4_STATE + 8, 1);
+    const inter = this.alloc(16);
+    this.interResult = new Int32Array(inter.buffer, inter.byteOffset, 4);
+  }
+
+  /** codeInter's results: luma SSD, luma cbp, chroma SSD, chroma cbp. */
+  readonly interResult: Int32Array;
+
+  /**
+   * codeInterSource: an inter macroblock's luma (with decimation) and chroma residual against its
+   * prediction (pred 16x16, predC Cb above Cr), at the quantisers' dead-zone biases, into the
+   * codings' arrays (views in this memory); SSDs and cbps into interResult.
+   */
+  codeInter(
+    src: Uint8Array, srcC: Uint8Array, pred: Uint8Array, predC: Uint8Array, qp: number, bias: number, qpc: number, biasC: number,
+    levels: Int32Array, nz: Uint8Array, recon: Uint8Array, dc: Int32Array, ac: Int32Array, nzC: Uint8Array, reconC: Uint8Array,
+  ): void {
+    const q6 = (qp / 6) | 0, q6c = (qpc / 6) | 0;
+    this.k.codeInter(src.byteOffset, srcC.byteOffset, pred.byteOffset, predC.byteOffset, qp - 6 * q6, q6, bias, qpc - 6 * q6c, q6c, biasC,
+      this.tableAddr, this.coef.byteOffset, levels.byteOffset, nz.byteOffset, recon.byteOffset, dc.byteOffset, ac.byteOffset,
+      nzC.byteOffset, reconC.byteOffset, this.interResult.byteOffset);
   }
 
   private readonly i4Scratch: number;

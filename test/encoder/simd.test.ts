@@ -17,7 +17,10 @@ import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-p
 import {
   forwardQuant4x4Px, reconstruct4x4, satd4x4Avg, satd4x4Px,
 } from '../../encoder/common/transform.js';
-import { chromaResidualVanishes, copyPrediction, deadZoneBias, lumaResidualVanishes } from '../../encoder/residual.js';
+import {
+  chromaResidualVanishes, codeChromaResidual, codeLumaResidual, copyPrediction, deadZoneBias, lumaResidualVanishes,
+} from '../../encoder/residual.js';
+import { ChromaCoding, LumaCoding } from '../../encoder/macroblock-writer.js';
 import {
   SKIP_SSD_MASK, SKIP_VANISHES, SUBPEL_SOURCES, SimdKernels, intra4x4Taps, kernelModuleBytes,
 } from '../../encoder/simd/kernels.js';
@@ -474,6 +477,52 @@ describe('SIMD kernels against the TypeScript references', () => {
     }
     expect(vanished).toBeGreaterThan(300);
     expect(kept).toBeGreaterThan(300);
+  });
+
+  it('codeInter equals codeLumaResidual (decimation) and codeChromaResidual: levels, nz, DC, reconstruction, SSD, cbp, QP 0..51', () => {
+    const sk = kernels(1 << 16);
+    const src = sk.alloc(256), srcC = sk.alloc(128), pred = sk.alloc(256), predC = sk.alloc(128);
+    const got = { luma: new LumaCoding((n) => sk.alloc(n)), chroma: new ChromaCoding((n) => sk.alloc(n)) };
+    const want = { luma: new LumaCoding(), chroma: new ChromaCoding() };
+    const rnd = prng(101);
+    const cbps = new Set<number>();
+    for (let t = 0; t < 2500; t++) {
+      const qp = rnd() % 52, qpc = Math.max(0, qp - (rnd() % 4));
+      for (let i = 0; i < 256; i++) pred[i] = 20 + (rnd() % 216);
+      for (let i = 0; i < 128; i++) predC[i] = 20 + (rnd() % 216);
+      // Noise everywhere, noise in one luma 4x4, flat steps in one or two luma 4x4s (lone levels,
+      // decimation's cases), a flat step in one chroma 4x4 (DC only).
+      const amp = [0, 1, 2, 3, 6, 12, 30][t % 7]!, kind = (t >> 1) % 5, at = rnd() % 16, step = 1 + (rnd() % 4);
+      for (let i = 0; i < 256; i++) {
+        const r = ((i >> 6) << 2) | ((i & 15) >> 2);
+        const d = kind === 0 ? (rnd() % (2 * amp + 1)) - amp : kind === 1 && r === at ? (rnd() % (2 * amp + 1)) - amp
+          : (kind === 2 && r === at) || (kind === 3 && (r === at || r === (at ^ 10))) ? step : 0;
+        src[i] = Math.max(0, Math.min(255, pred[i]! + d));
+      }
+      for (let i = 0; i < 128; i++) {
+        const b = ((i >> 5) << 1) | ((i & 7) >> 2);
+        const d = kind === 0 ? (rnd() % (2 * amp + 1)) - amp : kind === 4 && b === (at & 7) ? step * 2 : 0;
+        srcC[i] = Math.max(0, Math.min(255, predC[i]! + d));
+      }
+      codeLumaResidual(src, pred, qp, 1 / 6, true, want.luma);
+      codeChromaResidual(srcC, predC, 0, predC, 64, qpc, 1 / 6, want.chroma);
+      sk.codeInter(src, srcC, pred, predC, qp, deadZoneBias(qp, 1 / 6), qpc, deadZoneBias(qpc, 1 / 6), got.luma.levels, got.luma.nz,
+        got.luma.recon, got.chroma.dc, got.chroma.ac, got.chroma.nz, got.chroma.recon);
+      const [ssdY, cbpY, ssdC, cbpC] = sk.interResult;
+      const at_ = `trial ${t}: QP ${qp}/${qpc}, kind ${kind}, amplitude ${amp}`;
+      expect([ssdY, cbpY, ssdC, cbpC], at_).toEqual([want.luma.ssd, want.luma.cbp, want.chroma.ssd, want.chroma.cbp]);
+      expect([...got.luma.nz], `luma nz, ${at_}`).toEqual([...want.luma.nz]);
+      expect([...got.luma.levels], `luma levels, ${at_}`).toEqual([...want.luma.levels]);
+      expect(Buffer.compare(got.luma.recon, want.luma.recon), `luma reconstruction, ${at_}`).toBe(0);
+      expect([...got.chroma.dc, ...got.chroma.nz], `chroma DC and nz, ${at_}`).toEqual([...want.chroma.dc, ...want.chroma.nz]);
+      // AC levels matter where the chroma AC is coded (cbp 2); position 0 of each block is the DC's.
+      if (want.chroma.cbp === 2) {
+        for (let b = 0; b < 8; b++) expect([...got.chroma.ac.subarray(b * 16 + 1, b * 16 + 16)], `chroma AC ${b}, ${at_}`).toEqual([...want.chroma.ac.subarray(b * 16 + 1, b * 16 + 16)]);
+      }
+      expect(Buffer.compare(got.chroma.recon, want.chroma.recon), `chroma reconstruction, ${at_}`).toBe(0);
+      cbps.add(cbpY | (cbpC << 4));
+    }
+    expect(cbps.size, 'luma and chroma cbps seen').toBeGreaterThan(12);
   });
 
   it('deblockPicture with the SIMD edge kernels equals the scalar filter, luma and chroma: bS 0..4, QP 16..51, offsets -12..12', () => {
