@@ -4,7 +4,7 @@
  * requestKeyframe(); P pictures predicted from the previous frame in between.
  */
 import { BitWriter } from './common/bitstream.js';
-import { deblockPicture, setInterBs, setIntraBs } from './common/deblock.js';
+import { deblockPicture, setIntraBs } from './common/deblock.js';
 import { chooseLevel, CPB_BR_VCL_FACTOR } from './common/levels.js';
 import { concatBytes, nalUnit, NalUnitType } from './common/nal.js';
 import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from './common/padded-plane.js';
@@ -170,12 +170,13 @@ export class H264Encoder {
     const chromaPlane = PaddedPlane.bytes(widthMbs * 8, heightMbs * 8, CHROMA_PAD);
     const simd = this.options.simd
       ? SimdKernels.create(simdBytes(...Picture.planeBytes(widthMbs, heightMbs), lumaPlane, chromaPlane, chromaPlane)
-        + InterCoder.simdBytes(widthMbs * 16, heightMbs * 16) + IntraCoder.SIMD_BYTES + FrameAnalysis.simdBytes(widthMbs, heightMbs))
+        + simdBytes(...MbState.simdSizes(widthMbs * heightMbs)) + InterCoder.simdBytes(widthMbs * 16, heightMbs * 16) + IntraCoder.SIMD_BYTES
+        + FrameAnalysis.simdBytes(widthMbs, heightMbs))
       : null;
     this.simd = simd;
     this.src = new Picture(widthMbs, heightMbs);
     this.recon = new Picture(widthMbs, heightMbs, simd === null ? undefined : (n) => simd.alloc(n));
-    this.state = new MbState(widthMbs, heightMbs);
+    this.state = new MbState(widthMbs, heightMbs, simd === null ? undefined : (n) => simd.alloc(n));
     this.parameterSets = this.writeParameterSets();
     const choices = PRESET_CHOICES[this.options.preset];
     this.intra = new IntraCoder(this.src, this.recon, this.state, choices.intra, simd);
@@ -470,6 +471,7 @@ export class H264Encoder {
             kind = intra.commitBest(w, pos, P_SLICE_INTRA_OFFSET);
             cbp = intra.committedCbp;
             state.setIntraMotion(mb);
+            setIntraBs(state.bs, mb);
           } else if (inter.bestIsPSkip) {
             kind = inter.commitBest(w, pos);
             cbp = 0;
@@ -480,7 +482,6 @@ export class H264Encoder {
             kind = inter.commitBest(w, pos);
             cbp = inter.committedCbp;
           }
-          setInterBs(state, mb, mbx, mby);
         }
         // 7.4.5: QP_Y changes only where mb_qp_delta is present (Intra_16x16 always; other
         // non-skip, non-PCM macroblocks with a coded residual); I_PCM filters with QP 0 (8.7.2.2).

@@ -19,7 +19,8 @@ import type { QpParams } from './intra.js';
 import { InterCoding, writeInterMb, type MbPosition } from './macroblock-writer.js';
 import { MbKind, type MbState } from './mb-state.js';
 import { chromaResidualVanishes, codeChromaResidual, codeLumaResidual, deadZoneBias, lumaResidualVanishes } from './residual.js';
-import { SKIP_SSD_MASK, SKIP_VANISHES, simdBytes, type Kernels, type SimdKernels } from './simd/kernels.js';
+import { SKIP_SSD_MASK, SKIP_VANISHES, STATE_DESC_FIELDS, simdBytes, type Kernels, type SimdKernels } from './simd/kernels.js';
+import { setInterBs } from './common/deblock.js';
 
 /** The inter search a preset selects (presets are data: encoder/presets.ts). */
 export interface InterSearch {
@@ -115,6 +116,9 @@ export class InterCoder {
   private readonly searchState: Int32Array;
   /** The starting points of a partition's search: their count, then (x, y) pairs in full samples. */
   private readonly starts: Int32Array;
+  /** commitInter's descriptor of the MbState (STATE_DESC_FIELDS) and 16 zero bytes (P_Skip's TotalCoeffs); 0 without SIMD. */
+  private readonly stateDesc: number;
+  private readonly zeros: number;
   private readonly searchCost64: Float64Array;
 
   /**
@@ -124,7 +128,8 @@ export class InterCoder {
    */
   static simdBytes(width: number, height: number): number {
     const plane = PaddedPlane.bytes(width, height, LUMA_PAD);
-    return simdBytes(plane, plane, plane, 256, 256, 256, 128, 128, 128, 2 * (width + 2 * LUMA_PAD), SEARCH_STATE_BYTES) + 6 * InterCoding.SIMD_BYTES;
+    return simdBytes(plane, plane, plane, 256, 256, 256, 128, 128, 128, 2 * (width + 2 * LUMA_PAD), SEARCH_STATE_BYTES, 4 * STATE_DESC_FIELDS.length, 16)
+      + 6 * InterCoding.SIMD_BYTES;
   }
 
   constructor(
@@ -169,6 +174,17 @@ export class InterCoder {
     this.searchCost64 = new Float64Array(best.buffer, best.byteOffset, 1);
     this.starts = new Int32Array(best.buffer, best.byteOffset + 32, 1 + 2 * MAX_STARTS);
     this.sources = { a: this.halfH, ao: 0, b: null, bo: 0 };
+    this.stateDesc = 0;
+    this.zeros = 0;
+    if (simd !== null) {
+      const desc = simd.alloc(4 * STATE_DESC_FIELDS.length);
+      const fields = new Int32Array(desc.buffer, desc.byteOffset, STATE_DESC_FIELDS.length);
+      STATE_DESC_FIELDS.forEach((name, i) => {
+        fields[i] = name === 'mbWidth' ? state.mbWidth : state[name].byteOffset;
+      });
+      this.stateDesc = desc.byteOffset;
+      this.zeros = simd.alloc(16).byteOffset;
+    }
   }
 
   /** Call after the reference picture changed: derives its half-sample planes. */
@@ -306,11 +322,25 @@ export class InterCoder {
     return this.bestIsSkip;
   }
 
-  /** Writes the remembered choice (nothing for P_Skip) and commits reconstruction and state. */
+  /**
+   * Writes the remembered choice (nothing for P_Skip) and commits reconstruction and state, the
+   * macroblock's boundary strengths included (setInterBs).
+   */
   commitBest(out: BitWriter, pos: MbPosition): MbKind {
     const c = this.best!;
     const { recon, state } = this;
     this.committedCbp = this.bestIsSkip ? 0 : c.luma.cbp | (c.chroma.cbp << 4);
+    const simd = this.simd;
+    if (simd !== null) {
+      // commitInterSource: the same, in one call. P_Skip has no coefficients (TotalCoeff 0).
+      if (!this.bestIsSkip) out.append(this.writer);
+      const skip = this.bestIsSkip, oy = pos.mby * 16 * recon.strideY + pos.mbx * 16, oc = pos.mby * 8 * recon.strideC + pos.mbx * 8;
+      simd.k.commitInter(this.stateDesc, pos.mb, pos.mbx, pos.mby, c.kind,
+        skip ? this.skipPred16.byteOffset : c.luma.recon.byteOffset, skip ? this.skipPredC.byteOffset : c.chroma.recon.byteOffset,
+        skip ? this.zeros : c.luma.nz.byteOffset, skip ? this.zeros : c.chroma.nz.byteOffset, c.mvx.byteOffset, c.mvy.byteOffset,
+        recon.y.byteOffset + oy, recon.u.byteOffset + oc, recon.v.byteOffset + oc, recon.strideY, recon.strideC);
+      return c.kind;
+    }
     const mb = pos.mb, q = mb * 16, q4 = mb * 4;
     // Plain loops over the 16 (or 4) entries: cheaper than typed-array fill() and set() at this size.
     const nzLuma = state.nzLuma, nzCb = state.nzCb, nzCr = state.nzCr;
@@ -339,6 +369,7 @@ export class InterCoder {
       mvy[q + i] = cy[i]!;
       ref[q + i] = 0;
     }
+    setInterBs(state, mb, pos.mbx, pos.mby);
     return c.kind;
   }
 

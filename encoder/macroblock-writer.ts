@@ -93,21 +93,24 @@ export class InterCoding {
   readonly mvdx = new Int16Array(16);
   readonly mvdy = new Int16Array(16);
   numMvd = 0;
-  /** The resulting motion vector of every 4x4 block (raster), quarter samples. */
-  readonly mvx = new Int16Array(16);
-  readonly mvy = new Int16Array(16);
+  /** The resulting motion vector of every 4x4 block (raster), quarter samples (in the SIMD memory with `alloc`). */
+  readonly mvx: Int16Array;
+  readonly mvy: Int16Array;
   readonly luma: LumaCoding;
   readonly chroma: ChromaCoding;
   /** Search cost (SATD + lambda * bits) of the motion decision. */
   cost = 0;
 
   constructor(alloc: Alloc = plainAlloc) {
+    const mvx = alloc(32), mvy = alloc(32);
+    this.mvx = new Int16Array(mvx.buffer, mvx.byteOffset, 16);
+    this.mvy = new Int16Array(mvy.buffer, mvy.byteOffset, 16);
     this.luma = new LumaCoding(alloc);
     this.chroma = new ChromaCoding(alloc);
   }
 
   /** Bytes of SIMD memory one InterCoding allocates (with alignment). */
-  static readonly SIMD_BYTES = LumaCoding.SIMD_BYTES + ChromaCoding.SIMD_BYTES;
+  static readonly SIMD_BYTES = simdBytes(32, 32) + LumaCoding.SIMD_BYTES + ChromaCoding.SIMD_BYTES;
 }
 
 /** Neighbour context for one macroblock: where it is and what its neighbours hold. */

@@ -41,18 +41,31 @@ export class MbState {
   /** refIdxL0 per 4x4 block: 0 for inter blocks (one reference), -1 for intra (8.4.1.3.2). */
   readonly ref: Int8Array;
 
-  constructor(readonly mbWidth: number, readonly mbHeight: number) {
+  /**
+   * Bytes of SIMD memory the state of `count` macroblocks allocates (with alignment): kind,
+   * i4Mode, nzLuma, nzCb, nzCr, qpDeblock, bs, mvx, mvy, ref, in that order.
+   */
+  static simdSizes(count: number): number[] {
+    return [count, count * 16, count * 16, count * 4, count * 4, count, count * 32, count * 32, count * 32, count * 16];
+  }
+
+  /** `alloc`, when given, provides the arrays' storage (zeroed views in the SIMD kernels' memory, where commitInter writes them). */
+  constructor(readonly mbWidth: number, readonly mbHeight: number, alloc?: (bytes: number) => Uint8Array) {
     this.count = mbWidth * mbHeight;
-    this.kind = new Uint8Array(this.count);
-    this.i4Mode = new Int8Array(this.count * 16);
-    this.nzLuma = new Uint8Array(this.count * 16);
-    this.nzCb = new Uint8Array(this.count * 4);
-    this.nzCr = new Uint8Array(this.count * 4);
-    this.qpDeblock = new Uint8Array(this.count);
-    this.bs = new Uint8Array(this.count * 32);
-    this.mvx = new Int16Array(this.count * 16);
-    this.mvy = new Int16Array(this.count * 16);
-    this.ref = new Int8Array(this.count * 16);
+    const bytes = alloc ?? ((n: number) => new Uint8Array(n));
+    const [kind, i4, nz, nzC, , qp, bs, mv, , ref] = MbState.simdSizes(this.count) as [number, number, number, number, number, number, number, number, number, number];
+    this.kind = bytes(kind);
+    const i4Mode = bytes(i4);
+    this.i4Mode = new Int8Array(i4Mode.buffer, i4Mode.byteOffset, i4);
+    this.nzLuma = bytes(nz);
+    this.nzCb = bytes(nzC);
+    this.nzCr = bytes(nzC);
+    this.qpDeblock = bytes(qp);
+    this.bs = bytes(bs);
+    const mvx = bytes(mv), mvy = bytes(mv), refs = bytes(ref);
+    this.mvx = new Int16Array(mvx.buffer, mvx.byteOffset, mv >> 1);
+    this.mvy = new Int16Array(mvy.buffer, mvy.byteOffset, mv >> 1);
+    this.ref = new Int8Array(refs.buffer, refs.byteOffset, ref);
   }
 
   /** Marks a macroblock intra for motion vector prediction: refIdx -1, zero vectors. */

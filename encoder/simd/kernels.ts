@@ -15,7 +15,7 @@
  * sized once and never grows, so the views stay valid for the encoder's life.
  */
 import { DEQUANT_4x4, QUANT_4x4 } from '../common/transform.js';
-import { TOP_RIGHT_INSIDE } from '../mb-state.js';
+import { MbKind, TOP_RIGHT_INSIDE } from '../mb-state.js';
 import { assembleModule, type FunctionSource } from './wasm-assembler.js';
 
 /** |a - b| of 16 bytes, a and b u8x16 on the stack in locals $x and $y. */
@@ -1119,6 +1119,122 @@ function codeInterSource(): FunctionSource {
 }
 
 /**
+ * deblock.ts interBs: the bS (2, 1 or 0) of an edge between inter blocks $pi and $qi of the
+ * macroblock state whose arrays are at $nz (u8), $mvx, $mvy (i16) and $ref (i8).
+ */
+function edgeBsSource(): FunctionSource {
+  const mvFar = (a: string): string => `
+    ${a} local.get $pi i32.const 1 i32.shl i32.add i32.load16_s ${a} local.get $qi i32.const 1 i32.shl i32.add i32.load16_s i32.sub local.tee $d
+    i32.const 4 i32.ge_s local.get $d i32.const -4 i32.le_s i32.or if i32.const 1 return end`;
+  return {
+    name: 'edgeBs',
+    params: [['$nz', 'i32'], ['$mvx', 'i32'], ['$mvy', 'i32'], ['$ref', 'i32'], ['$pi', 'i32'], ['$qi', 'i32']],
+    result: 'i32',
+    locals: [['$d', 'i32']],
+    body: `
+      local.get $nz local.get $pi i32.add i32.load8_u local.get $nz local.get $qi i32.add i32.load8_u i32.or if i32.const 2 return end
+      local.get $ref local.get $pi i32.add i32.load8_s local.get $ref local.get $qi i32.add i32.load8_s i32.ne if i32.const 1 return end
+      ${mvFar('local.get $mvx')}
+      ${mvFar('local.get $mvy')}
+      i32.const 0`,
+  };
+}
+
+/** commitInter's descriptor: the MbState arrays' addresses and the picture width in macroblocks, i32 each. */
+export const STATE_DESC_FIELDS = ['kind', 'i4Mode', 'nzLuma', 'nzCb', 'nzCr', 'bs', 'mvx', 'mvy', 'ref', 'mbWidth'] as const;
+
+/**
+ * inter.ts commitBest and deblock.ts setInterBs for an inter macroblock, in one call: its
+ * reconstruction ($recon 16x16; $reconC Cb above Cr, 8 wide) into the picture ($picY, $picU,
+ * $picV: the macroblock's first samples, strides $sy and $sc); into the MbState whose arrays the
+ * descriptor at $desc locates (STATE_DESC_FIELDS): kind, Intra4x4PredMode 2 (DC), TotalCoeff
+ * ($nz 16 luma, $nzC 4 Cb and 4 Cr), vectors ($cmvx, $cmvy: 16 i16 each), refIdx 0; then the
+ * macroblock's 32 bS: its left and top edges against the neighbours (4 by an intra one, none at the
+ * picture's edge) and its inner edges, all 0 when it has no coefficients and one vector.
+ */
+function commitInterSource(): FunctionSource {
+  const field = (name: typeof STATE_DESC_FIELDS[number]): string => `local.get $desc i32.load offset=${4 * STATE_DESC_FIELDS.indexOf(name)}`;
+  const edge = (pi: string, qi: string): string => `local.get $nzA local.get $mvxA local.get $mvyA local.get $refA ${pi} ${qi} call $edgeBs`;
+  const mbEdge = (dir: 0 | 1): string => `
+    local.get ${dir === 0 ? '$mbx' : '$mby'} i32.eqz
+    if
+      local.get $b i32.const 0 i32.store offset=${dir * 16}
+    else
+      local.get $mb ${dir === 0 ? 'i32.const 1' : 'local.get $w'} i32.sub local.set $p
+      local.get $kindA local.get $p i32.add i32.load8_u i32.const ${MbKind.IPcm} i32.le_u
+      if
+        local.get $b i32.const ${0x04040404} i32.store offset=${dir * 16}
+      else
+        ${[0, 1, 2, 3].map((s) => `local.get $b ${edge(
+          dir === 0 ? `local.get $p i32.const 4 i32.shl i32.const ${s * 4 + 3} i32.add` : `local.get $p i32.const 4 i32.shl i32.const ${12 + s} i32.add`,
+          `local.get $q i32.const ${dir === 0 ? s * 4 : s} i32.add`)} i32.store8 offset=${dir * 16 + s}`).join('\n')}
+      end
+    end`;
+  return {
+    name: 'commitInter',
+    params: [['$desc', 'i32'], ['$mb', 'i32'], ['$mbx', 'i32'], ['$mby', 'i32'], ['$kind', 'i32'], ['$recon', 'i32'], ['$reconC', 'i32'],
+      ['$nz', 'i32'], ['$nzC', 'i32'], ['$cmvx', 'i32'], ['$cmvy', 'i32'], ['$picY', 'i32'], ['$picU', 'i32'], ['$picV', 'i32'],
+      ['$sy', 'i32'], ['$sc', 'i32']],
+    result: null,
+    locals: [['$kindA', 'i32'], ['$nzA', 'i32'], ['$mvxA', 'i32'], ['$mvyA', 'i32'], ['$refA', 'i32'], ['$w', 'i32'], ['$q', 'i32'],
+      ['$b', 'i32'], ['$p', 'i32'], ['$e', 'i32'], ['$s', 'i32'], ['$x', 'v128']],
+    body: `
+      ;; the reconstruction into the picture
+      ${Array.from({ length: 16 }, (_, r) => `local.get $picY ${r === 0 ? '' : `local.get $sy i32.const ${r} i32.mul i32.add`} local.get $recon v128.load offset=${16 * r} v128.store`).join('\n')}
+      ${Array.from({ length: 8 }, (_, r) => `
+      local.get $picU ${r === 0 ? '' : `local.get $sc i32.const ${r} i32.mul i32.add`} local.get $reconC v128.load64_zero offset=${8 * r} v128.store64_lane 0
+      local.get $picV ${r === 0 ? '' : `local.get $sc i32.const ${r} i32.mul i32.add`} local.get $reconC v128.load64_zero offset=${64 + 8 * r} v128.store64_lane 0`).join('')}
+      ;; the state
+      ${field('kind')} local.set $kindA
+      ${field('nzLuma')} local.set $nzA
+      ${field('mvx')} local.set $mvxA
+      ${field('mvy')} local.set $mvyA
+      ${field('ref')} local.set $refA
+      ${field('mbWidth')} local.set $w
+      local.get $mb i32.const 4 i32.shl local.set $q
+      local.get $kindA local.get $mb i32.add local.get $kind i32.store8
+      local.get $nzA local.get $q i32.add local.get $nz v128.load v128.store
+      ${field('nzCb')} local.get $mb i32.const 2 i32.shl i32.add local.get $nzC i32.load i32.store
+      ${field('nzCr')} local.get $mb i32.const 2 i32.shl i32.add local.get $nzC i32.load offset=4 i32.store
+      ${field('i4Mode')} local.get $q i32.add i32.const 2 i8x16.splat v128.store
+      local.get $mvxA local.get $q i32.const 1 i32.shl i32.add local.tee $p local.get $cmvx v128.load v128.store
+      local.get $p local.get $cmvx v128.load offset=16 v128.store offset=16
+      local.get $mvyA local.get $q i32.const 1 i32.shl i32.add local.tee $p local.get $cmvy v128.load v128.store
+      local.get $p local.get $cmvy v128.load offset=16 v128.store offset=16
+      local.get $refA local.get $q i32.add v128.const i32x4 0 0 0 0 v128.store
+      ;; bS: inner edges (all 0 without coefficients and with one vector), then the macroblock's edges
+      ${field('bs')} local.get $mb i32.const 5 i32.shl i32.add local.set $b
+      local.get $nz v128.load v128.any_true
+      local.get $cmvx v128.load local.get $cmvx i32.load16_s i16x8.splat local.tee $x v128.xor v128.any_true i32.or
+      local.get $cmvx v128.load offset=16 local.get $x v128.xor v128.any_true i32.or
+      local.get $cmvy v128.load local.get $cmvy i32.load16_s i16x8.splat local.tee $x v128.xor v128.any_true i32.or
+      local.get $cmvy v128.load offset=16 local.get $x v128.xor v128.any_true i32.or
+      if
+        i32.const 1 local.set $e
+        loop $edges
+          i32.const 0 local.set $s
+          loop $segments
+            ;; vertical edge e, row s: blocks 4s + e - 1 | 4s + e; horizontal edge e, column s: 4(e - 1) + s over 4e + s
+            local.get $b local.get $e i32.const 2 i32.shl i32.add local.get $s i32.add
+            ${edge('local.get $q local.get $s i32.const 2 i32.shl i32.add local.get $e i32.add i32.const 1 i32.sub', 'local.get $q local.get $s i32.const 2 i32.shl i32.add local.get $e i32.add')}
+            i32.store8
+            local.get $b local.get $e i32.const 2 i32.shl i32.add local.get $s i32.add
+            ${edge('local.get $q local.get $e i32.const 1 i32.sub i32.const 2 i32.shl i32.add local.get $s i32.add', 'local.get $q local.get $e i32.const 2 i32.shl i32.add local.get $s i32.add')}
+            i32.store8 offset=16
+            local.get $s i32.const 1 i32.add local.tee $s i32.const 4 i32.lt_u br_if $segments
+          end
+          local.get $e i32.const 1 i32.add local.tee $e i32.const 4 i32.lt_u br_if $edges
+        end
+      else
+        local.get $b v128.const i32x4 0 0 0 0 v128.store
+        local.get $b v128.const i32x4 0 0 0 0 v128.store offset=16
+      end
+      ${mbEdge(0)}
+      ${mbEdge(1)}`,
+  };
+}
+
+/**
  * intra.ts searchI16 for one macroblock: the Intra_16x16 mode of least SATD (the first in mode
  * order on a tie) among those available, from the picture's edge samples at $pic − 1 and
  * $pic − $sy (8.3.3; $flags bit 0 left, bit 1 top; Plane needs both and the corner). Each
@@ -1777,6 +1893,10 @@ export interface Kernels {
     src: number, srcC: number, pred: number, predC: number, m: number, q6: number, bias: number, mc: number, q6c: number, biasC: number,
     table: number, coef: number, levels: number, nz: number, recon: number, dc: number, ac: number, nzC: number, reconC: number, out: number,
   ): void;
+  commitInter(
+    desc: number, mb: number, mbx: number, mby: number, kind: number, recon: number, reconC: number, nz: number, nzC: number,
+    cmvx: number, cmvy: number, picY: number, picU: number, picV: number, sy: number, sc: number,
+  ): void;
   intra4x4(
     src: number, pic: number, sy: number, flags: number, nb: number, lambda: number, m: number, q6: number, bias: number, table: number,
     modes: number, pmodes: number, levels: number, nz: number, recon: number, scratch: number,
@@ -1811,6 +1931,7 @@ export function kernelModuleBytes(): Uint8Array {
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
     chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
     motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeInterSource(),
+    edgeBsSource(), commitInterSource(),
   ], 1);
 }
 

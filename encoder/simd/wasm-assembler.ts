@@ -50,7 +50,7 @@ const SIMD_PLAIN: Record<string, number> = {
 
 /** Memory instructions: opcode bytes and the natural alignment (log2 bytes) used when align= is absent. */
 const MEMORY: Record<string, [number[], number]> = {
-  'i32.load': [[0x28], 2], 'i32.load8_u': [[0x2d], 0], 'i32.load16_u': [[0x2f], 1], 'i32.load16_s': [[0x2e], 1],
+  'i32.load': [[0x28], 2], 'i32.load8_u': [[0x2d], 0], 'i32.load8_s': [[0x2c], 0], 'i32.load16_u': [[0x2f], 1], 'i32.load16_s': [[0x2e], 1],
   'i32.store': [[0x36], 2], 'i32.store8': [[0x3a], 0], 'i32.store16': [[0x3b], 1],
   'f64.load': [[0x2b], 3], 'f64.store': [[0x39], 3],
   'v128.load': [[0xfd, 0x00], 4], 'v128.load8x8_u': [[0xfd, 0x02], 3], 'v128.load16x4_s': [[0xfd, 0x03], 3],

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { H264Encoder } from '../../encoder/index.js';
-import { deblockPicture } from '../../encoder/common/deblock.js';
+import { deblockPicture, setInterBs } from '../../encoder/common/deblock.js';
 import { interpolateHalfPlanes, lumaSources, predictChroma, predictLumaFromPlanes, type LumaSources } from '../../encoder/common/interpolate.js';
 import {
   AVAIL_LEFT, AVAIL_TOP, AVAIL_TOP_LEFT, Intra16x16Mode, dc4x4, intra16x16ModeAvailable, intra4x4ModeAvailable, plane16Params,
@@ -20,9 +20,10 @@ import {
 import {
   chromaResidualVanishes, codeChromaResidual, codeLumaResidual, copyPrediction, deadZoneBias, lumaResidualVanishes,
 } from '../../encoder/residual.js';
-import { ChromaCoding, LumaCoding } from '../../encoder/macroblock-writer.js';
+import { ChromaCoding, InterCoding, LumaCoding } from '../../encoder/macroblock-writer.js';
+import { MbKind, MbState } from '../../encoder/mb-state.js';
 import {
-  SKIP_SSD_MASK, SKIP_VANISHES, SUBPEL_SOURCES, SimdKernels, intra4x4Taps, kernelModuleBytes,
+  SKIP_SSD_MASK, SKIP_VANISHES, STATE_DESC_FIELDS, SUBPEL_SOURCES, SimdKernels, intra4x4Taps, kernelModuleBytes,
 } from '../../encoder/simd/kernels.js';
 import { assembleModule } from '../../encoder/simd/wasm-assembler.js';
 import { loadSequence } from '../helpers/sequences.js';
@@ -523,6 +524,78 @@ describe('SIMD kernels against the TypeScript references', () => {
       cbps.add(cbpY | (cbpC << 4));
     }
     expect(cbps.size, 'luma and chroma cbps seen').toBeGreaterThan(12);
+  });
+
+  it('commitInter commits like InterCoder.commitBest and sets setInterBs\'s bS: random neighbours, vectors and coefficients', () => {
+    const mbW = 4, mbH = 3, count = mbW * mbH;
+    const sk = kernels(count * 600 + 8192);
+    const alloc = (n: number): Uint8Array => sk.alloc(n);
+    const simdState = new MbState(mbW, mbH, alloc), plain = new MbState(mbW, mbH);
+    const pic = new Picture(mbW, mbH, alloc), plainPic = new Picture(mbW, mbH);
+    const desc = sk.alloc(4 * STATE_DESC_FIELDS.length);
+    STATE_DESC_FIELDS.forEach((name, i) => {
+      new Int32Array(desc.buffer, desc.byteOffset, STATE_DESC_FIELDS.length)[i] = name === 'mbWidth' ? mbW : simdState[name].byteOffset;
+    });
+    const coding = new InterCoding(alloc);
+    const rnd = prng(113);
+    const bsSeen = new Set<number>();
+    for (let t = 0; t < 400; t++) {
+      // Earlier macroblocks: intra or inter, vectors near each other, some coefficients.
+      for (const st of [simdState, plain]) st.kind.fill(0);
+      for (let mb = 0; mb < count; mb++) {
+        const kind = rnd() % 5 === 0 ? MbKind.I16x16 : MbKind.PSkip + (rnd() % 5);
+        for (const st of [simdState, plain]) {
+          st.kind[mb] = kind;
+          for (let i = 0; i < 16; i++) {
+            const r = (mb * 16 + i) * 7919 + t;
+            st.nzLuma[mb * 16 + i] = r % 5 === 0 ? (r % 3) + 1 : 0;
+            st.mvx[mb * 16 + i] = kind <= MbKind.IPcm ? 0 : ((r >> 3) % 9) - 4;
+            st.mvy[mb * 16 + i] = kind <= MbKind.IPcm ? 0 : ((r >> 5) % 9) - 4;
+            st.ref[mb * 16 + i] = kind <= MbKind.IPcm ? -1 : 0;
+          }
+        }
+      }
+      const mb = rnd() % count, mbx = mb % mbW, mby = Math.floor(mb / mbW);
+      // The coding: one vector (half the time), or per-block vectors; coefficients in some blocks, or none.
+      const oneVector = rnd() % 2 === 0, coefs = rnd() % 3;
+      for (let i = 0; i < 16; i++) {
+        coding.mvx[i] = oneVector ? 3 : (rnd() % 13) - 6;
+        coding.mvy[i] = oneVector ? -2 : (rnd() % 13) - 6;
+        coding.luma.nz[i] = coefs === 0 ? 0 : rnd() % (coefs === 1 ? 8 : 2) === 0 ? 1 + (rnd() % 16) : 0;
+      }
+      for (let i = 0; i < 8; i++) coding.chroma.nz[i] = rnd() % 3 === 0 ? 1 : 0;
+      fill(coding.luma.recon, 200 + t, false);
+      fill(coding.chroma.recon, 300 + t, false);
+      coding.kind = oneVector && coefs === 0 ? MbKind.PSkip : MbKind.P8x8;
+
+      // The TypeScript commit (InterCoder.commitBest's writes) and setInterBs on the plain state.
+      plainPic.storeMacroblock(mbx, mby, coding.luma.reconW, coding.chroma.reconW);
+      plain.kind[mb] = coding.kind;
+      for (let i = 0; i < 16; i++) {
+        plain.nzLuma[mb * 16 + i] = coding.luma.nz[i]!;
+        plain.i4Mode[mb * 16 + i] = 2;
+        plain.mvx[mb * 16 + i] = coding.mvx[i]!;
+        plain.mvy[mb * 16 + i] = coding.mvy[i]!;
+        plain.ref[mb * 16 + i] = 0;
+      }
+      for (let i = 0; i < 4; i++) {
+        plain.nzCb[mb * 4 + i] = coding.chroma.nz[i]!;
+        plain.nzCr[mb * 4 + i] = coding.chroma.nz[4 + i]!;
+      }
+      setInterBs(plain, mb, mbx, mby);
+      sk.k.commitInter(desc.byteOffset, mb, mbx, mby, coding.kind, coding.luma.recon.byteOffset, coding.chroma.recon.byteOffset,
+        coding.luma.nz.byteOffset, coding.chroma.nz.byteOffset, coding.mvx.byteOffset, coding.mvy.byteOffset,
+        pic.y.byteOffset + mby * 16 * pic.strideY + mbx * 16, pic.u.byteOffset + mby * 8 * pic.strideC + mbx * 8,
+        pic.v.byteOffset + mby * 8 * pic.strideC + mbx * 8, pic.strideY, pic.strideC);
+      const at = `trial ${t}, macroblock ${mb}`;
+      expect([...simdState.bs.subarray(mb * 32, mb * 32 + 32)], `bS, ${at}`).toEqual([...plain.bs.subarray(mb * 32, mb * 32 + 32)]);
+      for (const name of ['kind', 'i4Mode', 'nzLuma', 'nzCb', 'nzCr', 'mvx', 'mvy', 'ref'] as const) {
+        expect([...simdState[name]], `${name}, ${at}`).toEqual([...plain[name]]);
+      }
+      for (const plane of ['y', 'u', 'v'] as const) expect(Buffer.compare(pic[plane], plainPic[plane]), `picture ${plane}, ${at}`).toBe(0);
+      for (const v of plain.bs.subarray(mb * 32, mb * 32 + 32)) bsSeen.add(v);
+    }
+    expect([...bsSeen].sort(), 'bS values seen').toEqual([0, 1, 2, 4]);
   });
 
   it('deblockPicture with the SIMD edge kernels equals the scalar filter, luma and chroma: bS 0..4, QP 16..51, offsets -12..12', () => {
