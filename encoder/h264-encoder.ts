@@ -164,17 +164,18 @@ export class H264Encoder {
       fps: this.options.fps,
     };
     // The SIMD kernels' memory holds what they read and write, each part sized by its owner: the
-    // reconstruction (deblocked in place), the reference planes, the inter and intra coders'
-    // buffers, and the frame analysis's half-resolution planes.
+    // source and the reconstruction (deblocked in place), the reference planes, the macroblock
+    // state, the inter and intra coders' buffers, and the frame analysis's half-resolution planes.
     const lumaPlane = PaddedPlane.bytes(widthMbs * 16, heightMbs * 16, LUMA_PAD);
     const chromaPlane = PaddedPlane.bytes(widthMbs * 8, heightMbs * 8, CHROMA_PAD);
     const simd = this.options.simd
-      ? SimdKernels.create(simdBytes(...Picture.planeBytes(widthMbs, heightMbs), lumaPlane, chromaPlane, chromaPlane)
+      ? SimdKernels.create(simdBytes(...Picture.planeBytes(widthMbs, heightMbs), ...Picture.planeBytes(widthMbs, heightMbs), lumaPlane,
+        chromaPlane, chromaPlane)
         + simdBytes(...MbState.simdSizes(widthMbs * heightMbs)) + InterCoder.simdBytes(widthMbs * 16, heightMbs * 16) + IntraCoder.SIMD_BYTES
         + FrameAnalysis.simdBytes(widthMbs, heightMbs))
       : null;
     this.simd = simd;
-    this.src = new Picture(widthMbs, heightMbs);
+    this.src = new Picture(widthMbs, heightMbs, simd === null ? undefined : (n) => simd.alloc(n));
     this.recon = new Picture(widthMbs, heightMbs, simd === null ? undefined : (n) => simd.alloc(n));
     this.state = new MbState(widthMbs, heightMbs, simd === null ? undefined : (n) => simd.alloc(n));
     this.parameterSets = this.writeParameterSets();

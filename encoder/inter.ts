@@ -381,7 +381,8 @@ export class InterCoder {
 
   /** Copies the macroblock's source samples (luma 16x16, Cb and Cr 8x8 packed). */
   private loadSource(pos: MbPosition): void {
-    this.src.copyMacroblock(pos.mbx, pos.mby, this.src16w, this.srcCw);
+    if (this.simd !== null) this.simd.loadMacroblock(this.src, pos.mbx, pos.mby, this.src16, this.srcC);
+    else this.src.copyMacroblock(pos.mbx, pos.mby, this.src16w, this.srcCw);
   }
 
   /** Predicts the whole macroblock from the coding's per-block vectors (8.4.2.2). */

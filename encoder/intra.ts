@@ -258,7 +258,8 @@ export class IntraCoder {
    */
   private loadLuma(mbx: number, mby: number): void {
     const { src16, hadY } = this;
-    this.src.copyMacroblock(mbx, mby, this.src16w, this.srcCw);
+    if (this.simd !== null) this.simd.loadMacroblock(this.src, mbx, mby, src16, this.srcC);
+    else this.src.copyMacroblock(mbx, mby, this.src16w, this.srcCw);
     if (this.kernels !== null) return;
     for (let r = 0; r < 16; r++) {
       hadamard4x4Px(src16, (r >> 2) * 64 + (r & 3) * 4, 16, hadY, r * 16);

@@ -16,6 +16,7 @@
  */
 import { DEQUANT_4x4, QUANT_4x4 } from '../common/transform.js';
 import { MbKind, TOP_RIGHT_INSIDE } from '../mb-state.js';
+import type { Picture } from '../common/picture.js';
 import { assembleModule, type FunctionSource } from './wasm-assembler.js';
 
 /** |a - b| of 16 bytes, a and b u8x16 on the stack in locals $x and $y. */
@@ -1235,6 +1236,24 @@ function commitInterSource(): FunctionSource {
 }
 
 /**
+ * picture.ts copyMacroblock: a macroblock's samples ($y, $u, $v its first ones, strides $sy and
+ * $sc) into $dst (luma 16x16) and $dstC (Cb then Cr, 8 wide).
+ */
+function loadMbSource(): FunctionSource {
+  return {
+    name: 'loadMb',
+    params: [['$y', 'i32'], ['$u', 'i32'], ['$v', 'i32'], ['$sy', 'i32'], ['$sc', 'i32'], ['$dst', 'i32'], ['$dstC', 'i32']],
+    result: null,
+    locals: [],
+    body: `
+      ${Array.from({ length: 16 }, (_, r) => `local.get $dst local.get $y ${r === 0 ? '' : `local.get $sy i32.const ${r} i32.mul i32.add`} v128.load v128.store offset=${16 * r}`).join('\n')}
+      ${Array.from({ length: 8 }, (_, r) => `
+      local.get $dstC local.get $u ${r === 0 ? '' : `local.get $sc i32.const ${r} i32.mul i32.add`} v128.load64_zero v128.store64_lane offset=${8 * r} 0
+      local.get $dstC local.get $v ${r === 0 ? '' : `local.get $sc i32.const ${r} i32.mul i32.add`} v128.load64_zero v128.store64_lane offset=${64 + 8 * r} 0`).join('')}`,
+  };
+}
+
+/**
  * intra.ts searchI16 for one macroblock: the Intra_16x16 mode of least SATD (the first in mode
  * order on a tie) among those available, from the picture's edge samples at $pic − 1 and
  * $pic − $sy (8.3.3; $flags bit 0 left, bit 1 top; Plane needs both and the corner). Each
@@ -1893,6 +1912,7 @@ export interface Kernels {
     src: number, srcC: number, pred: number, predC: number, m: number, q6: number, bias: number, mc: number, q6c: number, biasC: number,
     table: number, coef: number, levels: number, nz: number, recon: number, dc: number, ac: number, nzC: number, reconC: number, out: number,
   ): void;
+  loadMb(y: number, u: number, v: number, sy: number, sc: number, dst: number, dstC: number): void;
   commitInter(
     desc: number, mb: number, mbx: number, mby: number, kind: number, recon: number, reconC: number, nz: number, nzC: number,
     cmvx: number, cmvy: number, picY: number, picU: number, picV: number, sy: number, sc: number,
@@ -1931,7 +1951,7 @@ export function kernelModuleBytes(): Uint8Array {
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
     chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
     motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeInterSource(),
-    edgeBsSource(), commitInterSource(),
+    edgeBsSource(), commitInterSource(), loadMbSource(),
   ], 1);
 }
 
@@ -2017,6 +2037,15 @@ export class SimdKernels {
     this.i4Cbp = new Int32Array(i4.buffer, i4.byteOffset + I4_STATE + 8, 1);
     const inter = this.alloc(16);
     this.interResult = new Int32Array(inter.buffer, inter.byteOffset, 4);
+  }
+
+  /**
+   * Picture.copyMacroblock by loadMb: macroblock (mbx, mby) of `pic` (its planes in this memory)
+   * into y16 (16x16) and c128 (Cb then Cr, 8 wide), views in this memory.
+   */
+  loadMacroblock(pic: Picture, mbx: number, mby: number, y16: Uint8Array, c128: Uint8Array): void {
+    const oy = mby * 16 * pic.strideY + mbx * 16, oc = mby * 8 * pic.strideC + mbx * 8;
+    this.k.loadMb(pic.y.byteOffset + oy, pic.u.byteOffset + oc, pic.v.byteOffset + oc, pic.strideY, pic.strideC, y16.byteOffset, c128.byteOffset);
   }
 
   /** codeInter's results: luma SSD, luma cbp, chroma SSD, chroma cbp. */
