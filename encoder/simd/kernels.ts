@@ -562,6 +562,33 @@ const LUMA_FILTER_HALF = `
   local.get $np0 local.get $p0 local.get $f v128.bitselect local.set $p0
   local.get $nq0 local.get $q0 local.get $f v128.bitselect local.set $q0`;
 
+/**
+ * The deblocking kernels' common start: each line's bS and tC0 ($bsv, $tcv, u8 lanes) picked
+ * from the four segments' bytes in $bsw and $tcw by `lanes` (the segment of each line), alpha,
+ * beta and the constants 2, 4 and 255 as i16x8.
+ */
+function edgeSetup(lanes: string): string {
+  return `
+      local.get $bsw i32x4.splat v128.const i8x16 ${lanes} i8x16.swizzle local.set $bsv
+      local.get $tcw i32x4.splat v128.const i8x16 ${lanes} i8x16.swizzle local.set $tcv
+      local.get $alpha i16x8.splat local.set $al
+      local.get $beta i16x8.splat local.set $be
+      i32.const 2 i16x8.splat local.set $two
+      i32.const 4 i16x8.splat local.set $four
+      i32.const 255 i16x8.splat local.set $max`;
+}
+
+/** A filter on the lines' low then high eight (widened to i16 by `widen`), each half's results kept by `keep` ('lo', 'hi'). */
+function bothHalves(widen: (half: 'low' | 'high') => string, filter: string, keep: (half: string) => string): string {
+  return `
+      ${widen('low')}
+      ${filter}
+      ${keep('lo')}
+      ${widen('high')}
+      ${filter}
+      ${keep('hi')}`;
+}
+
 /** Names of the eight sample rows across an edge, p3 (farthest before it) to q3. */
 const EDGE_ROWS = ['p3', 'p2', 'p1', 'p0', 'q0', 'q1', 'q2', 'q3'];
 
@@ -635,21 +662,10 @@ function lumaEdgeSource(vertical: boolean): FunctionSource {
     ],
     body: `
       ;; Segment s's bS and tC0 on lines 4s..4s+3.
-      local.get $bsw i32x4.splat v128.const i8x16 0 0 0 0 1 1 1 1 2 2 2 2 3 3 3 3 i8x16.swizzle local.set $bsv
-      local.get $tcw i32x4.splat v128.const i8x16 0 0 0 0 1 1 1 1 2 2 2 2 3 3 3 3 i8x16.swizzle local.set $tcv
-      local.get $alpha i16x8.splat local.set $al
-      local.get $beta i16x8.splat local.set $be
+      ${edgeSetup('0 0 0 0 1 1 1 1 2 2 2 2 3 3 3 3')}
       local.get $alpha i32.const 2 i32.shr_u i32.const 2 i32.add i16x8.splat local.set $al4
-      i32.const 2 i16x8.splat local.set $two
-      i32.const 4 i16x8.splat local.set $four
-      i32.const 255 i16x8.splat local.set $max
       ${load}
-      ${widen('low')}
-      ${LUMA_FILTER_HALF}
-      ${keep('lo')}
-      ${widen('high')}
-      ${LUMA_FILTER_HALF}
-      ${keep('hi')}
+      ${bothHalves(widen, LUMA_FILTER_HALF, keep)}
       ${narrow}
       ${store}`,
   };
@@ -731,20 +747,10 @@ function chromaEdgeSource(vertical: boolean): FunctionSource {
     ],
     body: `
       ;; Segment s's bS and tC0 on lines 2s, 2s + 1 of each component.
-      local.get $bsw i32x4.splat v128.const i8x16 0 0 1 1 2 2 3 3 0 0 1 1 2 2 3 3 i8x16.swizzle local.set $bsv
-      local.get $tcw i32x4.splat v128.const i8x16 0 0 1 1 2 2 3 3 0 0 1 1 2 2 3 3 i8x16.swizzle local.set $tcv
-      local.get $alpha i16x8.splat local.set $al
-      local.get $beta i16x8.splat local.set $be
+      ${edgeSetup('0 0 1 1 2 2 3 3 0 0 1 1 2 2 3 3')}
       i32.const 1 i16x8.splat local.set $one
-      i32.const 2 i16x8.splat local.set $two
-      i32.const 4 i16x8.splat local.set $four
-      i32.const 255 i16x8.splat local.set $max
       ${load}
-      ${widen('low')}
-      ${CHROMA_FILTER_HALF}
-      ${keep('lo')}
-      ${widen('high')}
-      ${CHROMA_FILTER_HALF}
+      ${bothHalves(widen, CHROMA_FILTER_HALF, keep)}
       local.get $lop0 local.get $p0 i8x16.narrow_i16x8_u local.set $vp0
       local.get $loq0 local.get $q0 i8x16.narrow_i16x8_u local.set $vq0
       ${store}`,
@@ -869,6 +875,20 @@ function plane16Source(): FunctionSource {
   };
 }
 
+/** Moves $i down past zero levels at $lv (i32, index $i), doing `each` for every one. */
+function skipZeros(done: string, loop: string, each: string): string {
+  return `
+    block ${done}
+      loop ${loop}
+        local.get $i i32.const 0 i32.lt_s br_if ${done}
+        local.get $lv local.get $i i32.const 2 i32.shl i32.add i32.load br_if ${done}
+        local.get $i i32.const 1 i32.sub local.set $i
+        ${each}
+        br ${loop}
+      end
+    end`;
+}
+
 /**
  * residual.ts decimateScore of the block whose 16 levels (i32, scan order) are at $lv, into $sc
  * (uses $i and $run): walking from the last level towards the first, a level beyond ±1 scores 9
@@ -877,14 +897,7 @@ function plane16Source(): FunctionSource {
 const DECIMATE_SCORE = `
     i32.const 0 local.set $sc
     i32.const 15 local.set $i
-    block $done
-      loop $trailing
-        local.get $i i32.const 0 i32.lt_s br_if $done
-        local.get $lv local.get $i i32.const 2 i32.shl i32.add i32.load br_if $done
-        local.get $i i32.const 1 i32.sub local.set $i
-        br $trailing
-      end
-    end
+    ${skipZeros('$done', '$trailing', '')}
     block $scored
       loop $levels
         local.get $i i32.const 0 i32.lt_s br_if $scored
@@ -893,15 +906,7 @@ const DECIMATE_SCORE = `
         if i32.const 9 local.set $sc br $scored end
         local.get $i i32.const 1 i32.sub local.set $i
         i32.const 0 local.set $run
-        block $runDone
-          loop $zeros
-            local.get $i i32.const 0 i32.lt_s br_if $runDone
-            local.get $lv local.get $i i32.const 2 i32.shl i32.add i32.load br_if $runDone
-            local.get $i i32.const 1 i32.sub local.set $i
-            local.get $run i32.const 1 i32.add local.set $run
-            br $zeros
-          end
-        end
+        ${skipZeros('$runDone', '$zeros', 'local.get $run i32.const 1 i32.add local.set $run')}
         ;; DECIMATE_4x4[run]: 3, 2, 2, 1, 1, 1, then 0
         local.get $sc
         i32.const 3 i32.const 2 i32.const 1 i32.const 0 local.get $run i32.const 5 i32.le_u select local.get $run i32.const 2 i32.le_u select
@@ -909,6 +914,31 @@ const DECIMATE_SCORE = `
         i32.add local.set $sc
         br $levels
       end
+    end`;
+
+/** $r = block k (0..3, raster) of 8x8 $b8 (residual.ts: r0 + (k & 1) + (k >> 1) * 4, r0 = (b8 >> 1) * 8 + (b8 & 1) * 2). */
+const BLOCK_OF_8X8 = `
+    local.get $b8 i32.const 1 i32.shr_u i32.const 3 i32.shl local.get $b8 i32.const 1 i32.and i32.const 1 i32.shl i32.add
+    local.get $k i32.const 1 i32.and i32.add local.get $k i32.const 1 i32.shr_u i32.const 2 i32.shl i32.add local.set $r`;
+
+/**
+ * 8x8 $b8's decimation score into $s8: DECIMATE_SCORE of each of its blocks with levels ($nz,
+ * $levels); $any = 1 when it has one.
+ */
+const SCORE_8X8 = `
+    i32.const 0 local.set $s8
+    i32.const 0 local.set $any
+    i32.const 0 local.set $k
+    loop $scores
+      ${BLOCK_OF_8X8}
+      local.get $nz local.get $r i32.add i32.load8_u
+      if
+        i32.const 1 local.set $any
+        local.get $levels local.get $r i32.const 6 i32.shl i32.add local.set $lv
+        ${DECIMATE_SCORE}
+        local.get $s8 local.get $sc i32.add local.set $s8
+      end
+      local.get $k i32.const 1 i32.add local.tee $k i32.const 4 i32.lt_u br_if $scores
     end`;
 
 /** skipProbe's result: the SSD in the low bits, bit 30 when the residual vanishes. */
@@ -946,7 +976,7 @@ function skipProbeSource(): FunctionSource {
       ['$coef', 'i32'], ['$levels', 'i32'], ['$nz', 'i32']],
     result: 'i32',
     locals: [['$ssd', 'i32'], ['$b8', 'i32'], ['$k', 'i32'], ['$r', 'i32'], ['$lv', 'i32'], ['$i', 'i32'], ['$run', 'i32'], ['$sc', 'i32'],
-      ['$s8', 'i32'], ['$total', 'i32'], ['$d0', 'i32'], ['$d1', 'i32'], ['$d2', 'i32'], ['$d3', 'i32'], ['$t', 'i32'],
+      ['$s8', 'i32'], ['$any', 'i32'], ['$total', 'i32'], ['$d0', 'i32'], ['$d1', 'i32'], ['$d2', 'i32'], ['$d3', 'i32'], ['$t', 'i32'],
       ['$mfDc', 'i32'], ['$biasDc', 'i32'], ['$shiftDc', 'i32']],
     body: `
       local.get $a local.get $b local.get $rs local.get $pred i32.const 16 i32.const 16 i32.const 16 call $avgBlock
@@ -960,20 +990,7 @@ function skipProbeSource(): FunctionSource {
       local.get $src i32.const 16 local.get $pred i32.const 16 i32.const 2 i32.const 16 i32.const 0
       local.get $coef local.get $levels local.get $nz local.get $m local.get $q6 local.get $bias local.get $table call $blockQuant
       loop $b8s
-        i32.const 0 local.set $s8
-        i32.const 0 local.set $k
-        loop $blocks
-          ;; r = r0 + (k & 1) + (k >> 1) * 4, r0 = (b8 >> 1) * 8 + (b8 & 1) * 2
-          local.get $b8 i32.const 1 i32.shr_u i32.const 3 i32.shl local.get $b8 i32.const 1 i32.and i32.const 1 i32.shl i32.add
-          local.get $k i32.const 1 i32.and i32.add local.get $k i32.const 1 i32.shr_u i32.const 2 i32.shl i32.add local.set $r
-          local.get $nz local.get $r i32.add i32.load8_u
-          if
-            local.get $levels local.get $r i32.const 6 i32.shl i32.add local.set $lv
-            ${DECIMATE_SCORE}
-            local.get $s8 local.get $sc i32.add local.set $s8
-          end
-          local.get $k i32.const 1 i32.add local.tee $k i32.const 4 i32.lt_u br_if $blocks
-        end
+        ${SCORE_8X8}
         local.get $s8 i32.const 4 i32.ge_u
         if
           local.get $total local.get $s8 i32.add local.tee $total
@@ -1038,21 +1055,7 @@ function codeInterSource(): FunctionSource {
       local.get $src i32.const 16 local.get $pred i32.const 16 i32.const 2 i32.const 16 i32.const 0
       local.get $coef local.get $levels local.get $nz local.get $m local.get $q6 local.get $bias local.get $table call $blockQuant
       loop $b8s
-        i32.const 0 local.set $s8
-        i32.const 0 local.set $any
-        i32.const 0 local.set $k
-        loop $scores
-          local.get $b8 i32.const 1 i32.shr_u i32.const 3 i32.shl local.get $b8 i32.const 1 i32.and i32.const 1 i32.shl i32.add
-          local.get $k i32.const 1 i32.and i32.add local.get $k i32.const 1 i32.shr_u i32.const 2 i32.shl i32.add local.set $r
-          local.get $nz local.get $r i32.add i32.load8_u
-          if
-            i32.const 1 local.set $any
-            local.get $levels local.get $r i32.const 6 i32.shl i32.add local.set $lv
-            ${DECIMATE_SCORE}
-            local.get $s8 local.get $sc i32.add local.set $s8
-          end
-          local.get $k i32.const 1 i32.add local.tee $k i32.const 4 i32.lt_u br_if $scores
-        end
+        ${SCORE_8X8}
         local.get $any
         if
           local.get $s8 i32.const 4 i32.lt_u
@@ -1060,8 +1063,7 @@ function codeInterSource(): FunctionSource {
             ;; clear the 8x8's four blocks
             i32.const 0 local.set $k
             loop $clear
-              local.get $b8 i32.const 1 i32.shr_u i32.const 3 i32.shl local.get $b8 i32.const 1 i32.and i32.const 1 i32.shl i32.add
-              local.get $k i32.const 1 i32.and i32.add local.get $k i32.const 1 i32.shr_u i32.const 2 i32.shl i32.add local.set $r
+              ${BLOCK_OF_8X8}
               local.get $nz local.get $r i32.add i32.const 0 i32.store8
               ${zero16('local.get $levels local.get $r i32.const 6 i32.shl i32.add')}
               local.get $k i32.const 1 i32.add local.tee $k i32.const 4 i32.lt_u br_if $clear
@@ -1298,20 +1300,7 @@ function intra16x16Source(): FunctionSource {
         local.get $hasT if local.get $pic local.get $sy i32.sub v128.load local.set $T end
       end
       ;; dc16x16
-      i32.const 128 local.set $dc
-      local.get $hasL
-      if
-        local.get $hasT
-        if (result i32)
-          local.get $sumT local.get $sumL i32.add i32.const 16 i32.add i32.const 5 i32.shr_u
-        else
-          local.get $sumL i32.const 8 i32.add i32.const 4 i32.shr_u
-        end
-        local.set $dc
-      else
-        local.get $hasT
-        if local.get $sumT i32.const 8 i32.add i32.const 4 i32.shr_u local.set $dc end
-      end
+      ${dcOfEdges(16)}
       ;; Vertical
       local.get $hasT
       if
@@ -1343,6 +1332,30 @@ function intra16x16Source(): FunctionSource {
 }
 
 /**
+ * The DC prediction of an n x n block (intra-pred.ts dc4x4, dc16x16) into $dc, from the sums of
+ * its n top ($sumT) and n left ($sumL) edge samples and their availability ($hasT, $hasL): the
+ * rounded mean of the available ones, 128 without either.
+ */
+function dcOfEdges(n: 4 | 16): string {
+  const log2 = n === 4 ? 2 : 4;
+  return `
+    i32.const 128 local.set $dc
+    local.get $hasL
+    if
+      local.get $hasT
+      if (result i32)
+        local.get $sumT local.get $sumL i32.add i32.const ${n} i32.add i32.const ${log2 + 1} i32.shr_u
+      else
+        local.get $sumL i32.const ${n / 2} i32.add i32.const ${log2} i32.shr_u
+      end
+      local.set $dc
+    else
+      local.get $hasT
+      if local.get $sumT i32.const ${n / 2} i32.add i32.const ${log2} i32.shr_u local.set $dc end
+    end`;
+}
+
+/**
  * The edge samples an Intra_4x4 prediction sample (x, y) of `mode` is made of (8.3.1.2.1-9), as
  * four indices [a, b, c, d] into the edge array of intra-pred.ts (0..3 the left column from the
  * bottom, 4 the corner, 5..12 the row above and above-right), with 13 standing for the DC value:
@@ -1354,6 +1367,15 @@ export function intra4x4Taps(mode: number, x: number, y: number): [number, numbe
   const three = (a: number, b: number, c: number): [number, number, number, number] => [a, b, b, c];
   const T = (i: number): number => 5 + i; // p[i, -1], i >= -1
   const L = (j: number): number => 3 - j; // p[-1, j], j >= -1
+  // Vertical_Right (8.3.1.2.6) along the top edge, u = x and v = y; Horizontal_Down (8.3.1.2.7)
+  // is the same along the left edge.
+  const slanted = (u: number, v: number, along: (i: number) => number, across: (i: number) => number): [number, number, number, number] => {
+    const z = 2 * u - v, k = u - (v >> 1);
+    if (z >= 0 && (z & 1) === 0) return two(along(k - 1), along(k));
+    if (z >= 0) return three(along(k - 2), along(k - 1), along(k));
+    if (z === -1) return three(L(0), L(-1), T(0));
+    return three(across(v - 1), across(v - 2), across(v - 3));
+  };
   switch (mode) {
     case 0: return [T(x), T(x), T(x), T(x)]; // Vertical
     case 1: return [L(y), L(y), L(y), L(y)]; // Horizontal
@@ -1362,20 +1384,8 @@ export function intra4x4Taps(mode: number, x: number, y: number): [number, numbe
       return x === 3 && y === 3 ? three(T(6), T(7), T(7)) : three(T(x + y), T(x + y + 1), T(x + y + 2));
     case 4: // Diagonal_Down_Right: along the border from p[-1, 3] (index 0) to p[7, -1] (12)
       return three(3 + x - y, 4 + x - y, 5 + x - y);
-    case 5: { // Vertical_Right
-      const z = 2 * x - y, k = x - (y >> 1);
-      if (z >= 0 && (z & 1) === 0) return two(T(k - 1), T(k));
-      if (z >= 0) return three(T(k - 2), T(k - 1), T(k));
-      if (z === -1) return three(L(0), L(-1), T(0));
-      return three(L(y - 1), L(y - 2), L(y - 3));
-    }
-    case 6: { // Horizontal_Down
-      const z = 2 * y - x, k = y - (x >> 1);
-      if (z >= 0 && (z & 1) === 0) return two(L(k - 1), L(k));
-      if (z >= 0) return three(L(k - 2), L(k - 1), L(k));
-      if (z === -1) return three(L(0), L(-1), T(0));
-      return three(T(x - 1), T(x - 2), T(x - 3));
-    }
+    case 5: return slanted(x, y, T, L); // Vertical_Right
+    case 6: return slanted(y, x, L, T); // Horizontal_Down: Vertical_Right with x, y and the edges swapped
     case 7: { // Vertical_Left
       const k = x + (y >> 1);
       return (y & 1) === 0 ? two(T(k), T(k + 1)) : three(T(k), T(k + 1), T(k + 2));
@@ -1516,20 +1526,7 @@ function intra4x4Source(): FunctionSource {
         local.get $T i8x16.extract_lane_u 0 local.get $T i8x16.extract_lane_u 1 i32.add
         local.get $T i8x16.extract_lane_u 2 i32.add local.get $T i8x16.extract_lane_u 3 i32.add local.set $sumT
         ;; dc4x4
-        i32.const 128 local.set $dc
-        local.get $hasL
-        if
-          local.get $hasT
-          if (result i32)
-            local.get $sumT local.get $sumL i32.add i32.const 4 i32.add i32.const 3 i32.shr_u
-          else
-            local.get $sumL i32.const 2 i32.add i32.const 2 i32.shr_u
-          end
-          local.set $dc
-        else
-          local.get $hasT
-          if local.get $sumT i32.const 2 i32.add i32.const 2 i32.shr_u local.set $dc end
-        end
+        ${dcOfEdges(4)}
         local.get $T local.get $T i8x16.shuffle 0 0 0 0 0 0 1 2 3 4 5 6 7 0 0 0
         local.get $l3 i8x16.replace_lane 0 local.get $l2 i8x16.replace_lane 1
         local.get $l1 i8x16.replace_lane 2 local.get $l0 i8x16.replace_lane 3

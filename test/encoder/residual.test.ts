@@ -21,13 +21,28 @@ function sourceNear(pred: Uint8Array, amp: number, blocks: number[], rnd: () => 
   return src;
 }
 
+/**
+ * 6000 cases of `check`, which returns what the coder decided (cbp 0) and what the probe says:
+ * they must agree, and both answers occur often, so that the comparison is not one-sided.
+ */
+function expectProbeAgrees(seed: number, check: (rnd: () => number, n: number) => { coder: boolean; probe: boolean; label: string }): void {
+  const next = prng(seed);
+  const rnd = () => next() / 2 ** 32;
+  let vanished = 0, kept = 0;
+  for (let n = 0; n < 6000; n++) {
+    const { coder, probe, label } = check(rnd, n);
+    expect(probe, `case ${n}: ${label}`).toBe(coder);
+    if (coder) vanished++;
+    else kept++;
+  }
+  expect(vanished).toBeGreaterThan(1000);
+  expect(kept).toBeGreaterThan(1000);
+}
+
 describe('lumaResidualVanishes (the early P_Skip probe)', () => {
   it('agrees with codeLumaResidual on 6000 residuals from nothing to strong, in few blocks or all, at QPs 0 to 51', () => {
-    const next = prng(2026);
-    const rnd = () => next() / 2 ** 32;
     const out = new LumaCoding();
-    let vanished = 0, kept = 0;
-    for (let n = 0; n < 6000; n++) {
+    expectProbeAgrees(2026, (rnd, n) => {
       const pred = Uint8Array.from({ length: 256 }, () => 16 + Math.floor(rnd() * 224));
       const qp = Math.floor(rnd() * 52);
       const amp = [0, 1, 2, 4, 8, 16, 40][n % 7]!;
@@ -35,14 +50,8 @@ describe('lumaResidualVanishes (the early P_Skip probe)', () => {
       const blocks = [[Math.floor(rnd() * 16)], [0, 1, 4], [0, 2, 8, 10], [...Array(16).keys()]][Math.floor(rnd() * 4)]!;
       const src = sourceNear(pred, amp, blocks, rnd);
       codeLumaResidual(src, pred, qp, DEAD_ZONE, true, out);
-      const expected = out.cbp === 0;
-      expect(lumaResidualVanishes(src, pred, qp, DEAD_ZONE), `case ${n}: qp ${qp}, amp ${amp}, blocks ${blocks}`).toBe(expected);
-      if (expected) vanished++;
-      else kept++;
-    }
-    // Both answers occur often: the comparison is not one-sided.
-    expect(vanished).toBeGreaterThan(1000);
-    expect(kept).toBeGreaterThan(1000);
+      return { coder: out.cbp === 0, probe: lumaResidualVanishes(src, pred, qp, DEAD_ZONE), label: `qp ${qp}, amp ${amp}, blocks ${blocks}` };
+    });
   });
 
   it('counts decimation: a lone level 1 vanishes, the same step in every block does not', () => {
@@ -69,11 +78,8 @@ describe('lumaResidualVanishes (the early P_Skip probe)', () => {
 
 describe('chromaResidualVanishes (the early P_Skip probe, chroma)', () => {
   it('agrees with codeChromaResidual (cbp 0: no AC and no DC level) on 6000 residuals at chroma QPs 0 to 51', () => {
-    const next = prng(2027);
-    const rnd = () => next() / 2 ** 32;
     const out = new ChromaCoding();
-    let vanished = 0, kept = 0;
-    for (let n = 0; n < 6000; n++) {
+    expectProbeAgrees(2027, (rnd, n) => {
       // Cb above Cr, 8 wide: the layout of the skip prediction.
       const pred = Uint8Array.from({ length: 128 }, () => 16 + Math.floor(rnd() * 224));
       const qpc = Math.floor(rnd() * 52);
@@ -87,12 +93,7 @@ describe('chromaResidualVanishes (the early P_Skip probe, chroma)', () => {
         src[i] = Math.max(0, Math.min(255, src[i]! + d));
       }
       codeChromaResidual(src, pred, 0, pred, 64, qpc, DEAD_ZONE, out);
-      const expected = out.cbp === 0;
-      expect(chromaResidualVanishes(src, pred, qpc, DEAD_ZONE), `case ${n}: qpc ${qpc}, amp ${amp}, kind ${kind}`).toBe(expected);
-      if (expected) vanished++;
-      else kept++;
-    }
-    expect(vanished).toBeGreaterThan(1000);
-    expect(kept).toBeGreaterThan(1000);
+      return { coder: out.cbp === 0, probe: chromaResidualVanishes(src, pred, qpc, DEAD_ZONE), label: `qpc ${qpc}, amp ${amp}, kind ${kind}` };
+    });
   });
 });
