@@ -211,21 +211,26 @@ compare('chroma prediction 8x8', chromaTs, chromaSimd, (i) => {
   same(Buffer.compare(chromaOut, chromaDst), 0, 'chroma prediction');
 });
 
-// Deblocking a whole 720p picture with intra bS: filterEdge against the luma and chroma edge kernels.
+// Deblocking a whole 720p picture with intra bS: filterEdge against the deblockPicture kernel.
 const qpDeblock = new Uint8Array(mbW * mbH).fill(32), bs = new Uint8Array(mbW * mbH * 32);
 for (let mb = 0; mb < mbW * mbH; mb++) setIntraBs(bs, mb);
+// The kernel reads QPs and bS from its memory.
+const qpSimd = sk.alloc(qpDeblock.length), bsSimd = sk.alloc(bs.length);
+qpSimd.set(qpDeblock);
+bsSimd.set(bs);
 const picPlain = new Picture(mbW, mbH), picSimd = new Picture(mbW, mbH, (n) => sk.alloc(n));
 const params = { filterOffsetA: 0, filterOffsetB: 0, chromaQpIndexOffset: 0 };
 const loadPics = () => {
   for (const p of [picPlain, picSimd]) { p.y.set(frames[1].subarray(0, W * H)); p.u.set(frames[1].subarray(W * H, W * H * 5 / 4)); p.v.set(frames[1].subarray(W * H * 5 / 4)); }
 };
 compare(`deblocking ${W}x${H} (intra bS, QP 32)`, () => { loadPics(); deblockPicture(picPlain, qpDeblock, bs, params); },
-  () => { loadPics(); deblockPicture(picSimd, qpDeblock, bs, params, k); }, (i) => {
+  () => { loadPics(); deblockPicture(picSimd, qpSimd, bsSimd, params, sk); }, (i) => {
     if (i > 0) return;
     loadPics();
     deblockPicture(picPlain, qpDeblock, bs, params);
-    deblockPicture(picSimd, qpDeblock, bs, params, k);
+    deblockPicture(picSimd, qpSimd, bsSimd, params, sk);
     same(Buffer.compare(picPlain.y, picSimd.y), 0, 'deblocked luma');
+    same(Buffer.compare(picPlain.u, picSimd.u), 0, 'deblocked Cb');
   }, 1);
 
 const fmt = (/** @type {number} */ ns) => (ns >= 1e5 ? `${(ns / 1e6).toFixed(2)} ms` : `${ns.toFixed(0)} ns`);

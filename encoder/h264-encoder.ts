@@ -377,7 +377,7 @@ export class H264Encoder {
       filterOffsetA: 0,
       filterOffsetB: 0,
       chromaQpIndexOffset: CHROMA_QP_INDEX_OFFSET,
-    }, this.simd === null ? null : this.simd.k);
+    }, this.simd);
     // The deblocked picture is the next P picture's reference (8.2.5: sliding window, one frame).
     this.refY.fillFrom(this.recon.y, this.recon.strideY);
     this.refU.fillFrom(this.recon.u, this.recon.strideC);

@@ -12,7 +12,7 @@ import type { Picture } from './picture.js';
 import { ALPHA, BETA, TC0 } from './deblock-tables.js';
 import { CHROMA_QP } from './transform.js';
 import { isIntra, type MbState } from '../mb-state.js';
-import type { Kernels } from '../simd/kernels.js';
+import type { SimdKernels } from '../simd/kernels.js';
 
 export interface DeblockParams {
   /** FilterOffsetA = slice_alpha_c0_offset_div2 << 1 (7.4.3). */
@@ -97,47 +97,24 @@ function chromaQp(qpY: number, offset: number): number {
 }
 
 /**
- * An edge by the SIMD kernels (simd/kernels.ts lumaEdgeH / lumaEdgeV on 16 luma lines at
- * address a; chromaEdgeH / chromaEdgeV on the 8 lines of Cb at a and of Cr at b together, which
- * share the edge's bS and QP), held to filterEdge: alpha, beta and each segment's tC0 for the
- * kernel, which filters all lines at once.
- */
-function edgeSimd(
-  k: Kernels, luma: boolean, vertical: boolean, a: number, b: number, stride: number, bs: Uint8Array, bsBase: number, bsWord: number,
-  qpAv: number, params: DeblockParams,
-): void {
-  const indexA = clip3(0, 51, qpAv + params.filterOffsetA);
-  const alpha = ALPHA[indexA]!, beta = BETA[clip3(0, 51, qpAv + params.filterOffsetB)]!;
-  if (alpha === 0 || beta === 0) return;
-  let tcWord = 0;
-  for (let s = 0; s < 4; s++) {
-    const strength = bs[bsBase + s]!;
-    if (strength > 0 && strength < 4) tcWord |= TC0[indexA * 3 + strength - 1]! << (8 * s);
-  }
-  if (luma) {
-    if (vertical) k.lumaEdgeV(a, stride, bsWord, tcWord, alpha, beta);
-    else k.lumaEdgeH(a, stride, bsWord, tcWord, alpha, beta);
-  } else if (vertical) {
-    k.chromaEdgeV(a, b, stride, bsWord, tcWord, alpha, beta);
-  } else {
-    k.chromaEdgeH(a, b, stride, bsWord, tcWord, alpha, beta);
-  }
-}
-
-/**
  * Deblocks the picture in place. `qp[mb]` is each macroblock's QPY as the filter sees it (0 for
- * I_PCM, 8.7.2.2); `bs` as described above. With `simd`, the planes must lie in its memory;
- * all edges are filtered by its kernels, with the same result.
+ * I_PCM, 8.7.2.2); `bs` as described above. With `simd`, the planes, `qp` and `bs` must lie in its
+ * memory, and its deblockPicture kernel filters the whole picture, with the same result.
  */
-export function deblockPicture(pic: Picture, qp: Uint8Array, bs: Uint8Array, params: DeblockParams, simd: Kernels | null = null): void {
+export function deblockPicture(pic: Picture, qp: Uint8Array, bs: Uint8Array, params: DeblockParams, simd: SimdKernels | null = null): void {
   const { mbWidth, mbHeight, strideY, strideC } = pic;
   const off = params.chromaQpIndexOffset;
+  if (simd !== null) {
+    // deblockPictureSource: the same, in one call (filterEdge's SIMD kernels on every edge).
+    simd.k.deblockPicture(pic.y.byteOffset, pic.u.byteOffset, pic.v.byteOffset, strideY, strideC, mbWidth, mbHeight, qp.byteOffset,
+      bs.byteOffset, params.filterOffsetA, params.filterOffsetB, off, simd.deblockTables);
+    return;
+  }
   // An edge's four bS as one word: an edge whose bS are all 0 filters no sample (8.7.2: bS 0
   // leaves both sides as they are), so it is passed over without a call. Most edges of a P
   // picture's skipped and still areas are such.
   const bs32 = (bs.byteOffset & 3) === 0 ? new Uint32Array(bs.buffer, bs.byteOffset, bs.length >> 2) : null;
   const edgeOff = (i: number): boolean => bs32 !== null && bs32[i >> 2] === 0;
-  const k = bs32 === null ? null : simd;
   for (let mby = 0; mby < mbHeight; mby++) {
     for (let mbx = 0; mbx < mbWidth; mbx++) {
       const mb = mby * mbWidth + mbx;
@@ -152,31 +129,15 @@ export function deblockPicture(pic: Picture, qp: Uint8Array, bs: Uint8Array, par
       for (let e = mbx > 0 ? 0 : 1; e < 4; e++) {
         if (edgeOff(b + e * 4)) continue;
         const qpAv = e === 0 ? (qpLeft + qpQ + 1) >> 1 : qpQ;
-        if (k !== null) edgeSimd(k, true, true, pic.y.byteOffset + lumaOrigin + 4 * e, 0, strideY, bs, b + e * 4, bs32![(b + e * 4) >> 2]!, qpAv, params);
-        else filterEdge(pic.y, lumaOrigin + 4 * e, 1, strideY, 16, bs, b + e * 4, 2, qpAv, params, false);
+        filterEdge(pic.y, lumaOrigin + 4 * e, 1, strideY, 16, bs, b + e * 4, 2, qpAv, params, false);
       }
       for (let e = mby > 0 ? 0 : 1; e < 4; e++) {
         if (edgeOff(b + 16 + e * 4)) continue;
         const qpAv = e === 0 ? (qpTop + qpQ + 1) >> 1 : qpQ;
-        if (k !== null) edgeSimd(k, true, false, pic.y.byteOffset + lumaOrigin + 4 * e * strideY, 0, strideY, bs, b + 16 + e * 4, bs32![(b + 16 + e * 4) >> 2]!, qpAv, params);
-        else filterEdge(pic.y, lumaOrigin + 4 * e * strideY, strideY, 1, 16, bs, b + 16 + e * 4, 2, qpAv, params, false);
+        filterEdge(pic.y, lumaOrigin + 4 * e * strideY, strideY, 1, 16, bs, b + 16 + e * 4, 2, qpAv, params, false);
       }
       // Chroma (4:2:0): edges at chroma x/y = 0 and 4 use the bS of luma edges 0 and 2;
       // chroma sample i takes the bS of luma sample 2i, i.e. segment i >> 1.
-      if (k !== null) {
-        const u = pic.u.byteOffset + chromaOrigin, v = pic.v.byteOffset + chromaOrigin;
-        for (let e = mbx > 0 ? 0 : 2; e < 4; e += 2) {
-          if (edgeOff(b + e * 4)) continue;
-          const qpAv = e === 0 ? (chromaQp(qpLeft, off) + qcQ + 1) >> 1 : qcQ;
-          edgeSimd(k, false, true, u + 2 * e, v + 2 * e, strideC, bs, b + e * 4, bs32![(b + e * 4) >> 2]!, qpAv, params);
-        }
-        for (let e = mby > 0 ? 0 : 2; e < 4; e += 2) {
-          if (edgeOff(b + 16 + e * 4)) continue;
-          const qpAv = e === 0 ? (chromaQp(qpTop, off) + qcQ + 1) >> 1 : qcQ;
-          edgeSimd(k, false, false, u + 2 * e * strideC, v + 2 * e * strideC, strideC, bs, b + 16 + e * 4, bs32![(b + 16 + e * 4) >> 2]!, qpAv, params);
-        }
-        continue;
-      }
       for (const plane of [pic.u, pic.v]) {
         for (let e = mbx > 0 ? 0 : 2; e < 4; e += 2) {
           if (edgeOff(b + e * 4)) continue;

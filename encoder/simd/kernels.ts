@@ -14,7 +14,8 @@
  * same samples without a copy; a view's byteOffset is its address for the kernels. The memory is
  * sized once and never grows, so the views stay valid for the encoder's life.
  */
-import { DEQUANT_4x4, QUANT_4x4 } from '../common/transform.js';
+import { ALPHA, BETA, TC0 } from '../common/deblock-tables.js';
+import { CHROMA_QP, DEQUANT_4x4, QUANT_4x4 } from '../common/transform.js';
 import { MbKind, TOP_RIGHT_INSIDE } from '../mb-state.js';
 import type { Picture } from '../common/picture.js';
 import { assembleModule, type FunctionSource } from './wasm-assembler.js';
@@ -1255,6 +1256,104 @@ function loadMbSource(): FunctionSource {
   };
 }
 
+/** The deblocking tables in the kernels' memory: ALPHA, BETA (52 each), TC0 (52 x 3), CHROMA_QP (52), as bytes. */
+const DB_ALPHA = 0, DB_BETA = 52, DB_TC0 = 104, DB_CHROMA_QP = 260, DB_TABLE_BYTES = 312;
+
+/**
+ * deblock.ts edgeSimd: one edge (bS bytes at $bsa, all four as $w) at QP $qp: alpha, beta and each
+ * segment's tC0 from the tables at $t, then the luma or chroma (Cb at $a, Cr at $b) kernel.
+ */
+function deblockEdgeSource(): FunctionSource {
+  const clip51 = (v: string): string => `${v} local.tee $x i32.const 0 local.get $x i32.const 0 i32.gt_s select local.tee $x i32.const 51 local.get $x i32.const 51 i32.lt_s select`;
+  return {
+    name: 'deblockEdge',
+    params: [['$luma', 'i32'], ['$vertical', 'i32'], ['$a', 'i32'], ['$b', 'i32'], ['$stride', 'i32'], ['$bsa', 'i32'], ['$w', 'i32'],
+      ['$qp', 'i32'], ['$offA', 'i32'], ['$offB', 'i32'], ['$t', 'i32']],
+    result: null,
+    locals: [['$x', 'i32'], ['$ia', 'i32'], ['$alpha', 'i32'], ['$beta', 'i32'], ['$tc', 'i32'], ['$s', 'i32']],
+    body: `
+      ${clip51('local.get $qp local.get $offA i32.add')} local.set $ia
+      local.get $t local.get $ia i32.add i32.load8_u offset=${DB_ALPHA} local.tee $alpha i32.eqz if return end
+      local.get $t ${clip51('local.get $qp local.get $offB i32.add')} i32.add i32.load8_u offset=${DB_BETA} local.tee $beta i32.eqz if return end
+      ${[0, 1, 2, 3].map((s) => `
+      local.get $bsa i32.load8_u offset=${s} local.tee $s i32.const 1 i32.sub i32.const 3 i32.lt_u
+      if
+        local.get $tc local.get $t local.get $ia i32.const 3 i32.mul i32.add local.get $s i32.add i32.load8_u offset=${DB_TC0 - 1}
+        i32.const ${8 * s} i32.shl i32.or local.set $tc
+      end`).join('')}
+      local.get $luma
+      if
+        local.get $vertical
+        if local.get $a local.get $stride local.get $w local.get $tc local.get $alpha local.get $beta call $lumaEdgeV
+        else local.get $a local.get $stride local.get $w local.get $tc local.get $alpha local.get $beta call $lumaEdgeH end
+      else
+        local.get $vertical
+        if local.get $a local.get $b local.get $stride local.get $w local.get $tc local.get $alpha local.get $beta call $chromaEdgeV
+        else local.get $a local.get $b local.get $stride local.get $w local.get $tc local.get $alpha local.get $beta call $chromaEdgeH end
+      end`,
+  };
+}
+
+/**
+ * deblock.ts deblockPicture with the SIMD kernels, for the whole picture in one call: macroblock by
+ * macroblock, luma vertical then horizontal edges, then chroma's (edges 0 and 2 of the luma bS),
+ * each at its QP (the average of both sides' on a macroblock edge; chroma through CHROMA_QP with
+ * the offset $offC), edges whose four bS are 0 passed over, picture edges left alone. QPs at $qp
+ * (a byte per macroblock), bS at $bs (32 per macroblock, deblock.ts's layout).
+ */
+function deblockPictureSource(): FunctionSource {
+  const cqp = (q: string): string => `local.get $t ${q} local.get $offC i32.add local.tee $x i32.const 0 local.get $x i32.const 0 i32.gt_s select local.tee $x i32.const 51 local.get $x i32.const 51 i32.lt_s select i32.add i32.load8_u offset=${DB_CHROMA_QP}`;
+  // Edge e of the macroblock: bS bytes at $bb + bsOff, the QP of edge 0 from the neighbour's.
+  const edge = (luma: boolean, vertical: boolean, e: number): string => {
+    const bsOff = (vertical ? 0 : 16) + e * 4;
+    const qpAv = luma
+      ? (e === 0 ? `local.get ${vertical ? '$qpL' : '$qpT'} local.get $qpQ i32.add i32.const 1 i32.add i32.const 1 i32.shr_u` : 'local.get $qpQ')
+      : (e === 0 ? `${cqp(`local.get ${vertical ? '$qpL' : '$qpT'}`)} local.get $qcQ i32.add i32.const 1 i32.add i32.const 1 i32.shr_u` : 'local.get $qcQ');
+    const step = luma ? 4 * e : 2 * e;
+    const at = (base: string, stride: string): string => vertical ? `${base} i32.const ${step} i32.add` : `${base} ${stride} i32.const ${step} i32.mul i32.add`;
+    const body = `
+      local.get $bb i32.load offset=${bsOff} local.tee $w
+      if
+        i32.const ${luma ? 1 : 0} i32.const ${vertical ? 1 : 0}
+        ${luma ? `${at('local.get $ly', 'local.get $sy')} i32.const 0 local.get $sy` : `${at('local.get $cu', 'local.get $sc')} ${at('local.get $cv', 'local.get $sc')} local.get $sc`}
+        local.get $bb i32.const ${bsOff} i32.add local.get $w ${qpAv} local.get $offA local.get $offB local.get $t call $deblockEdge
+      end`;
+    return e === 0 ? `local.get ${vertical ? '$mbx' : '$mby'} if ${body} end` : body;
+  };
+  return {
+    name: 'deblockPicture',
+    params: [['$y', 'i32'], ['$u', 'i32'], ['$v', 'i32'], ['$sy', 'i32'], ['$sc', 'i32'], ['$mbW', 'i32'], ['$mbH', 'i32'], ['$qp', 'i32'],
+      ['$bs', 'i32'], ['$offA', 'i32'], ['$offB', 'i32'], ['$offC', 'i32'], ['$t', 'i32']],
+    result: null,
+    locals: [['$mbx', 'i32'], ['$mby', 'i32'], ['$mb', 'i32'], ['$bb', 'i32'], ['$w', 'i32'], ['$x', 'i32'], ['$qpQ', 'i32'], ['$qpL', 'i32'],
+      ['$qpT', 'i32'], ['$qcQ', 'i32'], ['$ly', 'i32'], ['$cu', 'i32'], ['$cv', 'i32']],
+    body: `
+      block $done
+        local.get $mbW i32.eqz local.get $mbH i32.eqz i32.or br_if $done
+        loop $rows
+          i32.const 0 local.set $mbx
+          loop $mbs
+            local.get $mby local.get $mbW i32.mul local.get $mbx i32.add local.set $mb
+            local.get $bs local.get $mb i32.const 5 i32.shl i32.add local.set $bb
+            local.get $qp local.get $mb i32.add i32.load8_u local.set $qpQ
+            local.get $mbx if (result i32) local.get $qp local.get $mb i32.add i32.const 1 i32.sub i32.load8_u else local.get $qpQ end local.set $qpL
+            local.get $mby if (result i32) local.get $qp local.get $mb i32.add local.get $mbW i32.sub i32.load8_u else local.get $qpQ end local.set $qpT
+            ${cqp('local.get $qpQ')} local.set $qcQ
+            local.get $y local.get $mby i32.const 4 i32.shl local.get $sy i32.mul i32.add local.get $mbx i32.const 4 i32.shl i32.add local.set $ly
+            local.get $mby i32.const 3 i32.shl local.get $sc i32.mul local.get $mbx i32.const 3 i32.shl i32.add local.tee $x local.get $u i32.add local.set $cu
+            local.get $x local.get $v i32.add local.set $cv
+            ${[0, 1, 2, 3].map((e) => edge(true, true, e)).join('\n')}
+            ${[0, 1, 2, 3].map((e) => edge(true, false, e)).join('\n')}
+            ${[0, 2].map((e) => edge(false, true, e)).join('\n')}
+            ${[0, 2].map((e) => edge(false, false, e)).join('\n')}
+            local.get $mbx i32.const 1 i32.add local.tee $mbx local.get $mbW i32.lt_u br_if $mbs
+          end
+          local.get $mby i32.const 1 i32.add local.tee $mby local.get $mbH i32.lt_u br_if $rows
+        end
+      end`,
+  };
+}
+
 /**
  * intra.ts searchI16 for one macroblock: the Intra_16x16 mode of least SATD (the first in mode
  * order on a tie) among those available, from the picture's edge samples at $pic − 1 and
@@ -1910,6 +2009,10 @@ export interface Kernels {
     table: number, coef: number, levels: number, nz: number, recon: number, dc: number, ac: number, nzC: number, reconC: number, out: number,
   ): void;
   loadMb(y: number, u: number, v: number, sy: number, sc: number, dst: number, dstC: number): void;
+  deblockPicture(
+    y: number, u: number, v: number, sy: number, sc: number, mbW: number, mbH: number, qp: number, bs: number,
+    offA: number, offB: number, offC: number, tables: number,
+  ): void;
   commitInter(
     desc: number, mb: number, mbx: number, mby: number, kind: number, recon: number, reconC: number, nz: number, nzC: number,
     cmvx: number, cmvy: number, picY: number, picU: number, picV: number, sy: number, sc: number,
@@ -1948,7 +2051,7 @@ export function kernelModuleBytes(): Uint8Array {
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
     chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
     motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeInterSource(),
-    edgeBsSource(), commitInterSource(), loadMbSource(),
+    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(),
   ], 1);
 }
 
@@ -1993,7 +2096,7 @@ export function simdBytes(...sizes: number[]): number {
 }
 
 /** What the instance allocates for itself: blockQuant's table and outputs, blockRecon's output, SUBPEL_SOURCES, intra4x4's scratch. */
-const OWN_BYTES = simdBytes(768, 1024, 1024, 16, 256, SUBPEL_SOURCES.length * 4, I4_SCRATCH_BYTES, 16);
+const OWN_BYTES = simdBytes(768, 1024, 1024, 16, 256, SUBPEL_SOURCES.length * 4, I4_SCRATCH_BYTES, 16, DB_TABLE_BYTES);
 
 export class SimdKernels {
   readonly k: Kernels;
@@ -2034,7 +2137,16 @@ export class SimdKernels {
     this.i4Cbp = new Int32Array(i4.buffer, i4.byteOffset + I4_STATE + 8, 1);
     const inter = this.alloc(16);
     this.interResult = new Int32Array(inter.buffer, inter.byteOffset, 4);
+    const db = this.alloc(DB_TABLE_BYTES);
+    db.set(ALPHA, DB_ALPHA);
+    db.set(BETA, DB_BETA);
+    db.set(TC0, DB_TC0);
+    db.set(CHROMA_QP, DB_CHROMA_QP);
+    this.deblockTables = db.byteOffset;
   }
+
+  /** Address of the deblocking tables (deblockPictureSource). */
+  readonly deblockTables: number;
 
   /**
    * Picture.copyMacroblock by loadMb: macroblock (mbx, mby) of `pic` (its planes in this memory)
