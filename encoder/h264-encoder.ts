@@ -175,9 +175,10 @@ export class H264Encoder {
         + FrameAnalysis.simdBytes(widthMbs, heightMbs))
       : null;
     this.simd = simd;
-    this.src = new Picture(widthMbs, heightMbs, simd === null ? undefined : (n) => simd.alloc(n));
-    this.recon = new Picture(widthMbs, heightMbs, simd === null ? undefined : (n) => simd.alloc(n));
-    this.state = new MbState(widthMbs, heightMbs, simd === null ? undefined : (n) => simd.alloc(n));
+    const alloc = simd === null ? undefined : (n: number): Uint8Array => simd.alloc(n);
+    this.src = new Picture(widthMbs, heightMbs, alloc);
+    this.recon = new Picture(widthMbs, heightMbs, alloc);
+    this.state = new MbState(widthMbs, heightMbs, alloc);
     this.parameterSets = this.writeParameterSets();
     const choices = PRESET_CHOICES[this.options.preset];
     this.intra = new IntraCoder(this.src, this.recon, this.state, choices.intra, simd);

@@ -16,8 +16,8 @@ import {
 } from './common/transform.js';
 import { BLK_TO_RASTER, MbKind, MbState, TOP_RIGHT_INSIDE } from './mb-state.js';
 import { ChromaCoding, LumaCoding, writeIntraMb, type MbPosition } from './macroblock-writer.js';
-import { codeChromaResidual, copyPrediction } from './residual.js';
-import { simdBytes, type Kernels, type SimdKernels } from './simd/kernels.js';
+import { codeChromaResidual, copyPrediction, deadZoneBias } from './residual.js';
+import { simdBytes, type SimdKernels } from './simd/kernels.js';
 
 /** Intra dead zone: a third of a step (JM, x264 without trellis). */
 const INTRA_DEAD_ZONE = 1 / 3;
@@ -111,8 +111,7 @@ export class IntraCoder {
   /** The source buffers as 32-bit words, for Picture.copyMacroblock (four samples per load). */
   private readonly src16w: Uint32Array;
   private readonly srcCw: Uint32Array;
-  /** The SIMD kernels (null: the TypeScript ones); with them the luma buffers above lie in their memory. */
-  private readonly kernels: Kernels | null;
+  /** The SIMD kernels (null: the TypeScript ones); with them the buffers above lie in their memory. */
   private readonly simd: SimdKernels | null;
 
   /** Bytes of SIMD memory an IntraCoder allocates (with alignment). */
@@ -137,7 +136,6 @@ export class IntraCoder {
     const codingAlloc = simd === null ? undefined : alloc;
     this.lumaI16 = new LumaCoding(codingAlloc);
     this.chroma = new ChromaCoding(codingAlloc);
-    this.kernels = simd === null ? null : simd.k;
     this.simd = simd;
     this.lumaI4 = new LumaCoding(codingAlloc);
   }
@@ -160,7 +158,7 @@ export class IntraCoder {
     const { mbx, mby } = pos;
     const avail = (mbx > 0 ? AVAIL_LEFT : 0) | (mby > 0 ? AVAIL_TOP : 0) | (mbx > 0 && mby > 0 ? AVAIL_TOP_LEFT : 0);
     this.loadLuma(mbx, mby);
-    if (this.kernels === null) this.loadEdges(mbx, mby, avail); // the kernel reads the picture's
+    if (this.simd === null) this.loadEdges(mbx, mby, avail); // the kernel reads the picture's
     this.searchI16(pos, avail, p, this.lumaI16);
     return this.lumaI16.satdCost;
   }
@@ -183,7 +181,7 @@ export class IntraCoder {
     const { mbx, mby } = pos;
     const avail = (mbx > 0 ? AVAIL_LEFT : 0) | (mby > 0 ? AVAIL_TOP : 0) | (mbx > 0 && mby > 0 ? AVAIL_TOP_LEFT : 0);
     if (!afterEstimate) this.loadLuma(mbx, mby);
-    if (!afterEstimate || this.kernels !== null) this.loadEdges(mbx, mby, avail);
+    if (!afterEstimate || this.simd !== null) this.loadEdges(mbx, mby, avail);
     this.loadChroma();
 
     const chroma = this.chroma;
@@ -258,9 +256,11 @@ export class IntraCoder {
    */
   private loadLuma(mbx: number, mby: number): void {
     const { src16, hadY } = this;
-    if (this.simd !== null) this.simd.loadMacroblock(this.src, mbx, mby, src16, this.srcC);
-    else this.src.copyMacroblock(mbx, mby, this.src16w, this.srcCw);
-    if (this.kernels !== null) return;
+    if (this.simd !== null) {
+      this.simd.loadMacroblock(this.src, mbx, mby, src16, this.srcC);
+      return;
+    }
+    this.src.copyMacroblock(mbx, mby, this.src16w, this.srcCw);
     for (let r = 0; r < 16; r++) {
       hadamard4x4Px(src16, (r >> 2) * 64 + (r & 3) * 4, 16, hadY, r * 16);
       hadamardAbsSums(hadY, r * 16, this.absY, this.absNotRow0Y, this.absNotCol0Y, r);
@@ -344,16 +344,18 @@ export class IntraCoder {
 
   /** Chooses the Intra_16x16 mode by SATD; codeI16 computes its residual. */
   private searchI16(pos: MbPosition, avail: number, p: QpParams, out: LumaCoding): void {
-    const { top16, left16, pred, src16, hadY, absY, absNotRow0Y, absNotCol0Y, kernels: k } = this;
-    let bestMode = 2, bestCost = Infinity;
-    if (k !== null) {
+    const { top16, left16, pred, src16, hadY, absY, absNotRow0Y, absNotCol0Y, simd } = this;
+    out.kind = MbKind.I16x16;
+    if (simd !== null) {
       const r = this.recon;
       const flags = ((avail & AVAIL_LEFT) !== 0 ? 1 : 0) | ((avail & AVAIL_TOP) !== 0 ? 2 : 0);
-      const found = k.intra16x16(src16.byteOffset, r.y.byteOffset + pos.mby * 16 * r.strideY + pos.mbx * 16, r.strideY, flags, pred.byteOffset);
-      bestMode = found >>> 24;
-      bestCost = found & 0xffffff;
+      const found = simd.k.intra16x16(src16.byteOffset, r.y.byteOffset + pos.mby * 16 * r.strideY + pos.mbx * 16, r.strideY, flags, pred.byteOffset);
+      out.mode16 = found >>> 24;
+      out.satdCost = (found & 0xffffff) + p.lambda * ueBits(1 + out.mode16);
+      return;
     }
-    for (let mode = 0; mode < 4 && k === null; mode++) {
+    let bestMode = 2, bestCost = Infinity;
+    for (let mode = 0; mode < 4; mode++) {
       if (!intra16x16ModeAvailable(mode, avail)) continue;
       let cost = 0;
       if (mode === Intra16x16Mode.Vertical) {
@@ -381,7 +383,6 @@ export class IntraCoder {
         bestMode = mode;
       }
     }
-    out.kind = MbKind.I16x16;
     out.mode16 = bestMode;
     out.satdCost = bestCost + p.lambda * ueBits(1 + bestMode);
   }
@@ -391,7 +392,7 @@ export class IntraCoder {
     const { top16, left16, pred, src16, dcm, tmp, simd } = this;
     predict16x16(out.mode16, top16, left16, avail, pred);
     const qp = p.qp, m = (qp % 6) * 16, qbits = 15 + ((qp / 6) | 0);
-    const bias = ((1 << qbits) / 3) | 0;
+    const bias = deadZoneBias(qp, INTRA_DEAD_ZONE);
     // AC levels (start 1: the DC stays unquantised in coef at each block's position 0).
     let coef: Int32Array = this.coefY;
     if (simd !== null) {
@@ -455,8 +456,7 @@ export class IntraCoder {
     const origin = mby * 16 * sy + mbx * 16;
     const { edge, pred4, bestPred4, src16, coef, hadY, absY, absNotRow0Y, absNotCol0Y } = this;
     const reconI4w = this.lumaI4.reconW, reconY32 = this.recon.y32;
-    const qp = p.qp, qbits = 15 + ((qp / 6) | 0);
-    const bias = ((1 << qbits) / 3) | 0;
+    const qp = p.qp, bias = deadZoneBias(qp, INTRA_DEAD_ZONE);
     const lambda = p.lambda;
     const state = this.state;
     out.kind = MbKind.I4x4;
@@ -561,10 +561,9 @@ export class IntraCoder {
       nb |= (modes[o]! | (modes[o + 1]! << 4) | (modes[o + 2]! << 8) | (modes[o + 3]! << 12)) << 16;
     }
     const flags = ((mbAvail & AVAIL_LEFT) !== 0 ? 1 : 0) | ((mbAvail & AVAIL_TOP) !== 0 ? 2 : 0) | (mbx < w - 1 ? 4 : 0);
-    const qbits = 15 + ((p.qp / 6) | 0);
     out.kind = MbKind.I4x4;
     out.ssd = simd.intra4x4(this.src16, r.y.byteOffset + mby * 16 * r.strideY + mbx * 16, r.strideY, flags, nb, p.lambda, p.qp,
-      ((1 << qbits) / 3) | 0, out.modes4, out.predModes4, out.levels, out.nz, out.recon);
+      deadZoneBias(p.qp, INTRA_DEAD_ZONE), out.modes4, out.predModes4, out.levels, out.nz, out.recon);
     out.satdCost = simd.intra4x4Cost;
     out.cbp = simd.intra4x4Cbp;
   }

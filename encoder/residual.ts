@@ -87,13 +87,11 @@ export function codeLumaResidual(src: Uint8Array, pred: Uint8Array, qp: number, 
     for (let r = 0; r < 16; r++) clearBlock(out, coef, r);
     out.cbp = 0;
   }
-  // Reconstruction: blocks without levels are the prediction itself (bit r of `coded` clear).
-  let coded = 0;
-  for (let r = 0; r < 16; r++) if (out.nz[r]) coded |= 1 << r;
+  // Reconstruction: blocks without levels are the prediction itself.
   let ssd = 0;
   for (let r = 0; r < 16; r++) {
     const o = (r >> 2) * 64 + (r & 3) * 4;
-    ssd += (coded >> r) & 1
+    ssd += out.nz[r]
       ? reconstruct4x4(coef, r * 16, pred, o, 16, out.recon, o, 16, src, o, 16)
       : copyPrediction(pred, o, 16, out.recon, o, 16, src, o, 16);
   }

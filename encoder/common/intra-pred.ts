@@ -283,10 +283,6 @@ export function dc16x16(top: Uint8Array, left: Uint8Array, avail: number): numbe
   return 128;
 }
 
-/**
- * Intra_16x16 prediction (8.3.3) and chroma prediction for 4:2:0 (8.3.4) share a shape:
- * `top` holds p[-1..n-1, -1] at top[0..n] (top[0] = p[-1,-1]); `left` holds p[-1, 0..n-1].
- */
 const planeAbc = new Int32Array(3);
 
 /**
@@ -305,6 +301,10 @@ export function plane16Params(top: Uint8Array, left: Uint8Array, out: Int32Array
   out[2] = (5 * v + 32) >> 6;
 }
 
+/**
+ * Intra_16x16 prediction (8.3.3) and chroma prediction for 4:2:0 (8.3.4) share a shape:
+ * `top` holds p[-1..n-1, -1] at top[0..n] (top[0] = p[-1,-1]); `left` holds p[-1, 0..n-1].
+ */
 export function predict16x16(mode: number, top: Uint8Array, left: Uint8Array, avail: number, pred: Uint8Array): void {
   switch (mode) {
     case Intra16x16Mode.Vertical: // 8.3.3.1

@@ -1,13 +1,12 @@
 /**
- * WebAssembly SIMD versions of the motion search's hottest kernels, written here in the
- * WebAssembly text format's instructions and assembled at run time (wasm-assembler.ts): no C, no
- * build step. Each has a plain TypeScript reference that stays the encoder's definition and its
- * fallback, and tests hold the two to the same output (test/encoder/simd.test.ts):
- *
- * - sad16 / sad8 / sad4: SAD of a 16-, 8- or 4-wide block against a reference (inter.ts `sad`);
- * - satd / satdAvg: the sum of 4x4 SATDs over a block against one reference plane or the rounded
- *   average of two (transform.ts satd4x4Px / satd4x4Avg, summed as inter.ts satdCost does);
- * - halfPlanes: the three half-sample planes of a reference (interpolate.ts interpolateHalfPlanes).
+ * WebAssembly SIMD versions of the encoder's hot paths, written here in the WebAssembly text
+ * format's instructions and assembled at run time (wasm-assembler.ts): no C, no build step. Each
+ * has a plain TypeScript reference that stays the encoder's definition and its fallback, and tests
+ * hold the two to the same output (test/encoder/simd.test.ts). Some are single operations (SAD,
+ * SATD, half-sample planes, transform and quantisation, deblocking edges); others are whole
+ * macroblock steps made of them (P_Skip's evaluation, a partition's motion search, the inter
+ * residual, the commit, the intra searches, a picture's deblocking). encoder/docs/simd.md lists
+ * them with the TypeScript each replaces.
  *
  * The kernels work on one WebAssembly.Memory per encoder. Planes they read are allocated in it
  * (`alloc`) as ordinary Uint8Array views, so the TypeScript code around them reads and writes the
@@ -752,8 +751,8 @@ function chromaEdgeSource(vertical: boolean): FunctionSource {
       i32.const 1 i16x8.splat local.set $one
       ${load}
       ${bothHalves(widen, CHROMA_FILTER_HALF, keep)}
-      local.get $lop0 local.get $p0 i8x16.narrow_i16x8_u local.set $vp0
-      local.get $loq0 local.get $q0 i8x16.narrow_i16x8_u local.set $vq0
+      local.get $lop0 local.get $hip0 i8x16.narrow_i16x8_u local.set $vp0
+      local.get $loq0 local.get $hiq0 i8x16.narrow_i16x8_u local.set $vq0
       ${store}`,
   };
 }
