@@ -1183,10 +1183,7 @@ function commitInterSource(): FunctionSource {
       ['$b', 'i32'], ['$p', 'i32'], ['$e', 'i32'], ['$s', 'i32'], ['$x', 'v128']],
     body: `
       ;; the reconstruction into the picture
-      ${Array.from({ length: 16 }, (_, r) => `local.get $picY ${r === 0 ? '' : `local.get $sy i32.const ${r} i32.mul i32.add`} local.get $recon v128.load offset=${16 * r} v128.store`).join('\n')}
-      ${Array.from({ length: 8 }, (_, r) => `
-      local.get $picU ${r === 0 ? '' : `local.get $sc i32.const ${r} i32.mul i32.add`} local.get $reconC v128.load64_zero offset=${8 * r} v128.store64_lane 0
-      local.get $picV ${r === 0 ? '' : `local.get $sc i32.const ${r} i32.mul i32.add`} local.get $reconC v128.load64_zero offset=${64 + 8 * r} v128.store64_lane 0`).join('')}
+      ${copyMacroblock('$picY', '$picU', '$picV', '$sy', '$sc', '$recon', '$reconC', true)}
       ;; the state
       ${field('kind')} local.set $kindA
       ${field('nzLuma')} local.set $nzA
@@ -1238,6 +1235,23 @@ function commitInterSource(): FunctionSource {
 }
 
 /**
+ * Copies between a macroblock of a picture (its first samples at locals y, u, v; strides sy and
+ * sc) and a packed buffer (luma 16x16 at buf, Cb then Cr 8 wide at bufC): into the picture with
+ * `toPicture`, else out of it.
+ */
+function copyMacroblock(y: string, u: string, v: string, sy: string, sc: string, buf: string, bufC: string, toPicture: boolean): string {
+  const row = (pic: string, stride: string, r: number): string => `local.get ${pic} ${r === 0 ? '' : `local.get ${stride} i32.const ${r} i32.mul i32.add`}`;
+  const luma = Array.from({ length: 16 }, (_, r) => toPicture
+    ? `${row(y, sy, r)} local.get ${buf} v128.load offset=${16 * r} v128.store`
+    : `local.get ${buf} ${row(y, sy, r)} v128.load v128.store offset=${16 * r}`);
+  const planes: [string, number][] = [[u, 0], [v, 64]];
+  const chroma = Array.from({ length: 8 }, (_, r) => planes.map(([pic, at]) => toPicture
+    ? `${row(pic, sc, r)} local.get ${bufC} v128.load64_zero offset=${at + 8 * r} v128.store64_lane 0`
+    : `local.get ${bufC} ${row(pic, sc, r)} v128.load64_zero v128.store64_lane offset=${at + 8 * r} 0`).join('\n'));
+  return [...luma, ...chroma].join('\n');
+}
+
+/**
  * picture.ts copyMacroblock: a macroblock's samples ($y, $u, $v its first ones, strides $sy and
  * $sc) into $dst (luma 16x16) and $dstC (Cb then Cr, 8 wide).
  */
@@ -1248,10 +1262,7 @@ function loadMbSource(): FunctionSource {
     result: null,
     locals: [],
     body: `
-      ${Array.from({ length: 16 }, (_, r) => `local.get $dst local.get $y ${r === 0 ? '' : `local.get $sy i32.const ${r} i32.mul i32.add`} v128.load v128.store offset=${16 * r}`).join('\n')}
-      ${Array.from({ length: 8 }, (_, r) => `
-      local.get $dstC local.get $u ${r === 0 ? '' : `local.get $sc i32.const ${r} i32.mul i32.add`} v128.load64_zero v128.store64_lane offset=${8 * r} 0
-      local.get $dstC local.get $v ${r === 0 ? '' : `local.get $sc i32.const ${r} i32.mul i32.add`} v128.load64_zero v128.store64_lane offset=${64 + 8 * r} 0`).join('')}`,
+      ${copyMacroblock('$y', '$u', '$v', '$sy', '$sc', '$dst', '$dstC', false)}`,
   };
 }
 
