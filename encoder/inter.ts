@@ -16,7 +16,7 @@ import { interpolateHalfPlanes, lumaSources, predictChroma as mcChroma, predictL
 import { LUMA_PAD, PaddedPlane } from './common/padded-plane.js';
 import { satd4x4Avg, satd4x4Px } from './common/transform.js';
 import type { QpParams } from './intra.js';
-import { InterCoding, writeInterMb, type MbPosition } from './macroblock-writer.js';
+import { InterCoding, MB_WRITER_BYTES, writeInterMb, type MbPosition } from './macroblock-writer.js';
 import { MbKind, type MbState } from './mb-state.js';
 import { chromaResidualVanishes, codeChromaResidual, codeLumaResidual, deadZoneBias, lumaResidualVanishes } from './residual.js';
 import { SKIP_SSD_MASK, SKIP_VANISHES, STATE_DESC_FIELDS, simdBytes, type Kernels, type SimdKernels } from './simd/kernels.js';
@@ -100,7 +100,8 @@ export class InterCoder {
   private readonly candidates: InterCoding[];
   private readonly subTrial: InterCoding;
   private readonly skipCoding: InterCoding;
-  private readonly writer = new BitWriter(1024);
+  /** The coded candidate's macroblock (in the kernels' memory when they run: cavlcResidual writes there). */
+  private readonly writer: BitWriter;
   private best: InterCoding | null = null;
   /** coded_block_pattern (luma | chroma << 4) of the last committed macroblock (0 for P_Skip). */
   committedCbp = 0;
@@ -129,7 +130,7 @@ export class InterCoder {
   static simdBytes(width: number, height: number): number {
     const plane = PaddedPlane.bytes(width, height, LUMA_PAD);
     return simdBytes(plane, plane, plane, 256, 256, 256, 128, 128, 128, 2 * (width + 2 * LUMA_PAD), SEARCH_STATE_BYTES, 4 * STATE_DESC_FIELDS.length, 16)
-      + 6 * InterCoding.SIMD_BYTES;
+      + 6 * InterCoding.SIMD_BYTES + simdBytes(MB_WRITER_BYTES);
   }
 
   constructor(
@@ -176,6 +177,7 @@ export class InterCoder {
     this.sources = { a: this.halfH, ao: 0, b: null, bo: 0 };
     this.stateDesc = 0;
     this.zeros = 0;
+    this.writer = simd === null ? new BitWriter(1024) : new BitWriter(0, simd.alloc(MB_WRITER_BYTES));
     if (simd !== null) {
       const desc = simd.alloc(4 * STATE_DESC_FIELDS.length);
       const fields = new Int32Array(desc.buffer, desc.byteOffset, STATE_DESC_FIELDS.length);
@@ -302,7 +304,7 @@ export class InterCoder {
     }
     const w = this.writer;
     w.reset();
-    const ok = writeInterMb(w, state, pos, best) && w.bitLength <= MAX_MB_BITS;
+    const ok = writeInterMb(w, state, pos, best, simd) && w.bitLength <= MAX_MB_BITS;
     const jInter = ok ? best.luma.ssd + best.chroma.ssd + p.lambda2 * (w.bitLength + ueBits(0)) : Infinity;
     return jInter < jSkip ? this.remember(best, false, jInter) : this.remember(skip, true, jSkip);
   }

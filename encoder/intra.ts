@@ -15,7 +15,7 @@ import {
   satd4x4Px, satdDc, satdHorizontal, satdVertical, dequantLumaDc,
 } from './common/transform.js';
 import { BLK_TO_RASTER, MbKind, MbState, TOP_RIGHT_INSIDE } from './mb-state.js';
-import { ChromaCoding, LumaCoding, writeIntraMb, type MbPosition } from './macroblock-writer.js';
+import { ChromaCoding, LumaCoding, MB_WRITER_BYTES, writeIntraMb, type MbPosition } from './macroblock-writer.js';
 import { codeChromaResidual, copyPrediction, deadZoneBias } from './residual.js';
 import { simdBytes, type SimdKernels } from './simd/kernels.js';
 
@@ -101,8 +101,9 @@ export class IntraCoder {
   /** Intra_4x4's coding; with SIMD kernels in their memory (the intra4x4 kernel writes it). */
   private readonly lumaI4: LumaCoding;
   private readonly chroma: ChromaCoding;
-  private readonly writer16 = new BitWriter(1024);
-  private readonly writer4 = new BitWriter(1024);
+  /** The two candidates' macroblocks (in the kernels' memory when they run: cavlcResidual writes there). */
+  private readonly writer16: BitWriter;
+  private readonly writer4: BitWriter;
   /** coded_block_pattern (luma | chroma << 4) of the last committed macroblock (0 for I_PCM). */
   committedCbp = 0;
   /** The candidate the last analyse() chose. */
@@ -115,7 +116,8 @@ export class IntraCoder {
   private readonly simd: SimdKernels | null;
 
   /** Bytes of SIMD memory an IntraCoder allocates (with alignment). */
-  static readonly SIMD_BYTES = simdBytes(256, 128, 256, 128) + 2 * LumaCoding.SIMD_BYTES + ChromaCoding.SIMD_BYTES;
+  static readonly SIMD_BYTES = simdBytes(256, 128, 256, 128) + 2 * LumaCoding.SIMD_BYTES + ChromaCoding.SIMD_BYTES
+    + simdBytes(MB_WRITER_BYTES, MB_WRITER_BYTES);
 
   constructor(
     private readonly src: Picture,
@@ -138,6 +140,8 @@ export class IntraCoder {
     this.chroma = new ChromaCoding(codingAlloc);
     this.simd = simd;
     this.lumaI4 = new LumaCoding(codingAlloc);
+    this.writer16 = simd === null ? new BitWriter(1024) : new BitWriter(0, simd.alloc(MB_WRITER_BYTES));
+    this.writer4 = simd === null ? new BitWriter(1024) : new BitWriter(0, simd.alloc(MB_WRITER_BYTES));
   }
 
   /**
@@ -247,7 +251,7 @@ export class IntraCoder {
 
   /** Writes a candidate into its scratch writer; false if it is not codable (levels, size). */
   private codeCandidate(w: BitWriter, pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding, mbTypeOffset: number): boolean {
-    return writeIntraMb(w, this.state, pos, luma, chroma, mbTypeOffset) && w.bitLength <= MAX_MB_BITS;
+    return writeIntraMb(w, this.state, pos, luma, chroma, mbTypeOffset, this.simd) && w.bitLength <= MAX_MB_BITS;
   }
 
   /**

@@ -2,11 +2,11 @@
  * macroblock_layer() for intra macroblocks with CAVLC — 7.3.5, 7.3.5.1, 7.3.5.3. The same code
  * writes into a BitWriter or counts into a BitCounter, so decisions cost exactly what is written.
  */
-import type { BitSink } from './common/bitstream.js';
+import type { BitSink, BitWriter } from './common/bitstream.js';
 import { writeResidualBlock } from './cavlc.js';
 import { CBP_INTER_TO_CODE_NUM, CBP_INTRA_TO_CODE_NUM } from './common/cbp-tables.js';
 import { BLK_TO_RASTER, MbKind, type MbState } from './mb-state.js';
-import { simdBytes } from './simd/kernels.js';
+import { simdBytes, type SimdKernels } from './simd/kernels.js';
 
 /** Storage for a coding's arrays: a zeroed view in the SIMD kernels' memory (SimdKernels.alloc). */
 export type Alloc = (bytes: number) => Uint8Array;
@@ -15,6 +15,13 @@ const int32s = (alloc: Alloc, n: number): Int32Array => {
   const b = alloc(4 * n);
   return new Int32Array(b.buffer, b.byteOffset, n);
 };
+
+/**
+ * Bytes of a scratch writer that holds any one macroblock: CAVLC caps a level at 28 bits
+ * (level_prefix 15 and a 12-bit suffix), so 27 blocks of coeff_token, 16 levels, total_zeros and
+ * run_befores stay under 16 000 bits, and the header under 1000 (32 mvds of at most 25 bits).
+ */
+export const MB_WRITER_BYTES = 4096;
 
 /**
  * A coded luma choice: Intra_4x4 or Intra_16x16 (or an inter residual), with levels in scan
@@ -30,7 +37,7 @@ export class LumaCoding {
   /** Levels per 4x4 block (raster r): levels[r * 16 + scanPos]; for Intra_16x16 position 0 is 0. */
   readonly levels: Int32Array;
   /** Intra16x16DCLevel in scan order. */
-  readonly dc = new Int32Array(16);
+  readonly dc: Int32Array;
   /** TotalCoeff per block (raster), as CAVLC neighbours will see it. */
   readonly nz: Uint8Array;
   cbp = 0;
@@ -42,13 +49,14 @@ export class LumaCoding {
   satdCost = 0;
 
   /** Bytes of SIMD memory one LumaCoding allocates (with alignment). */
-  static readonly SIMD_BYTES = simdBytes(32, 4 * 256, 16, 256);
+  static readonly SIMD_BYTES = simdBytes(32, 4 * 256, 4 * 16, 16, 256);
 
   constructor(alloc: Alloc = plainAlloc) {
     const modes = alloc(32);
     this.modes4 = new Int8Array(modes.buffer, modes.byteOffset, 16);
     this.predModes4 = new Int8Array(modes.buffer, modes.byteOffset + 16, 16);
     this.levels = int32s(alloc, 256);
+    this.dc = int32s(alloc, 16);
     this.nz = alloc(16);
     this.recon = alloc(256);
     this.reconW = new Uint32Array(this.recon.buffer, this.recon.byteOffset, 64);
@@ -152,10 +160,13 @@ function combineNc(nA: number, nB: number): number {
 
 /**
  * Writes an I_NxN or Intra_16x16 macroblock. `mbTypeOffset` is 0 in I slices and 5 in P slices
- * (Table 7-11 follows Table 7-13 there). Returns false when a level is not representable.
+ * (Table 7-11 follows Table 7-13 there). Returns false when a level is not representable. With
+ * `simd`, w is a BitWriter over the kernels' memory and the codings' arrays and the MbState's lie
+ * there too: the residual is then the cavlcResidual kernel's.
  */
 export function writeIntraMb(
   w: BitSink, state: MbState, pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding, mbTypeOffset: number,
+  simd: SimdKernels | null = null,
 ): boolean {
   const i16 = luma.kind === MbKind.I16x16;
   if (i16) {
@@ -178,15 +189,15 @@ export function writeIntraMb(
   const cbp = luma.cbp | (chroma.cbp << 4);
   if (!i16) w.ue(CBP_INTRA_TO_CODE_NUM[cbp]!); // coded_block_pattern, me(v) — Table 9-4
   if (i16 || cbp !== 0) w.se(pos.qpDelta); // mb_qp_delta
-  return writeResidual(w, state, pos, luma, chroma, i16);
+  return writeResidual(w, state, pos, luma, chroma, i16, simd);
 }
 
 /**
  * A P macroblock other than P_Skip — 7.3.5, mb_pred() 7.3.5.1, sub_mb_pred() 7.3.5.2. With one
  * reference picture, ref_idx_l0 is absent (num_ref_idx_l0_active_minus1 = 0). Returns false when
- * a level is not representable.
+ * a level is not representable. `simd` as writeIntraMb's.
  */
-export function writeInterMb(w: BitSink, state: MbState, pos: MbPosition, c: InterCoding): boolean {
+export function writeInterMb(w: BitSink, state: MbState, pos: MbPosition, c: InterCoding, simd: SimdKernels | null = null): boolean {
   w.ue(c.kind - MbKind.P16x16); // mb_type: P_L0_16x16 0, P_L0_L0_16x8 1, P_L0_L0_8x16 2, P_8x8 3 (Table 7-13)
   if (c.kind === MbKind.P8x8) {
     for (let i = 0; i < 4; i++) w.ue(c.subTypes[i]!); // sub_mb_type
@@ -199,11 +210,25 @@ export function writeInterMb(w: BitSink, state: MbState, pos: MbPosition, c: Int
   w.ue(CBP_INTER_TO_CODE_NUM[cbp]!); // coded_block_pattern, me(v) — Table 9-4 (Inter)
   if (cbp === 0) return true;
   w.se(pos.qpDelta); // mb_qp_delta
-  return writeResidual(w, state, pos, c.luma, c.chroma, false);
+  return writeResidual(w, state, pos, c.luma, c.chroma, false, simd);
 }
 
 /** residual( 0, 15 ) — 7.3.5.3 with residual_luma() for CAVLC. */
-function writeResidual(w: BitSink, state: MbState, pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding, i16: boolean): boolean {
+function writeResidual(
+  w: BitSink, state: MbState, pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding, i16: boolean, simd: SimdKernels | null,
+): boolean {
+  if (simd !== null) {
+    // The same in one kernel call; the neighbours' TotalCoeffs by address (−1: not available).
+    const bw = w as BitWriter, mb = pos.mb, left = pos.mbx > 0, top = pos.mby > 0, above = mb - state.mbWidth;
+    const nzL = state.nzLuma.byteOffset, nzCb = state.nzCb.byteOffset, nzCr = state.nzCr.byteOffset;
+    const bits = simd.k.cavlcResidual(bw.buffer.byteOffset, bw.bitLength, luma.levels.byteOffset, luma.dc.byteOffset, luma.nz.byteOffset,
+      luma.cbp | (chroma.cbp << 4), i16 ? 1 : 0, chroma.dc.byteOffset, chroma.ac.byteOffset, chroma.nz.byteOffset,
+      left ? nzL + (mb - 1) * 16 : -1, top ? nzL + above * 16 : -1, left ? nzCb + (mb - 1) * 4 : -1, top ? nzCb + above * 4 : -1,
+      left ? nzCr + (mb - 1) * 4 : -1, top ? nzCr + above * 4 : -1, simd.cavlcTables);
+    if (bits < 0) return false;
+    bw.advanceTo(bits);
+    return true;
+  }
   if (i16) {
     // Intra16x16DCLevel: nC of luma4x4BlkIdx 0 (9.2.1)
     if (writeResidualBlock(w, luma.dc, 0, 16, lumaNc(state, pos, luma.nz, 0, 0)) < 0) return false;

@@ -46,8 +46,26 @@ export class BitWriter implements BitSink {
   /** Bits already used in buf[bytePos] (0..7). */
   private bitPos = 0;
 
-  constructor(initialBytes = 4096) {
-    this.buf = new Uint8Array(initialBytes);
+  /** Grows as needed; with `fixed` (zeroed memory, such as a view in the SIMD kernels' memory) it writes there and never grows. */
+  constructor(initialBytes = 4096, private readonly fixed: Uint8Array | null = null) {
+    this.buf = fixed ?? new Uint8Array(initialBytes);
+  }
+
+  /** The buffer written into (its first bitLength bits are the output; bytes past them are zero). */
+  get buffer(): Uint8Array {
+    return this.buf;
+  }
+
+  /**
+   * Takes `bitLength` bits as written: a kernel wrote them into `buffer` past the current end,
+   * keeping the bytes after them zero.
+   */
+  advanceTo(bitLength: number): void {
+    if (bitLength < this.bitLength || bitLength >= this.buf.length * 8) {
+      throw new RangeError(`BitWriter.advanceTo: ${bitLength} bits is outside ${this.bitLength}..${this.buf.length * 8 - 1}`);
+    }
+    this.bytePos = bitLength >> 3;
+    this.bitPos = bitLength & 7;
   }
 
   get bitLength(): number {
@@ -62,6 +80,7 @@ export class BitWriter implements BitSink {
 
   private ensure(extraBytes: number): void {
     if (this.bytePos + extraBytes + 1 < this.buf.length) return;
+    if (this.fixed !== null) throw new RangeError(`BitWriter: ${extraBytes} more bytes do not fit its fixed ${this.buf.length}-byte buffer`);
     const grown = new Uint8Array(Math.max(this.buf.length * 2, this.bytePos + extraBytes + 16));
     grown.set(this.buf.subarray(0, this.bytePos + 1));
     this.buf = grown;

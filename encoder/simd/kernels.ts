@@ -13,6 +13,10 @@
  * same samples without a copy; a view's byteOffset is its address for the kernels. The memory is
  * sized once and never grows, so the views stay valid for the encoder's life.
  */
+import {
+  COEFF_TOKEN_CHROMA_DC, COEFF_TOKEN_CODE, COEFF_TOKEN_LEN, RUN_BEFORE_CODE, RUN_BEFORE_LEN, TOTAL_ZEROS_CHROMA_DC_CODE,
+  TOTAL_ZEROS_CHROMA_DC_LEN, TOTAL_ZEROS_CODE, TOTAL_ZEROS_LEN,
+} from '../common/cavlc-tables.js';
 import { ALPHA, BETA, TC0 } from '../common/deblock-tables.js';
 import { CHROMA_QP, DEQUANT_4x4, QUANT_4x4 } from '../common/transform.js';
 import { MbKind, TOP_RIGHT_INSIDE } from '../mb-state.js';
@@ -1365,6 +1369,299 @@ function deblockPictureSource(): FunctionSource {
 }
 
 /**
+ * The CAVLC code tables in the kernels' memory (cavlcResidualSource), each entry an i32
+ * len << 16 | code: coeff_token by (t * 17 + TotalCoeff) * 4 + TrailingOnes, total_zeros by
+ * TotalCoeff * 16 + total_zeros, chroma DC's by TotalCoeff * 4 + total_zeros, run_before by
+ * min(zerosLeft, 7) * 16 + run (cavlc-tables.ts's indices).
+ */
+const CT_TOKEN = 0, CT_ZEROS = 4 * COEFF_TOKEN_LEN.length, CT_ZEROS_DC = CT_ZEROS + 4 * TOTAL_ZEROS_LEN.length;
+const CT_RUN = CT_ZEROS_DC + 4 * TOTAL_ZEROS_CHROMA_DC_LEN.length, CT_BYTES = CT_RUN + 4 * RUN_BEFORE_LEN.length;
+
+function cavlcTables(): Int32Array {
+  const t = new Int32Array(CT_BYTES / 4);
+  const put = (at: number, len: Uint8Array, code: Uint16Array): void => len.forEach((l, i) => { t[at / 4 + i] = (l << 16) | code[i]!; });
+  put(CT_TOKEN, COEFF_TOKEN_LEN, COEFF_TOKEN_CODE);
+  put(CT_ZEROS, TOTAL_ZEROS_LEN, TOTAL_ZEROS_CODE);
+  put(CT_ZEROS_DC, TOTAL_ZEROS_CHROMA_DC_LEN, TOTAL_ZEROS_CHROMA_DC_CODE);
+  put(CT_RUN, RUN_BEFORE_LEN, RUN_BEFORE_CODE);
+  return t;
+}
+
+/**
+ * Writes $len bits of $code (at most 16, so with the at most 7 bits waiting in $acc it fits an
+ * i32) to the bit writer held in $pos (next byte), $acc and $n (bits waiting, 0..7).
+ */
+const PUT_BITS = `
+    local.get $acc local.get $len i32.shl local.get $code i32.or local.set $acc
+    local.get $n local.get $len i32.add local.set $n
+    block $flushed
+      loop $flush
+        local.get $n i32.const 8 i32.lt_u br_if $flushed
+        local.get $n i32.const 8 i32.sub local.set $n
+        local.get $pos local.get $acc local.get $n i32.shr_u i32.store8
+        local.get $pos i32.const 1 i32.add local.set $pos
+        br $flush
+      end
+    end
+    local.get $acc i32.const 1 local.get $n i32.shl i32.const 1 i32.sub i32.and local.set $acc`;
+
+/** PUT_BITS of the table entry at $tables + offset + 4 * (index on the stack). */
+const putEntry = (offset: number): string => `
+    i32.const 2 i32.shl local.get $tables i32.add i32.load offset=${offset} local.tee $code
+    i32.const 16 i32.shr_u local.set $len
+    local.get $code i32.const 0xffff i32.and local.set $code
+    ${PUT_BITS}`;
+
+/**
+ * 9.2.1's nC from nA and nB on the stack (−1: not available), into $nc: (nA + nB + 1) >> 1 when
+ * both are available, else the larger (the available one, or −1 for neither), then −1 made 0.
+ */
+const COMBINE_NC = `
+    local.set $nb local.set $na
+    local.get $na local.get $nb i32.add i32.const 1 i32.add i32.const 1 i32.shr_s
+    local.get $na local.get $nb local.get $na local.get $nb i32.gt_s select
+    local.get $na local.get $nb i32.or i32.const 0 i32.ge_s select
+    local.tee $nc i32.const 0 local.get $nc i32.const 0 i32.ge_s select local.set $nc`;
+
+/**
+ * macroblock-writer.ts writeResidual, residual( 0, 15 ) with CAVLC (7.3.5.3, 7.3.5.3.2 and 9.2),
+ * for one macroblock in one call: from the bit writer's buffer at $buf and its bitLength $bits,
+ * Intra16x16DCLevel ($i16: $dc16), the luma blocks of the 8x8s $cbp codes (levels at $levels,
+ * i32 per raster block r at r * 64 bytes, in scan order; AC from position 1 with $i16), chroma DC
+ * ($cdc: Cb's 4 then Cr's) and AC ($cac, as luma's) by the chroma bits of $cbp (cbp >> 4). nC
+ * from the macroblock's own TotalCoeffs ($nz luma u8 x 16, $cnz Cb then Cr u8 x 4) and its left
+ * and top neighbours' ($leftL, $topL: their 16 luma; $leftCb.. : their 4 per component; −1 when
+ * not available). Returns the writer's new bitLength, or −1 when a level needs a level_prefix
+ * beyond 15 (Baseline, 7.4.5.3.2), as writeResidualBlock's −1.
+ *
+ * Every block is the loop's one block writer: a mask of the non-zero levels (bit i: scan index i)
+ * by narrowing its i32 levels to bytes, then the levels walked from the highest frequency down by
+ * count-leading-zeros.
+ */
+function cavlcResidualSource(): FunctionSource {
+  // Level at scan index $p of the current block: $lv + ($p + $start) * 4.
+  const level = (p: string): string => `local.get $lv ${p} local.get $start i32.add i32.const 2 i32.shl i32.add i32.load`;
+  const block = `
+    ;; The non-zero levels as a mask over scan indices 0 .. max − 1.
+    local.get $max i32.const 4 i32.eq
+    if
+      local.get $lv v128.load v128.const i32x4 0 0 0 0 i32x4.ne i32x4.bitmask local.set $mask
+    else
+      local.get $lv v128.load local.get $lv v128.load offset=16 i16x8.narrow_i32x4_s
+      local.get $lv v128.load offset=32 local.get $lv v128.load offset=48 i16x8.narrow_i32x4_s
+      i8x16.narrow_i16x8_s v128.const i32x4 0 0 0 0 i8x16.ne i8x16.bitmask local.get $start i32.shr_u local.set $mask
+    end
+    local.get $mask i32.popcnt local.set $tc
+    local.get $tc i32.eqz
+    if
+      local.get $t i32.const 68 i32.mul ${putEntry(CT_TOKEN)}
+    else
+      i32.const 31 local.get $mask i32.clz i32.sub local.set $high
+      ;; TrailingOnes: up to three ±1 levels from the top, their signs collected in $signs.
+      local.get $mask local.set $m
+      i32.const 0 local.set $t1
+      i32.const 0 local.set $signs
+      block $ones
+        loop $one
+          local.get $t1 i32.const 3 i32.eq br_if $ones
+          local.get $m i32.eqz br_if $ones
+          i32.const 31 local.get $m i32.clz i32.sub local.set $p
+          ${level('local.get $p')} local.tee $v i32.const 1 i32.add i32.const 2 i32.gt_u br_if $ones
+          local.get $v i32.eqz br_if $ones
+          local.get $signs i32.const 1 i32.shl local.get $v i32.const 31 i32.shr_u i32.or local.set $signs
+          local.get $m i32.const 1 local.get $p i32.shl i32.xor local.set $m
+          local.get $t1 i32.const 1 i32.add local.set $t1
+          br $one
+        end
+      end
+      ;; coeff_token, trailing_ones_sign_flags
+      local.get $t i32.const 17 i32.mul local.get $tc i32.add i32.const 2 i32.shl local.get $t1 i32.add ${putEntry(CT_TOKEN)}
+      local.get $t1
+      if
+        local.get $t1 local.set $len local.get $signs local.set $code
+        ${PUT_BITS}
+      end
+      ;; The other levels (9.2.2.1 inverted): level_prefix and level_suffix.
+      local.get $tc i32.const 10 i32.gt_u local.get $t1 i32.const 3 i32.lt_u i32.and local.set $sl
+      local.get $t1 i32.const 3 i32.lt_u local.set $first
+      block $levelsDone
+        loop $levels
+          local.get $m i32.eqz br_if $levelsDone
+          i32.const 31 local.get $m i32.clz i32.sub local.set $p
+          local.get $m i32.const 1 local.get $p i32.shl i32.xor local.set $m
+          ${level('local.get $p')} local.tee $v
+          i32.const 1 i32.shl i32.const 2 i32.sub
+          i32.const -1 local.get $v i32.const 1 i32.shl i32.sub
+          local.get $v i32.const 0 i32.gt_s select
+          local.get $first i32.const 1 i32.shl i32.sub local.set $lc
+          i32.const 0 local.set $first
+          local.get $sl i32.eqz
+          if
+            local.get $lc i32.const 14 i32.lt_u
+            if
+              local.get $lc local.set $prefix i32.const 0 local.set $sbits i32.const 0 local.set $suffix
+            else
+              local.get $lc i32.const 30 i32.lt_u
+              if
+                i32.const 14 local.set $prefix i32.const 4 local.set $sbits local.get $lc i32.const 14 i32.sub local.set $suffix
+              else
+                i32.const 15 local.set $prefix i32.const 12 local.set $sbits local.get $lc i32.const 30 i32.sub local.set $suffix
+              end
+            end
+          else
+            local.get $lc i32.const 15 local.get $sl i32.shl i32.lt_u
+            if
+              local.get $lc local.get $sl i32.shr_u local.set $prefix
+              local.get $sl local.set $sbits
+              local.get $lc i32.const 1 local.get $sl i32.shl i32.const 1 i32.sub i32.and local.set $suffix
+            else
+              i32.const 15 local.set $prefix i32.const 12 local.set $sbits
+              local.get $lc i32.const 15 local.get $sl i32.shl i32.sub local.set $suffix
+            end
+          end
+          local.get $suffix i32.const 4096 i32.ge_u if i32.const -1 return end
+          local.get $prefix i32.const 1 i32.add local.set $len i32.const 1 local.set $code
+          ${PUT_BITS}
+          local.get $sbits
+          if
+            local.get $sbits local.set $len local.get $suffix local.set $code
+            ${PUT_BITS}
+          end
+          local.get $sl i32.eqz if i32.const 1 local.set $sl end
+          local.get $v i32.const 0 local.get $v i32.sub local.get $v i32.const 0 i32.ge_s select
+          i32.const 3 local.get $sl i32.const 1 i32.sub i32.shl i32.gt_u
+          local.get $sl i32.const 6 i32.lt_u i32.and
+          if local.get $sl i32.const 1 i32.add local.set $sl end
+          br $levels
+        end
+      end
+      ;; total_zeros and run_before
+      local.get $tc local.get $max i32.lt_u
+      if
+        local.get $high i32.const 1 i32.add local.get $tc i32.sub local.set $zl
+        local.get $max i32.const 4 i32.eq
+        if
+          local.get $tc i32.const 2 i32.shl local.get $zl i32.add ${putEntry(CT_ZEROS_DC)}
+        else
+          local.get $tc i32.const 4 i32.shl local.get $zl i32.add ${putEntry(CT_ZEROS)}
+        end
+        local.get $mask local.set $m
+        local.get $tc i32.const 1 i32.sub local.set $i
+        block $runsDone
+          loop $runs
+            local.get $i i32.eqz br_if $runsDone
+            local.get $zl i32.eqz br_if $runsDone
+            i32.const 31 local.get $m i32.clz i32.sub local.set $p
+            ;; $v: the zeros between $p and the next level below it (at 31 − clz(m) once $p is out)
+            local.get $m i32.const 1 local.get $p i32.shl i32.xor local.set $m
+            local.get $p i32.const 31 local.get $m i32.clz i32.sub i32.sub i32.const 1 i32.sub local.set $v
+            local.get $zl i32.const 7 local.get $zl i32.const 7 i32.lt_u select i32.const 4 i32.shl local.get $v i32.add ${putEntry(CT_RUN)}
+            local.get $zl local.get $v i32.sub local.set $zl
+            local.get $i i32.const 1 i32.sub local.set $i
+            br $runs
+          end
+        end
+      end
+    end`;
+  // Luma nC of raster block ($x4, $y4) into $nc.
+  const lumaNc = `
+    local.get $x4
+    if (result i32) local.get $nz local.get $y4 i32.const 2 i32.shl i32.add local.get $x4 i32.add i32.const 1 i32.sub i32.load8_u
+    else
+      local.get $leftL i32.const 0 i32.lt_s
+      if (result i32) i32.const -1 else local.get $leftL local.get $y4 i32.const 2 i32.shl i32.add i32.load8_u offset=3 end
+    end
+    local.get $y4
+    if (result i32) local.get $nz local.get $y4 i32.const 2 i32.shl i32.add local.get $x4 i32.add i32.const 4 i32.sub i32.load8_u
+    else
+      local.get $topL i32.const 0 i32.lt_s
+      if (result i32) i32.const -1 else local.get $topL local.get $x4 i32.add i32.load8_u offset=12 end
+    end
+    ${COMBINE_NC}`;
+  // Table index t (cavlc-tables.ts coeffTokenTableIndex) of $nc >= 0.
+  const tableOfNc = `
+    i32.const 0 i32.const 1 i32.const 2 i32.const 3
+    local.get $nc i32.const 8 i32.lt_u select
+    local.get $nc i32.const 4 i32.lt_u select
+    local.get $nc i32.const 2 i32.lt_u select local.set $t`;
+  const i32s = ['$j', '$code', '$len', '$mask', '$tc', '$high', '$m', '$t1', '$signs', '$p', '$v', '$sl', '$first', '$lc', '$prefix',
+    '$sbits', '$suffix', '$zl', '$i', '$lv', '$start', '$max', '$t', '$x4', '$y4', '$na', '$nb', '$nc', '$c', '$b', '$left', '$top', '$own'];
+  return {
+    name: 'cavlcResidual',
+    params: [['$buf', 'i32'], ['$bits', 'i32'], ['$levels', 'i32'], ['$dc16', 'i32'], ['$nz', 'i32'], ['$cbp', 'i32'], ['$i16', 'i32'],
+      ['$cdc', 'i32'], ['$cac', 'i32'], ['$cnz', 'i32'], ['$leftL', 'i32'], ['$topL', 'i32'], ['$leftCb', 'i32'], ['$topCb', 'i32'],
+      ['$leftCr', 'i32'], ['$topCr', 'i32'], ['$tables', 'i32']],
+    result: 'i32',
+    locals: [['$pos', 'i32'], ['$acc', 'i32'], ['$n', 'i32'], ...i32s.map((l): [string, 'i32'] => [l, 'i32'])],
+    body: `
+      local.get $buf local.get $bits i32.const 3 i32.shr_u i32.add local.set $pos
+      local.get $bits i32.const 7 i32.and local.tee $n
+      if local.get $pos i32.load8_u i32.const 8 local.get $n i32.sub i32.shr_u local.set $acc end
+      ;; Blocks j: 0 Intra16x16DCLevel, 1..16 luma (luma4x4BlkIdx j − 1), 17..18 chroma DC, 19..26 chroma AC.
+      loop $blocks
+        block $next
+          local.get $j i32.eqz
+          if
+            local.get $i16 i32.eqz br_if $next
+            local.get $dc16 local.set $lv i32.const 0 local.set $start i32.const 16 local.set $max
+            i32.const 0 local.set $x4 i32.const 0 local.set $y4
+            ${lumaNc} ${tableOfNc}
+          else
+            local.get $j i32.const 17 i32.lt_u
+            if
+              ;; luma4x4BlkIdx b = j − 1: 8x8 b >> 2, raster x4 = (b8 & 1) * 2 + (b & 1), y4 = (b8 >> 1) * 2 + ((b >> 1) & 1)
+              local.get $j i32.const 1 i32.sub local.tee $b
+              i32.const 2 i32.shr_u local.set $c
+              local.get $cbp local.get $c i32.shr_u i32.const 1 i32.and i32.eqz br_if $next
+              local.get $c i32.const 1 i32.and i32.const 1 i32.shl local.get $b i32.const 1 i32.and i32.add local.set $x4
+              local.get $c i32.const 1 i32.shr_u i32.const 1 i32.shl local.get $b i32.const 1 i32.shr_u i32.const 1 i32.and i32.add local.set $y4
+              local.get $levels local.get $y4 i32.const 2 i32.shl local.get $x4 i32.add i32.const 6 i32.shl i32.add local.set $lv
+              local.get $i16 local.set $start
+              i32.const 16 local.get $i16 i32.sub local.set $max
+              ${lumaNc} ${tableOfNc}
+            else
+              local.get $j i32.const 19 i32.lt_u
+              if
+                local.get $cbp i32.const 48 i32.and i32.eqz br_if $next
+                local.get $cdc local.get $j i32.const 17 i32.sub i32.const 4 i32.shl i32.add local.set $lv
+                i32.const 0 local.set $start i32.const 4 local.set $max i32.const ${COEFF_TOKEN_CHROMA_DC} local.set $t
+              else
+                local.get $cbp i32.const 32 i32.and i32.eqz br_if $next
+                ;; component c, block b (raster 2x2)
+                local.get $j i32.const 19 i32.sub local.tee $b i32.const 2 i32.shr_u local.set $c
+                local.get $b i32.const 3 i32.and local.set $b
+                local.get $cac local.get $c i32.const 2 i32.shl local.get $b i32.add i32.const 6 i32.shl i32.add local.set $lv
+                i32.const 1 local.set $start i32.const 15 local.set $max
+                local.get $leftCr local.get $leftCb local.get $c select local.set $left
+                local.get $topCr local.get $topCb local.get $c select local.set $top
+                local.get $cnz local.get $c i32.const 2 i32.shl i32.add local.set $own
+                local.get $b i32.const 1 i32.and
+                if (result i32) local.get $own local.get $b i32.add i32.const 1 i32.sub i32.load8_u
+                else
+                  local.get $left i32.const 0 i32.lt_s
+                  if (result i32) i32.const -1 else local.get $left local.get $b i32.add i32.load8_u offset=1 end
+                end
+                local.get $b i32.const 2 i32.and
+                if (result i32) local.get $own local.get $b i32.add i32.const 2 i32.sub i32.load8_u
+                else
+                  local.get $top i32.const 0 i32.lt_s
+                  if (result i32) i32.const -1 else local.get $top local.get $b i32.add i32.load8_u offset=2 end
+                end
+                ${COMBINE_NC} ${tableOfNc}
+              end
+            end
+          end
+          ${block}
+        end
+        local.get $j i32.const 1 i32.add local.tee $j i32.const 27 i32.lt_u br_if $blocks
+      end
+      local.get $n
+      if local.get $pos local.get $acc i32.const 8 local.get $n i32.sub i32.shl i32.store8 end
+      local.get $pos local.get $buf i32.sub i32.const 3 i32.shl local.get $n i32.add`,
+  };
+}
+
+/**
  * intra.ts searchI16 for one macroblock: the Intra_16x16 mode of least SATD (the first in mode
  * order on a tie) among those available, from the picture's edge samples at $pic − 1 and
  * $pic − $sy (8.3.3; $flags bit 0 left, bit 1 top; Plane needs both and the corner). Each
@@ -2023,6 +2320,10 @@ export interface Kernels {
     y: number, u: number, v: number, sy: number, sc: number, mbW: number, mbH: number, qp: number, bs: number,
     offA: number, offB: number, offC: number, tables: number,
   ): void;
+  cavlcResidual(
+    buf: number, bits: number, levels: number, dc16: number, nz: number, cbp: number, i16: number, cdc: number, cac: number, cnz: number,
+    leftL: number, topL: number, leftCb: number, topCb: number, leftCr: number, topCr: number, tables: number,
+  ): number;
   commitInter(
     desc: number, mb: number, mbx: number, mby: number, kind: number, recon: number, reconC: number, nz: number, nzC: number,
     cmvx: number, cmvy: number, picY: number, picU: number, picV: number, sy: number, sc: number,
@@ -2061,7 +2362,7 @@ export function kernelModuleBytes(): Uint8Array {
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
     chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
     motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeInterSource(),
-    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(),
+    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(),
   ], 1);
 }
 
@@ -2106,7 +2407,7 @@ export function simdBytes(...sizes: number[]): number {
 }
 
 /** What the instance allocates for itself: blockQuant's table and outputs, blockRecon's output, SUBPEL_SOURCES, intra4x4's scratch. */
-const OWN_BYTES = simdBytes(768, 1024, 1024, 16, 256, SUBPEL_SOURCES.length * 4, I4_SCRATCH_BYTES, 16, DB_TABLE_BYTES);
+const OWN_BYTES = simdBytes(768, 1024, 1024, 16, 256, SUBPEL_SOURCES.length * 4, I4_SCRATCH_BYTES, 16, DB_TABLE_BYTES, CT_BYTES);
 
 export class SimdKernels {
   readonly k: Kernels;
@@ -2153,7 +2454,13 @@ export class SimdKernels {
     db.set(TC0, DB_TC0);
     db.set(CHROMA_QP, DB_CHROMA_QP);
     this.deblockTables = db.byteOffset;
+    const ct = this.alloc(CT_BYTES);
+    new Int32Array(ct.buffer, ct.byteOffset, CT_BYTES / 4).set(cavlcTables());
+    this.cavlcTables = ct.byteOffset;
   }
+
+  /** Address of the CAVLC code tables (cavlcResidualSource). */
+  readonly cavlcTables: number;
 
   /** Address of the deblocking tables (deblockPictureSource). */
   readonly deblockTables: number;

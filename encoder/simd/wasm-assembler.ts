@@ -20,7 +20,7 @@ const PLAIN: Record<string, number> = {
   'i32.eqz': 0x45, 'i32.eq': 0x46, 'i32.ne': 0x47, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49, 'i32.gt_s': 0x4a,
   'i32.gt_u': 0x4b, 'i32.le_s': 0x4c, 'i32.le_u': 0x4d, 'i32.ge_s': 0x4e, 'i32.ge_u': 0x4f,
   'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.and': 0x71, 'i32.or': 0x72, 'i32.xor': 0x73,
-  'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76, 'i32.clz': 0x67, 'i32.popcnt': 0x69,
+  'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76, 'i32.clz': 0x67, 'i32.ctz': 0x68, 'i32.popcnt': 0x69,
   'f64.lt': 0x63, 'f64.gt': 0x64, 'f64.le': 0x65, 'f64.ge': 0x66,
   'f64.add': 0xa0, 'f64.sub': 0xa1, 'f64.mul': 0xa2, 'f64.convert_i32_s': 0xb7,
 };
@@ -30,7 +30,7 @@ const SIMD_PLAIN: Record<string, number> = {
   'i8x16.swizzle': 0x0e, 'i8x16.splat': 0x0f, 'i16x8.splat': 0x10, 'i32x4.splat': 0x11,
   'v128.not': 0x4d, 'v128.and': 0x4e, 'v128.andnot': 0x4f, 'v128.or': 0x50, 'v128.xor': 0x51,
   'v128.bitselect': 0x52, 'v128.any_true': 0x53, 'i8x16.eq': 0x23, 'i8x16.ne': 0x24, 'i16x8.eq': 0x2d,
-  'i16x8.ne': 0x2e, 'i16x8.lt_s': 0x2f, 'i16x8.gt_s': 0x31, 'i8x16.bitmask': 0x64, 'i16x8.bitmask': 0x84,
+  'i16x8.ne': 0x2e, 'i32x4.ne': 0x38, 'i16x8.lt_s': 0x2f, 'i16x8.gt_s': 0x31, 'i8x16.bitmask': 0x64, 'i16x8.bitmask': 0x84, 'i32x4.bitmask': 0xa4,
   'i8x16.abs': 0x60, 'i8x16.narrow_i16x8_s': 0x65, 'i8x16.narrow_i16x8_u': 0x66,
   'i8x16.shl': 0x6b, 'i8x16.shr_s': 0x6c, 'i8x16.shr_u': 0x6d, 'i8x16.add': 0x6e, 'i8x16.add_sat_u': 0x70,
   'i8x16.sub': 0x71, 'i8x16.sub_sat_u': 0x73, 'i8x16.min_u': 0x77, 'i8x16.max_u': 0x79, 'i8x16.avgr_u': 0x7b,
@@ -229,7 +229,8 @@ function assembleBody(fn: FunctionSource, functionIndex: Map<string, number>): n
 
 /**
  * A module (WebAssembly 2.0, 5.5) importing one memory as "env" "memory" with at least
- * `minPages` 64 KiB pages, and exporting the functions under their names.
+ * `minPages` 64 KiB pages, exporting the functions under their names and naming them in a "name"
+ * section.
  */
 export function assembleModule(functions: FunctionSource[], minPages: number): Uint8Array {
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -284,5 +285,19 @@ export function assembleModule(functions: FunctionSource[], minPages: number): U
     code.push(...body);
   }
   section(10, code);
+  // Custom "name" section (WebAssembly 2.0, 7.4.1), function names subsection: profilers and
+  // stack traces then show `sad16x16` rather than `wasm-function[3]`.
+  const names: number[] = [];
+  uleb(names, functions.length);
+  functions.forEach((fn, k) => {
+    uleb(names, k);
+    name(names, fn.name);
+  });
+  const custom: number[] = [];
+  name(custom, 'name');
+  custom.push(1);
+  uleb(custom, names.length);
+  custom.push(...names);
+  section(0, custom);
   return new Uint8Array(out);
 }

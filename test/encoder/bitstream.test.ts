@@ -166,6 +166,25 @@ describe('u(n) — 7.2', () => {
   });
 });
 
+describe('BitWriter over a fixed buffer', () => {
+  it('writes into the buffer it is given, takes bits written there by advanceTo, and refuses to grow', () => {
+    const fixed = new Uint8Array(8);
+    const w = new BitWriter(0, fixed);
+    w.u(3, 0b101);
+    expect(w.buffer).toBe(fixed);
+    // Another writer (a kernel) puts 0b0110 after the first 3 bits, then the writer goes on from there.
+    fixed[0]! |= 0b0110 << 1;
+    w.advanceTo(7);
+    w.u(2, 0b11);
+    expect(() => w.advanceTo(6)).toThrow(/advanceTo: 6 bits is outside 9\.\.63/);
+    expect(() => w.advanceTo(64)).toThrow(/advanceTo: 64 bits is outside 9\.\.63/);
+    expect(bitsOf(w)).toBe('101011011');
+    expect(() => {
+      for (let i = 0; i < 3; i++) w.u(16, 0);
+    }).toThrow(/do not fit its fixed 8-byte buffer/);
+  });
+});
+
 describe('BitCounter', () => {
   it('counts exactly the bits BitWriter writes for random operation sequences', () => {
     const rnd = prng(12);

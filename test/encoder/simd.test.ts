@@ -20,7 +20,8 @@ import {
 import {
   chromaResidualVanishes, codeChromaResidual, codeLumaResidual, copyPrediction, deadZoneBias, lumaResidualVanishes,
 } from '../../encoder/residual.js';
-import { ChromaCoding, InterCoding, LumaCoding } from '../../encoder/macroblock-writer.js';
+import { BitWriter } from '../../encoder/common/bitstream.js';
+import { ChromaCoding, InterCoding, LumaCoding, MB_WRITER_BYTES, writeInterMb, writeIntraMb } from '../../encoder/macroblock-writer.js';
 import { MbKind, MbState } from '../../encoder/mb-state.js';
 import {
   SKIP_SSD_MASK, SKIP_VANISHES, STATE_DESC_FIELDS, SUBPEL_SOURCES, SimdKernels, intra4x4Taps, kernelModuleBytes,
@@ -632,6 +633,110 @@ describe('SIMD kernels against the TypeScript references', () => {
     }
     expect(changed).toBeGreaterThan(20_000);
     expect(changedChroma).toBeGreaterThan(2_000);
+  });
+
+  it('cavlcResidual writes writeResidual\'s bits: I16, I4x4 and inter, every nC table, escapes, unrepresentable levels, any bit offset', () => {
+    const mbW = 3, mbH = 3;
+    const sk = kernels(64 * 1024);
+    const alloc = (n: number): Uint8Array => sk.alloc(n);
+    const state = new MbState(mbW, mbH, alloc);
+    const luma = new LumaCoding(alloc), chroma = new ChromaCoding(alloc), inter = new InterCoding(alloc);
+    const fixed = sk.alloc(MB_WRITER_BYTES);
+    const rnd = prng(2027);
+    // Mostly zeros and ±1, some small levels, a few large ones (escapes, suffixLength 6, and beyond Baseline's reach).
+    const level = (large: boolean): number => {
+      const r = rnd() % 100;
+      const m = r < 55 ? 0 : r < 80 ? 1 : r < 95 ? 2 + (rnd() % 6) : large ? rnd() % 3000 : 8 + (rnd() % 60);
+      return rnd() % 2 === 0 ? -m : m;
+    };
+    const seen = { written: 0, refused: 0, tables: new Set<number>() };
+    for (let t = 0; t < 3000; t++) {
+      const large = t % 10 === 0, kind = t % 3; // 0 Intra_16x16, 1 I_NxN, 2 P_L0_16x16
+      const lumaOf = kind === 2 ? inter.luma : luma, chromaOf = kind === 2 ? inter.chroma : chroma;
+      const i16 = kind === 0;
+      for (let r = 0; r < 16; r++) {
+        let n = 0;
+        for (let k = 0; k < 16; k++) {
+          const v = i16 && k === 0 ? 0 : level(large);
+          lumaOf.levels[r * 16 + k] = v;
+          if (v !== 0) n++;
+        }
+        lumaOf.nz[r] = n;
+      }
+      for (let k = 0; k < 16; k++) lumaOf.dc[k] = level(large);
+      for (let b = 0; b < 8; b++) {
+        let n = 0;
+        for (let k = 0; k < 16; k++) {
+          const v = k === 0 ? 0 : level(large);
+          chromaOf.ac[b * 16 + k] = v;
+          if (v !== 0) n++;
+        }
+        chromaOf.nz[b] = n;
+        chromaOf.dc[b] = level(large);
+      }
+      lumaOf.kind = i16 ? MbKind.I16x16 : MbKind.I4x4;
+      lumaOf.cbp = i16 ? (rnd() % 2) * 15 : rnd() % 16;
+      chromaOf.cbp = rnd() % 3;
+      for (let i = 0; i < 16; i++) {
+        luma.modes4[i] = rnd() % 9;
+        luma.predModes4[i] = rnd() % 9;
+      }
+      inter.kind = MbKind.P16x16;
+      inter.numMvd = 1;
+      inter.mvdx[0] = (rnd() % 41) - 20;
+      inter.mvdy[0] = (rnd() % 41) - 20;
+      // Neighbours' TotalCoeffs from 0 to 16, so nC reaches every coeff_token table.
+      for (let i = 0; i < state.nzLuma.length; i++) state.nzLuma[i] = rnd() % 4 === 0 ? rnd() % 17 : rnd() % 3;
+      for (let i = 0; i < state.nzCb.length; i++) {
+        state.nzCb[i] = rnd() % 16;
+        state.nzCr[i] = rnd() % 16;
+      }
+      const mb = rnd() % (mbW * mbH);
+      const pos = { mb, mbx: mb % mbW, mby: Math.floor(mb / mbW), qpDelta: (rnd() % 11) - 5 };
+      // Both writers start mid-byte after the same bits.
+      fixed.fill(0);
+      const plain = new BitWriter(64), kernel = new BitWriter(0, fixed);
+      const lead = rnd() % 20;
+      for (const w of [plain, kernel]) w.u(lead, 0x5a5a5 & ((1 << lead) - 1));
+      const write = (w: BitWriter, simd: SimdKernels | null): boolean => kind === 2
+        ? writeInterMb(w, state, pos, inter, simd)
+        : writeIntraMb(w, state, pos, luma, chroma, kind === 0 ? 0 : 5, simd);
+      const ok = write(plain, null);
+      const at = `trial ${t} (kind ${kind}, cbp ${lumaOf.cbp} | ${chromaOf.cbp} << 4, macroblock ${mb})`;
+      expect(write(kernel, sk), at).toBe(ok);
+      if (!ok) {
+        seen.refused++;
+        continue;
+      }
+      seen.written++;
+      expect(kernel.bitLength, at).toBe(plain.bitLength);
+      const bytes = (plain.bitLength + 7) >> 3;
+      expect(Buffer.compare(kernel.buffer.subarray(0, bytes), plain.buffer.subarray(0, bytes)), at).toBe(0);
+      expect(fixed.subarray(bytes).every((v) => v === 0), `bytes past the end stay zero, ${at}`).toBe(true);
+      for (let i = 0; i < 16; i++) {
+        const nA = i & 3 ? lumaOf.nz[i - 1]! : pos.mbx > 0 ? state.nzLuma[(mb - 1) * 16 + i + 3]! : -1;
+        seen.tables.add(nA < 2 ? 0 : nA < 4 ? 1 : nA < 8 ? 2 : 3);
+      }
+    }
+    // The last representable level (level_suffix 4095 or 4094 after level_prefix 15) and the first beyond it, alone in a block.
+    for (const [v, representable] of [[2064, true], [2065, false], [-2064, true], [-2065, false]] as const) {
+      luma.levels.fill(0);
+      luma.nz.fill(0);
+      luma.levels[0] = v;
+      luma.nz[0] = 1;
+      luma.kind = MbKind.I4x4;
+      luma.cbp = 1;
+      chroma.cbp = 0;
+      const pos = { mb: 0, mbx: 0, mby: 0, qpDelta: 0 };
+      fixed.fill(0);
+      const plain = new BitWriter(64), kernel = new BitWriter(0, fixed);
+      expect(writeIntraMb(plain, state, pos, luma, chroma, 0, null), `level ${v}`).toBe(representable);
+      expect(writeIntraMb(kernel, state, pos, luma, chroma, 0, sk), `level ${v}`).toBe(representable);
+      if (representable) expect(Buffer.compare(kernel.buffer.subarray(0, 64), plain.buffer.subarray(0, 64)), `level ${v}`).toBe(0);
+    }
+    expect(seen.written, 'macroblocks written').toBeGreaterThan(2000);
+    expect(seen.refused, 'macroblocks refused (a level beyond level_prefix 15)').toBeGreaterThan(20);
+    expect([...seen.tables].sort(), 'coeff_token tables reached').toEqual([0, 1, 2, 3]);
   });
 
   it('alloc hands out aligned, zeroed, disjoint views and refuses to overrun the memory', () => {
