@@ -83,18 +83,19 @@ function hadamardColumns(inp: string, out: string): string {
 
 /**
  * The sum of |4x4 Hadamard| coefficients of two side-by-side 4x4 differences, rows in $d0..$d3
- * (i16x8: lanes 0-3 the left block, 4-7 the right), added to $acc as i32x4. Vertical butterflies
- * between the row vectors, then the horizontal ones inside each group of four lanes: with the
- * adjacent lane (t = swap(v) + v * (1, −1, ...)), then with the lane two away (u = swap2(t) +
- * t * (1, 1, −1, −1, ...)). Magnitudes stay within 16 x 255 = 4080, so i16 lanes hold them, and
- * four rows' absolute values within 16320.
+ * (i16x8: lanes 0-3 the left block, 4-7 the right), added to $acc as i32x4 (lanes 0-1 the left
+ * block's, 2-3 the right's). Vertical butterflies between the row vectors, then the horizontal
+ * ones inside each group of four lanes: with the adjacent lane (t = swap(v) + v * (1, −1, ...));
+ * the last one, with the lane two away, by |a + b| + |a − b| = 2 max(|a|, |b|): each lane holds
+ * the max of its pair, so the pair's two lanes sum to the two coefficients' |.|. Magnitudes stay
+ * within 8 x 255 = 2040 before the max, and four rows' within 8160.
  */
 const HADAMARD_ABS_ACC = `${hadamardColumns('d', 'd')}
   ${[0, 1, 2, 3].map((k) => `
   local.get $d${k} local.get $d${k} i8x16.shuffle ${SWAP_1}
-  local.get $d${k} local.get $sign1 i16x8.mul i16x8.add local.tee $d${k}
+  local.get $d${k} local.get $sign1 i16x8.mul i16x8.add i16x8.abs local.tee $d${k}
   local.get $d${k} i8x16.shuffle ${SWAP_2}
-  local.get $d${k} local.get $sign2 i16x8.mul i16x8.add i16x8.abs local.set $d${k}`).join('')}
+  local.get $d${k} i16x8.max_s local.set $d${k}`).join('')}
   local.get $d0 local.get $d1 i16x8.add local.get $d2 i16x8.add local.get $d3 i16x8.add
   i32x4.extadd_pairwise_i16x8_u local.get $acc i32x4.add local.set $acc`;
 
@@ -130,11 +131,10 @@ function satdSource(fnName: string, avg: boolean): FunctionSource {
       ['$aa', 'i32'], ['$pp', 'i32'], ['$qq', 'i32'], ['$x', 'i32'],
       ['$d0', 'v128'], ['$d1', 'v128'], ['$d2', 'v128'], ['$d3', 'v128'],
       ['$s01', 'v128'], ['$m01', 'v128'], ['$s23', 'v128'], ['$m23', 'v128'],
-      ['$sign1', 'v128'], ['$sign2', 'v128'], ['$acc', 'v128'],
+      ['$sign1', 'v128'], ['$acc', 'v128'],
     ],
     body: `
       v128.const i16x8 1 -1 1 -1 1 -1 1 -1 local.set $sign1
-      v128.const i16x8 1 1 -1 -1 1 1 -1 -1 local.set $sign2
       loop $strips
         local.get $a local.set $aa
         local.get $p local.set $pp
@@ -297,8 +297,11 @@ const lanes16 = (ls: number[]): string => ls.map((l) => `${2 * l} ${2 * l + 1}`)
  * arithmetic, so the order of the two passes does not change a coefficient; at most 6 x 6 x 255
  * = 9180). Quantisation in i32: |c| x MF + bias reaches about 1.2e8. `table` holds QUANT_4x4 then
  * DEQUANT_4x4 (96 i32 each), so row k of class m is at table + (m * 16 + k * 4) * 4.
+ *
+ * Without `dequant` (blockLevels, for the early-skip probe, which looks at levels only) coef is
+ * not written.
  */
-function blockQuantSource(): FunctionSource {
+function blockQuantSource(name = 'blockQuant', dequant = true): FunctionSource {
   const rev = lanes16([3, 2, 1, 0, 7, 6, 5, 4]);
   const pickX = lanes16([0, 8, 0, 8, 4, 12, 4, 12]);
   const pickY = lanes16([1, 9, 1, 9, 5, 13, 5, 13]);
@@ -318,10 +321,10 @@ function blockQuantSource(): FunctionSource {
     local.get $t${k} i32x4.extend_${g === 0 ? 'low' : 'high'}_i16x8_s local.tee $c
     i32.const 31 i32x4.shr_s local.set $sg
     local.get $c i32x4.abs local.get $mf${k & 1} i32x4.mul local.get $bias4 i32x4.add local.get $qbits i32x4.shr_s
-    local.get $sg v128.xor local.get $sg i32x4.sub ${k === 0 ? 'local.get $dcmask v128.andnot' : ''} local.tee $l${g}${k}
-    local.get $v${k & 1} i32x4.mul local.get $q6 i32x4.shl
+    local.get $sg v128.xor local.get $sg i32x4.sub ${k === 0 ? 'local.get $dcmask v128.andnot' : ''} ${dequant ? 'local.tee' : 'local.set'} $l${g}${k}
+    ${dequant ? `local.get $v${k & 1} i32x4.mul local.get $q6 i32x4.shl
     ${k === 0 ? 'local.set $sg local.get $c local.get $sg local.get $dcmask v128.bitselect' : ''} local.set $c
-    local.get $coef local.get $r i32.const ${g} i32.add i32.const 6 i32.shl i32.add local.get $c v128.store offset=${k * 16}`;
+    local.get $coef local.get $r i32.const ${g} i32.add i32.const 6 i32.shl i32.add local.get $c v128.store offset=${k * 16}` : ''}`;
   // Block g's levels into zig-zag order, and its TotalCoeff.
   const store = (g: number): string => `
     local.get $l${g}0 local.get $l${g}1 i16x8.narrow_i32x4_s local.set $za
@@ -347,7 +350,7 @@ function blockQuantSource(): FunctionSource {
     ['$l10', 'v128'], ['$l11', 'v128'], ['$l12', 'v128'], ['$l13', 'v128'],
   ];
   return {
-    name: 'blockQuant',
+    name,
     params: [['$src', 'i32'], ['$ss', 'i32'], ['$pred', 'i32'], ['$ps', 'i32'], ['$bshift', 'i32'], ['$count', 'i32'], ['$start', 'i32'],
       ['$coef', 'i32'], ['$levels', 'i32'], ['$nz', 'i32'], ['$m', 'i32'], ['$q6', 'i32'], ['$bias', 'i32'], ['$table', 'i32']],
     result: null,
@@ -954,7 +957,7 @@ export const SKIP_SSD_MASK = (1 << 30) - 1, SKIP_VANISHES = 1 << 30;
  * stride $rs) into $pred (16x16), both chroma predictions by chroma8 from $cu and $cv (stride $cs,
  * weights $wa..$wd) into $predC (Cb above Cr, 8 wide), and the SSD of both against $src (16x16)
  * and $srcC. With $probe, also residual.ts lumaResidualVanishes and chromaResidualVanishes on
- * those predictions: blockQuant of the 16 luma blocks, x264's decimation scores per 8x8 (a block
+ * those predictions: blockLevels of the 16 luma blocks, x264's decimation scores per 8x8 (a block
  * with a level beyond ±1 scores 9, else each ±1 level scores 3, 2, 2, 1, 1, 1 by the zeros before
  * it in scan order, none past 5), an 8x8 kept from score 4, the macroblock from a total of 6;
  * then blockQuant of the 8 chroma AC blocks and the 2x2 Hadamard of each component's DCs,
@@ -992,7 +995,7 @@ function skipProbeSource(): FunctionSource {
       local.get $probe i32.eqz if local.get $ssd return end
       ;; luma: the 16 blocks, then the decimation scores by 8x8 (lumaResidualVanishes)
       local.get $src i32.const 16 local.get $pred i32.const 16 i32.const 2 i32.const 16 i32.const 0
-      local.get $coef local.get $levels local.get $nz local.get $m local.get $q6 local.get $bias local.get $table call $blockQuant
+      local.get $coef local.get $levels local.get $nz local.get $m local.get $q6 local.get $bias local.get $table call $blockLevels
       loop $b8s
         ${SCORE_8X8}
         local.get $s8 i32.const 4 i32.ge_u
@@ -1870,7 +1873,7 @@ function intra4x4Source(): FunctionSource {
     '$corner', '$sumT', '$sumL', '$dc', '$pm', '$mask', '$best', '$nzb', '$cbp', '$ssd',
     '$sat0', '$sat1', '$sat2', '$sat3', '$sat4', '$sat5', '$sat6', '$sat7', '$sat8'];
   const v128s = ['$T', '$E', '$x', '$y', '$one', '$p0', '$p1', '$p2', '$p3', '$p4', '$p5', '$p6', '$p7', '$p8', '$r0', '$r1', '$r2', '$r3',
-    '$d0', '$d1', '$d2', '$d3', '$s01', '$m01', '$s23', '$m23', '$sign1', '$sign2', '$acc'];
+    '$d0', '$d1', '$d2', '$d3', '$s01', '$m01', '$s23', '$m23', '$sign1', '$acc'];
   return {
     name: 'intra4x4',
     params: [['$src', 'i32'], ['$pic', 'i32'], ['$sy', 'i32'], ['$flags', 'i32'], ['$nb', 'i32'], ['$lambda', 'f64'],
@@ -1881,7 +1884,6 @@ function intra4x4Source(): FunctionSource {
       ...v128s.map((n): [string, 'v128'] => [n, 'v128'])],
     body: `
       v128.const i16x8 1 -1 1 -1 1 -1 1 -1 local.set $sign1
-      v128.const i16x8 1 1 -1 -1 1 1 -1 -1 local.set $sign2
       i32.const 1 i8x16.splat local.set $one
       ;; lambda * 4, exactly, as doublings
       local.get $lambda local.get $lambda f64.add local.tee $cost local.get $cost f64.add local.set $lambda4
@@ -2163,10 +2165,13 @@ const DIAMOND_STEPS = [[0, -1], [-1, 0], [1, 0], [0, 1]];
  * i32) to $state.
  */
 function subpelSearchSource(): FunctionSource {
-  const candidate = (dx: number, dy: number): string => `
+  // In a second diamond round one point is the first round's centre, whose cost the best now
+  // beats: passing over it changes nothing.
+  const candidate = (dx: number, dy: number, again: boolean): string => `
     block $skip
       local.get $cx i32.const ${dx} i32.add local.set $tx
       local.get $cy i32.const ${dy} i32.add local.set $ty
+      ${again ? 'local.get $tx local.get $ox i32.eq local.get $ty local.get $oy i32.eq i32.and br_if $skip' : ''}
       ${vectorCostOrSkip('$tx', '$ty', '$best')}
       local.get $mvc
       local.get $src local.get $tx local.get $ty local.get $ss local.get $w local.get $h local.get $table local.get $state call $satdAt
@@ -2174,19 +2179,21 @@ function subpelSearchSource(): FunctionSource {
       local.get $best f64.lt i32.eqz br_if $skip
       local.get $c local.set $best local.get $tx local.set $bx local.get $ty local.set $by
     end`;
-  const round = (pattern: number[][], step: number): string => `
+  const round = (pattern: number[][], step: number, again: boolean): string => `
     local.get $bx local.set $cx
     local.get $by local.set $cy
-    ${pattern.map(([dx, dy]) => candidate(dx! * step, dy! * step)).join('\n')}`;
+    ${pattern.map(([dx, dy]) => candidate(dx! * step, dy! * step, again)).join('\n')}`;
   const stepCode = (step: number): string => `
     local.get $square
     if
-      ${round(SQUARE_STEPS, step)}
+      ${round(SQUARE_STEPS, step, false)}
     else
       block $moved
-        ${round(DIAMOND_STEPS, step)}
+        ${round(DIAMOND_STEPS, step, false)}
         local.get $bx local.get $cx i32.eq local.get $by local.get $cy i32.eq i32.and br_if $moved
-        ${round(DIAMOND_STEPS, step)}
+        local.get $cx local.set $ox
+        local.get $cy local.set $oy
+        ${round(DIAMOND_STEPS, step, true)}
       end
     end`;
   return {
@@ -2196,7 +2203,7 @@ function subpelSearchSource(): FunctionSource {
       ['$minX', 'i32'], ['$maxX', 'i32'], ['$minY', 'i32'], ['$maxY', 'i32'], ['$square', 'i32'], ['$quarter', 'i32'],
       ['$table', 'i32'], ['$state', 'i32']],
     result: null,
-    locals: [['$bx', 'i32'], ['$by', 'i32'], ['$cx', 'i32'], ['$cy', 'i32'], ['$tx', 'i32'], ['$ty', 'i32'],
+    locals: [['$bx', 'i32'], ['$by', 'i32'], ['$cx', 'i32'], ['$cy', 'i32'], ['$tx', 'i32'], ['$ty', 'i32'], ['$ox', 'i32'], ['$oy', 'i32'],
       ['$best', 'f64'], ['$mvc', 'f64'], ['$c', 'f64']],
     body: `
       local.get $state local.get $f i32.store offset=16
@@ -2356,7 +2363,7 @@ export type HexSearch = (
 export function kernelModuleBytes(): Uint8Array {
   return assembleModule([
     sadSource('sad16', 16), sadSource('sad8', 8), sadSource('sad4', 4),
-    satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(), blockQuantSource(),
+    satdSource('satd', false), satdSource('satdAvg', true), halfPlanesSource(), blockQuantSource(), blockQuantSource('blockLevels', false),
     avgBlockSource(), ssdSource(), chroma8Source(), lumaEdgeSource(false), lumaEdgeSource(true),
     blockReconSource(), plane16Source(),
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
