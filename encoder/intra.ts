@@ -114,10 +114,12 @@ export class IntraCoder {
   private readonly srcCw: Uint32Array;
   /** The SIMD kernels (null: the TypeScript ones); with them the buffers above lie in their memory. */
   private readonly simd: SimdKernels | null;
+  /** intraChroma's trial predictions (an address in the kernels' memory; 0 without them). */
+  private readonly chromaScratch: number;
 
   /** Bytes of SIMD memory an IntraCoder allocates (with alignment). */
   static readonly SIMD_BYTES = simdBytes(256, 128, 256, 128) + 2 * LumaCoding.SIMD_BYTES + ChromaCoding.SIMD_BYTES
-    + simdBytes(MB_WRITER_BYTES, MB_WRITER_BYTES);
+    + simdBytes(MB_WRITER_BYTES, MB_WRITER_BYTES, 128);
 
   constructor(
     private readonly src: Picture,
@@ -142,6 +144,7 @@ export class IntraCoder {
     this.lumaI4 = new LumaCoding(codingAlloc);
     this.writer16 = simd === null ? new BitWriter(1024) : new BitWriter(0, simd.alloc(MB_WRITER_BYTES));
     this.writer4 = simd === null ? new BitWriter(1024) : new BitWriter(0, simd.alloc(MB_WRITER_BYTES));
+    this.chromaScratch = simd === null ? 0 : simd.alloc(128).byteOffset;
   }
 
   /**
@@ -185,11 +188,14 @@ export class IntraCoder {
     const { mbx, mby } = pos;
     const avail = (mbx > 0 ? AVAIL_LEFT : 0) | (mby > 0 ? AVAIL_TOP : 0) | (mbx > 0 && mby > 0 ? AVAIL_TOP_LEFT : 0);
     if (!afterEstimate) this.loadLuma(mbx, mby);
-    if (!afterEstimate || this.simd !== null) this.loadEdges(mbx, mby, avail);
-    this.loadChroma();
+    // The kernels read the edges from the picture; the TypeScript searches from copies.
+    if (this.simd === null) {
+      if (!afterEstimate) this.loadEdges(mbx, mby, avail);
+      this.loadChroma();
+    }
 
     const chroma = this.chroma;
-    this.codeChroma(avail, p, chroma);
+    this.codeChroma(pos, avail, p, chroma);
 
     const i16 = this.lumaI16;
     if (!afterEstimate) this.searchI16(pos, avail, p, i16);
@@ -305,12 +311,24 @@ export class IntraCoder {
 
   // ---- chroma ------------------------------------------------------------------------------
 
-  private codeChroma(avail: number, p: QpParams, out: ChromaCoding): void {
-    const { topCb, topCr, leftCb, leftCr, predCb, predCr, srcC, hadC, absC, absNotRow0C, absNotCol0C } = this;
+  /**
+   * The chroma mode of least SATD + lambda * mode bits (the first on a tie), its prediction and
+   * its residual. The intraChroma kernel does the search in one call.
+   */
+  private codeChroma(pos: MbPosition, avail: number, p: QpParams, out: ChromaCoding): void {
+    const { topCb, topCr, leftCb, leftCr, predCb, predCr, srcC, hadC, absC, absNotRow0C, absNotCol0C, simd } = this;
+    if (simd !== null) {
+      const r = this.recon, oc = pos.mby * 8 * r.strideC + pos.mbx * 8;
+      out.mode = simd.k.intraChroma(srcC.byteOffset, r.u.byteOffset + oc, r.v.byteOffset + oc, r.strideC, avail, p.lambda,
+        predCb.byteOffset, this.chromaScratch);
+      codeChromaResidual(srcC, predCb, 0, predCr, 0, p.qpc, INTRA_DEAD_ZONE, out, simd);
+      return;
+    }
     let bestMode = 0, bestCost = Infinity;
     for (let mode = 0; mode < 4; mode++) {
       if (!intraChromaModeAvailable(mode, avail)) continue;
-      let cost = p.lambda * ueBits(mode);
+      // SATDs summed as integers, then the mode's bits: the kernel's order, so equal costs stay equal.
+      let satd = 0;
       if (mode === IntraChromaMode.Plane) {
         predictChroma(mode, topCb, leftCb, avail, predCb);
         predictChroma(mode, topCr, leftCr, avail, predCr);
@@ -321,17 +339,18 @@ export class IntraCoder {
           const b = c * 4 + blk, ho = b * 16;
           const xO = (blk & 1) * 4, yO = (blk >> 1) * 4;
           if (mode === IntraChromaMode.Dc) {
-            cost += satdDc(hadC, ho, absC[b]!, chromaDc(top, left, avail, blk));
+            satd += satdDc(hadC, ho, absC[b]!, chromaDc(top, left, avail, blk));
           } else if (mode === IntraChromaMode.Horizontal) {
-            cost += satdHorizontal(hadC, ho, absNotCol0C[b]!, left[yO]!, left[yO + 1]!, left[yO + 2]!, left[yO + 3]!);
+            satd += satdHorizontal(hadC, ho, absNotCol0C[b]!, left[yO]!, left[yO + 1]!, left[yO + 2]!, left[yO + 3]!);
           } else if (mode === IntraChromaMode.Vertical) {
-            cost += satdVertical(hadC, ho, absNotRow0C[b]!, top[1 + xO]!, top[2 + xO]!, top[3 + xO]!, top[4 + xO]!);
+            satd += satdVertical(hadC, ho, absNotRow0C[b]!, top[1 + xO]!, top[2 + xO]!, top[3 + xO]!, top[4 + xO]!);
           } else {
             const po = yO * 8 + xO;
-            cost += satd4x4Px(srcC, c * 64 + po, 8, c === 0 ? predCb : predCr, po, 8);
+            satd += satd4x4Px(srcC, c * 64 + po, 8, c === 0 ? predCb : predCr, po, 8);
           }
         }
       }
+      const cost = satd + p.lambda * ueBits(mode);
       if (cost < bestCost) {
         bestCost = cost;
         bestMode = mode;
@@ -391,10 +410,13 @@ export class IntraCoder {
     out.satdCost = bestCost + p.lambda * ueBits(1 + bestMode);
   }
 
-  /** Residual and reconstruction of Intra_16x16 in the mode searchI16 chose. */
+  /**
+   * Residual and reconstruction of Intra_16x16 in the mode searchI16 chose (whose kernel left
+   * that mode's prediction in pred).
+   */
   private codeI16(avail: number, p: QpParams, out: LumaCoding): void {
     const { top16, left16, pred, src16, dcm, tmp, simd } = this;
-    predict16x16(out.mode16, top16, left16, avail, pred);
+    if (simd === null) predict16x16(out.mode16, top16, left16, avail, pred);
     const qp = p.qp, m = (qp % 6) * 16, qbits = 15 + ((qp / 6) | 0);
     const bias = deadZoneBias(qp, INTRA_DEAD_ZONE);
     // AC levels (start 1: the DC stays unquantised in coef at each block's position 0).

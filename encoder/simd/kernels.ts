@@ -1669,7 +1669,8 @@ function cavlcResidualSource(): FunctionSource {
  * order on a tie) among those available, from the picture's edge samples at $pic − 1 and
  * $pic − $sy (8.3.3; $flags bit 0 left, bit 1 top; Plane needs both and the corner). Each
  * prediction is written to $pred (16x16) and its SATD summed by `satd`; Plane by `plane16` from
- * its a, b and c (intra-pred.ts plane16Params). Returns mode << 24 | SATD.
+ * its a, b and c (intra-pred.ts plane16Params). Returns mode << 24 | SATD, and leaves the chosen
+ * mode's prediction in $pred (Plane is the last one tried; the others are stored again).
  */
 function intra16x16Source(): FunctionSource {
   const store16 = (vec: (y: number) => string): string => Array.from({ length: 16 }, (_, y) => `local.get $pred ${vec(y)} v128.store offset=${16 * y}`).join('\n');
@@ -1736,7 +1737,108 @@ function intra16x16Source(): FunctionSource {
         call $plane16
         ${consider(3)}
       end
+      local.get $best i32.eqz if ${store16(() => 'local.get $T')} end
+      local.get $best i32.const 1 i32.eq if ${store16((y) => `local.get $L i8x16.extract_lane_u ${y} i8x16.splat`)} end
+      local.get $best i32.const 2 i32.eq if ${store16(() => 'local.get $dc i8x16.splat')} end
       local.get $best i32.const 24 i32.shl local.get $bestSatd i32.or`,
+  };
+}
+
+/**
+ * intra.ts codeChroma's mode search for one macroblock: the intra chroma mode (8.3.4: DC 0,
+ * Horizontal 1, Vertical 2, Plane 3) of least SATD + lambda * ue bits (1, 3, 3, 5; the first in
+ * mode order on a tie, f64 as in TypeScript) among those $flags allows (bit 0 left, bit 1 top,
+ * bit 2 top-left: Horizontal needs the left, Vertical the top, Plane all three), from the
+ * picture's edge samples around $pu and $pv (stride $sc). Each prediction, Cb above Cr (8 wide),
+ * goes to $scratch (128 bytes) and its SATD against $src (the same layout) is one `satd` call;
+ * the best is copied to $pred. Returns the mode.
+ */
+function intraChromaSource(): FunctionSource {
+  const BITS = [1, 3, 3, 5];
+  // Edge sample of the component at $e: top(x) = p[x, −1], left(y) = p[−1, y].
+  const top = (x: number): string => `local.get $e local.get $sc i32.sub i32.load8_u offset=${x}`;
+  const left = (y: number): string => `local.get $e i32.const 1 i32.sub ${y === 0 ? '' : `local.get $sc i32.const ${y} i32.mul i32.add`} i32.load8_u`;
+  const sum4 = (at: (i: number) => string, from: number): string => `${at(from)} ${at(from + 1)} i32.add ${at(from + 2)} i32.add ${at(from + 3)} i32.add`;
+  // chromaDc's four values (blocks 0..3) into $dc0..$dc3, times 0x01010101 (four samples of it).
+  const dc = `
+    local.get $hasT if ${sum4(top, 0)} local.set $st0 ${sum4(top, 4)} local.set $st1 end
+    local.get $hasL if ${sum4(left, 0)} local.set $sl0 ${sum4(left, 4)} local.set $sl1 end
+    ${[['$dc0', '$st0', '$sl0', 'both'], ['$dc1', '$st1', '$sl0', 'top'], ['$dc2', '$st0', '$sl1', 'left'], ['$dc3', '$st1', '$sl1', 'both']].map(([d, t, l, rule]) => {
+    const mean = (sum: string): string => `${sum} i32.const 2 i32.add i32.const 2 i32.shr_u`;
+    const both = `local.get ${t} local.get ${l} i32.add i32.const 4 i32.add i32.const 3 i32.shr_u`;
+    const order: [string, string][] = rule === 'both'
+      ? [['local.get $hasT local.get $hasL i32.and', both], ['local.get $hasL', mean(`local.get ${l}`)], ['local.get $hasT', mean(`local.get ${t}`)]]
+      : rule === 'top'
+        ? [['local.get $hasT', mean(`local.get ${t}`)], ['local.get $hasL', mean(`local.get ${l}`)]]
+        : [['local.get $hasL', mean(`local.get ${l}`)], ['local.get $hasT', mean(`local.get ${t}`)]];
+    return `
+    ${order.map(([cond, value]) => `${cond} if (result i32) ${value} else`).join('\n')}
+    i32.const 128 ${order.map(() => 'end').join(' ')}
+    i32.const 0x01010101 i32.mul local.set ${d}`;
+  }).join('')}`;
+  // The prediction of mode m for the component at $e into $scratch + $o (8x8, stride 8).
+  const predict = (m: number): string => {
+    if (m === 2) return `
+      local.get $e local.get $sc i32.sub v128.load64_zero local.tee $v local.get $v i8x16.shuffle 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 local.set $v
+      ${[0, 1, 2, 3].map((k) => `local.get $scratch local.get $o i32.add local.get $v v128.store offset=${16 * k}`).join('\n')}`;
+    if (m === 1) return [0, 1, 2, 3].map((k) => `
+      local.get $scratch local.get $o i32.add
+      ${left(2 * k)} i8x16.splat ${left(2 * k + 1)} i8x16.splat i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      v128.store offset=${16 * k}`).join('');
+    if (m === 0) return `
+      ${dc}
+      local.get $dc0 i32x4.splat local.get $dc1 i32x4.replace_lane 1 local.get $dc1 i32x4.replace_lane 3 local.set $v
+      local.get $scratch local.get $o i32.add local.get $v v128.store
+      local.get $scratch local.get $o i32.add local.get $v v128.store offset=16
+      local.get $dc2 i32x4.splat local.get $dc3 i32x4.replace_lane 1 local.get $dc3 i32x4.replace_lane 3 local.set $v
+      local.get $scratch local.get $o i32.add local.get $v v128.store offset=32
+      local.get $scratch local.get $o i32.add local.get $v v128.store offset=48`;
+    // Plane, 8-138..8-141 with xCF = yCF = 0: H and V by (x' + 1) (p[4 + x', −1] − p[2 − x', −1]).
+    const corner = `local.get $e local.get $sc i32.sub i32.const 1 i32.sub i32.load8_u`;
+    const grad = (at: (i: number) => string): string => [0, 1, 2, 3].map((i) =>
+      `${at(4 + i)} ${i === 3 ? corner : at(2 - i)} i32.sub i32.const ${i + 1} i32.mul ${i === 0 ? '' : 'i32.add'}`).join('\n');
+    return `
+      ${grad(top)} i32.const 34 i32.mul i32.const 32 i32.add i32.const 6 i32.shr_s local.set $b
+      ${grad(left)} i32.const 34 i32.mul i32.const 32 i32.add i32.const 6 i32.shr_s local.set $c
+      ${left(7)} ${top(7)} i32.add i32.const 4 i32.shl i32.const 16 i32.add local.get $c i32.const 3 i32.mul i32.sub local.set $a
+      local.get $b i16x8.splat v128.const i16x8 -3 -2 -1 0 1 2 3 4 i16x8.mul local.set $bx
+      ${[0, 1, 2, 3].map((k) => `
+      local.get $scratch local.get $o i32.add
+      local.get $a local.get $c i32.const ${2 * k} i32.mul i32.add i16x8.splat local.get $bx i16x8.add i32.const 5 i16x8.shr_s
+      local.get $a local.get $c i32.const ${2 * k + 1} i32.mul i32.add i16x8.splat local.get $bx i16x8.add i32.const 5 i16x8.shr_s
+      i8x16.narrow_i16x8_u v128.store offset=${16 * k}`).join('')}`;
+  };
+  const avail = ['i32.const 1', 'local.get $hasL', 'local.get $hasT', 'local.get $flags i32.const 7 i32.and i32.const 7 i32.eq'];
+  const mode = (m: number): string => `
+    ${avail[m]}
+    if
+      local.get $pu local.set $e i32.const 0 local.set $o
+      ${predict(m)}
+      local.get $pv local.set $e i32.const 64 local.set $o
+      ${predict(m)}
+      local.get $src i32.const 8 local.get $scratch i32.const 8 i32.const 8 i32.const 16 call $satd
+      f64.convert_i32_s local.get $lambda i32.const ${BITS[m]} f64.convert_i32_s f64.mul f64.add local.tee $cost
+      local.get $best f64.lt
+      if
+        local.get $cost local.set $best
+        i32.const ${m} local.set $mode
+        ${Array.from({ length: 8 }, (_, k) => `local.get $pred local.get $scratch v128.load offset=${16 * k} v128.store offset=${16 * k}`).join('\n')}
+      end
+    end`;
+  return {
+    name: 'intraChroma',
+    params: [['$src', 'i32'], ['$pu', 'i32'], ['$pv', 'i32'], ['$sc', 'i32'], ['$flags', 'i32'], ['$lambda', 'f64'], ['$pred', 'i32'], ['$scratch', 'i32']],
+    result: 'i32',
+    locals: [['$hasL', 'i32'], ['$hasT', 'i32'], ['$e', 'i32'], ['$o', 'i32'], ['$mode', 'i32'], ['$st0', 'i32'], ['$st1', 'i32'],
+      ['$sl0', 'i32'], ['$sl1', 'i32'], ['$dc0', 'i32'], ['$dc1', 'i32'], ['$dc2', 'i32'], ['$dc3', 'i32'], ['$a', 'i32'], ['$b', 'i32'],
+      ['$c', 'i32'], ['$best', 'f64'], ['$cost', 'f64'], ['$v', 'v128'], ['$bx', 'v128']],
+    body: `
+      local.get $flags i32.const 1 i32.and local.set $hasL
+      local.get $flags i32.const 1 i32.shr_u i32.const 1 i32.and local.set $hasT
+      ;; Above any cost: DC, always available and tried first, always takes it.
+      i32.const 0x7fffffff f64.convert_i32_s local.set $best
+      ${[0, 1, 2, 3].map(mode).join('\n')}
+      local.get $mode`,
   };
 }
 
@@ -2327,6 +2429,7 @@ export interface Kernels {
     y: number, u: number, v: number, sy: number, sc: number, mbW: number, mbH: number, qp: number, bs: number,
     offA: number, offB: number, offC: number, tables: number,
   ): void;
+  intraChroma(src: number, pu: number, pv: number, sc: number, flags: number, lambda: number, pred: number, scratch: number): number;
   cavlcResidual(
     buf: number, bits: number, levels: number, dc16: number, nz: number, cbp: number, i16: number, cdc: number, cac: number, cnz: number,
     leftL: number, topL: number, leftCb: number, topCb: number, leftCr: number, topCr: number, tables: number,
@@ -2369,7 +2472,7 @@ export function kernelModuleBytes(): Uint8Array {
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
     chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
     motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeInterSource(),
-    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(),
+    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(), intraChromaSource(),
   ], 1);
 }
 

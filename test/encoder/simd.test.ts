@@ -9,8 +9,8 @@ import { H264Encoder } from '../../encoder/index.js';
 import { deblockPicture, setInterBs } from '../../encoder/common/deblock.js';
 import { interpolateHalfPlanes, lumaSources, predictChroma, predictLumaFromPlanes, type LumaSources } from '../../encoder/common/interpolate.js';
 import {
-  AVAIL_LEFT, AVAIL_TOP, AVAIL_TOP_LEFT, Intra16x16Mode, dc4x4, intra16x16ModeAvailable, intra4x4ModeAvailable, plane16Params,
-  predict16x16, predict4x4Ref,
+  AVAIL_LEFT, AVAIL_TOP, AVAIL_TOP_LEFT, Intra16x16Mode, dc4x4, intra16x16ModeAvailable, intra4x4ModeAvailable, intraChromaModeAvailable,
+  plane16Params, predict16x16, predict4x4Ref, predictChroma as predictIntraChroma,
 } from '../../encoder/common/intra-pred.js';
 import { Picture } from '../../encoder/common/picture.js';
 import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from '../../encoder/common/padded-plane.js';
@@ -20,7 +20,7 @@ import {
 import {
   chromaResidualVanishes, codeChromaResidual, codeLumaResidual, copyPrediction, deadZoneBias, lumaResidualVanishes,
 } from '../../encoder/residual.js';
-import { BitWriter } from '../../encoder/common/bitstream.js';
+import { BitWriter, ueBits } from '../../encoder/common/bitstream.js';
 import { ChromaCoding, InterCoding, LumaCoding, MB_WRITER_BYTES, writeInterMb, writeIntraMb } from '../../encoder/macroblock-writer.js';
 import { MbKind, MbState } from '../../encoder/mb-state.js';
 import {
@@ -292,6 +292,70 @@ describe('SIMD kernels against the TypeScript references', () => {
         }
         const got = sk.k.intra16x16(src.byteOffset, pic.byteOffset + origin, stride, flags, pred.byteOffset);
         expect([got >>> 24, got & 0xffffff], `flags ${flags}, trial ${t}`).toEqual([best, bestSatd]);
+        predict16x16(best, top, left, avail, want);
+        expect(Buffer.compare(pred, want), `the chosen mode's prediction is left in pred, flags ${flags}, trial ${t}`).toBe(0);
+        modes[best]!++;
+      }
+    }
+    for (const n of modes) expect(n, `each mode wins somewhere: ${modes}`).toBeGreaterThan(20);
+  });
+
+  it('intraChroma finds the chroma mode of least SATD + lambda bits and its prediction: every availability, noise, extremes, flat edges', () => {
+    const sk = kernels(1 << 16);
+    const stride = 32, picU = sk.alloc(stride * 9 + 16), picV = sk.alloc(stride * 9 + 16);
+    const src = sk.alloc(128), pred = sk.alloc(128), scratch = sk.alloc(128);
+    const want = new Uint8Array(128), rnd = prng(61);
+    const origin = stride + 8; // the macroblock's chroma at (8, 1): one row above, 8 columns to the left
+    const modes = [0, 0, 0, 0];
+    for (let t = 0; t < 400; t++) {
+      for (const pic of [picU, picV]) {
+        for (let i = 0; i < pic.length; i++) pic[i] = t % 3 === 0 ? rnd() & 255 : t % 3 === 1 ? (rnd() & 1) * 255 : 100 + (rnd() & 3);
+      }
+      fill(src, 1900 + t, t % 4 === 1);
+      if (t % 5 === 4) {
+        // Halfway between the Vertical and Horizontal predictions, give or take 1: the two SATDs
+        // come close, and lambda * bits decides.
+        [picU, picV].forEach((pic, c) => {
+          for (let y = 0; y < 8; y++) {
+            for (let x = 0; x < 8; x++) {
+              const v = (pic[origin - stride + x]! + pic[origin + y * stride - 1]! + (rnd() % 3) - 1) >> 1;
+              src[c * 64 + y * 8 + x] = Math.max(0, Math.min(255, v));
+            }
+          }
+        });
+      }
+      const lambda = [0.6, 5.3, 27.2, 160][t % 4]!;
+      for (let avail = 0; avail < 8; avail++) {
+        // The TypeScript search (intra.ts codeChroma's order): SATDs summed, then lambda * ue bits.
+        let best = -1, bestCost = Infinity;
+        for (let mode = 0; mode < 4; mode++) {
+          if (!intraChromaModeAvailable(mode, avail)) continue;
+          let satd = 0;
+          [picU, picV].forEach((pic, c) => {
+            const top = new Uint8Array(9), left = new Uint8Array(8), p = new Uint8Array(64);
+            for (let x = 0; x < 9; x++) top[x] = pic[origin - stride - 1 + x]!;
+            for (let y = 0; y < 8; y++) left[y] = pic[origin + y * stride - 1]!;
+            predictIntraChroma(mode, top, left, avail, p);
+            for (let b = 0; b < 4; b++) satd += satd4x4Px(src, c * 64 + (b >> 1) * 32 + (b & 1) * 4, 8, p, (b >> 1) * 32 + (b & 1) * 4, 8);
+          });
+          const cost = satd + lambda * ueBits(mode);
+          if (cost < bestCost) {
+            bestCost = cost;
+            best = mode;
+          }
+        }
+        [picU, picV].forEach((pic, c) => {
+          const top = new Uint8Array(9), left = new Uint8Array(8), p = new Uint8Array(64);
+          for (let x = 0; x < 9; x++) top[x] = pic[origin - stride - 1 + x]!;
+          for (let y = 0; y < 8; y++) left[y] = pic[origin + y * stride - 1]!;
+          predictIntraChroma(best, top, left, avail, p);
+          want.set(p, c * 64);
+        });
+        const got = sk.k.intraChroma(src.byteOffset, picU.byteOffset + origin, picV.byteOffset + origin, stride, avail, lambda,
+          pred.byteOffset, scratch.byteOffset);
+        const at = `avail ${avail}, lambda ${lambda}, trial ${t}`;
+        expect(got, at).toBe(best);
+        expect(Buffer.compare(pred, want), `prediction, ${at}`).toBe(0);
         modes[best]!++;
       }
     }
