@@ -380,9 +380,16 @@ export class H264Encoder {
       chromaQpIndexOffset: CHROMA_QP_INDEX_OFFSET,
     }, this.simd);
     // The deblocked picture is the next P picture's reference (8.2.5: sliding window, one frame).
-    this.refY.fillFrom(this.recon.y, this.recon.strideY);
-    this.refU.fillFrom(this.recon.u, this.recon.strideC);
-    this.refV.fillFrom(this.recon.v, this.recon.strideC);
+    const simd = this.simd, r = this.recon;
+    if (simd !== null) {
+      for (const [ref, plane, stride] of [[this.refY, r.y, r.strideY], [this.refU, r.u, r.strideC], [this.refV, r.v, r.strideC]] as const) {
+        simd.k.padPlane(plane.byteOffset, stride, ref.data.byteOffset + ref.origin, ref.stride, ref.width, ref.height, ref.pad);
+      }
+    } else {
+      this.refY.fillFrom(r.y, r.strideY);
+      this.refU.fillFrom(r.u, r.strideC);
+      this.refV.fillFrom(r.v, r.strideC);
+    }
     this.prevMvx.set(this.state.mvx);
     this.prevMvy.set(this.state.mvy);
     this.referenceStale = true;

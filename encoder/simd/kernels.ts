@@ -1665,6 +1665,69 @@ function cavlcResidualSource(): FunctionSource {
 }
 
 /**
+ * padded-plane.ts fillFrom: a w x h plane at $src (stride $ss; w a multiple of 8) into the padded
+ * plane whose sample (0, 0) is at $dst (stride $ds, $pad a multiple of 16 on every side), each
+ * row's first and last samples repeated across the side pads, then the first and last padded rows
+ * repeated across the top and bottom pads.
+ */
+function padPlaneSource(): FunctionSource {
+  // $n bytes (a multiple of 8) from $a to $b: 16 at a time, then 8.
+  const copy = `
+    i32.const 0 local.set $x
+    block $copied
+      loop $copy16
+        local.get $x i32.const 16 i32.add local.get $n i32.gt_u br_if $copied
+        local.get $b local.get $x i32.add local.get $a local.get $x i32.add v128.load v128.store
+        local.get $x i32.const 16 i32.add local.set $x
+        br $copy16
+      end
+    end
+    local.get $x local.get $n i32.lt_u
+    if local.get $b local.get $x i32.add local.get $a local.get $x i32.add v128.load64_zero v128.store64_lane 0 end`;
+  return {
+    name: 'padPlane',
+    params: [['$src', 'i32'], ['$ss', 'i32'], ['$dst', 'i32'], ['$ds', 'i32'], ['$w', 'i32'], ['$h', 'i32'], ['$pad', 'i32']],
+    result: null,
+    locals: [['$r', 'i32'], ['$x', 'i32'], ['$a', 'i32'], ['$b', 'i32'], ['$n', 'i32'], ['$d', 'i32'], ['$v', 'v128']],
+    body: `
+      local.get $w local.set $n
+      loop $rows
+        local.get $src local.get $r local.get $ss i32.mul i32.add local.set $a
+        local.get $dst local.get $r local.get $ds i32.mul i32.add local.tee $d local.set $b
+        ${copy}
+        ;; the side pads
+        local.get $a i32.load8_u i8x16.splat local.set $v
+        local.get $d local.get $pad i32.sub local.set $b
+        i32.const 0 local.set $x
+        loop $left
+          local.get $b local.get $x i32.add local.get $v v128.store
+          local.get $x i32.const 16 i32.add local.tee $x local.get $pad i32.lt_u br_if $left
+        end
+        local.get $a local.get $w i32.add i32.const 1 i32.sub i32.load8_u i8x16.splat local.set $v
+        local.get $d local.get $w i32.add local.set $b
+        i32.const 0 local.set $x
+        loop $right
+          local.get $b local.get $x i32.add local.get $v v128.store
+          local.get $x i32.const 16 i32.add local.tee $x local.get $pad i32.lt_u br_if $right
+        end
+        local.get $r i32.const 1 i32.add local.tee $r local.get $h i32.lt_u br_if $rows
+      end
+      ;; the top and bottom pads: whole padded rows
+      local.get $w local.get $pad i32.const 1 i32.shl i32.add local.set $n
+      i32.const 0 local.set $r
+      loop $pads
+        local.get $dst local.get $pad i32.sub local.set $a
+        local.get $a local.get $r i32.const 1 i32.add local.get $ds i32.mul i32.sub local.set $b
+        ${copy}
+        local.get $dst local.get $pad i32.sub local.get $h i32.const 1 i32.sub local.get $ds i32.mul i32.add local.set $a
+        local.get $a local.get $r i32.const 1 i32.add local.get $ds i32.mul i32.add local.set $b
+        ${copy}
+        local.get $r i32.const 1 i32.add local.tee $r local.get $pad i32.lt_u br_if $pads
+      end`,
+  };
+}
+
+/**
  * intra.ts searchI16 for one macroblock: the Intra_16x16 mode of least SATD (the first in mode
  * order on a tie) among those available, from the picture's edge samples at $pic − 1 and
  * $pic − $sy (8.3.3; $flags bit 0 left, bit 1 top; Plane needs both and the corner). Each
@@ -2429,6 +2492,7 @@ export interface Kernels {
     y: number, u: number, v: number, sy: number, sc: number, mbW: number, mbH: number, qp: number, bs: number,
     offA: number, offB: number, offC: number, tables: number,
   ): void;
+  padPlane(src: number, ss: number, dst: number, ds: number, w: number, h: number, pad: number): void;
   intraChroma(src: number, pu: number, pv: number, sc: number, flags: number, lambda: number, pred: number, scratch: number): number;
   cavlcResidual(
     buf: number, bits: number, levels: number, dc16: number, nz: number, cbp: number, i16: number, cdc: number, cac: number, cnz: number,
@@ -2472,7 +2536,7 @@ export function kernelModuleBytes(): Uint8Array {
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
     chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
     motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeInterSource(),
-    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(), intraChromaSource(),
+    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(), intraChromaSource(), padPlaneSource(),
   ], 1);
 }
 

@@ -187,6 +187,25 @@ describe('SIMD kernels against the TypeScript references', () => {
     }
   });
 
+  it('padPlane fills a padded plane as fillFrom does, pads and corners included, and writes nothing outside it', () => {
+    for (const [width, height, pad, srcStride] of [[8, 8, 16, 8], [24, 16, 32, 24], [176, 144, 64, 176], [88, 72, 32, 96], [16, 8, 64, 16]] as const) {
+      const size = PaddedPlane.bytes(width, height, pad);
+      const sk = kernels(3 * size + srcStride * height + 1024);
+      const src = sk.alloc(srcStride * height);
+      fill(src, width * 7 + height, false);
+      const want = new PaddedPlane(width, height, pad);
+      want.fillFrom(src, srcStride);
+      // The plane between two guard areas that must stay as they were.
+      const area = sk.alloc(size + 64);
+      area.fill(77);
+      const got = new PaddedPlane(width, height, pad, area.subarray(32, 32 + size));
+      sk.k.padPlane(src.byteOffset, srcStride, got.data.byteOffset + got.origin, got.stride, width, height, pad);
+      const at = `${width}x${height}, pad ${pad}`;
+      expect(Buffer.compare(got.data, want.data), at).toBe(0);
+      expect([...area.subarray(0, 32), ...area.subarray(32 + size)].every((v) => v === 77), `guards, ${at}`).toBe(true);
+    }
+  });
+
   it('lumaQuant equals forwardQuant4x4Px on all 16 blocks: coefficients, levels in scan order, TotalCoeff, every QP', () => {
     const sk = kernels(1 << 16);
     const src = sk.alloc(256), pred = sk.alloc(256);
