@@ -188,7 +188,8 @@ export class H264Encoder {
       ? { ...choices.inter, partitions: 'p8x8' as const }
       : choices.inter;
     this.simdActive = simd !== null;
-    this.inter = new InterCoder(this.src, this.recon, this.state, interSearch, level.levelIdc, simd);
+    // One source buffer for both coders: intra's look at a P macroblock reads what inter loaded.
+    this.inter = new InterCoder(this.src, this.recon, this.state, interSearch, level.levelIdc, simd, this.intra);
     this.refY = new PaddedPlane(widthMbs * 16, heightMbs * 16, LUMA_PAD, simd?.alloc(lumaPlane));
     this.refU = new PaddedPlane(widthMbs * 8, heightMbs * 8, CHROMA_PAD, simd?.alloc(chromaPlane));
     this.refV = new PaddedPlane(widthMbs * 8, heightMbs * 8, CHROMA_PAD, simd?.alloc(chromaPlane));
@@ -470,8 +471,8 @@ export class H264Encoder {
           let jIntra = Infinity;
           if (!(inter.bestIsPSkip && inter.decidedEarly)) {
             const gate = this.intraInPFactor;
-            if (gate === Infinity || intra.estimate(pos, params) < gate * inter.searchCost) {
-              jIntra = intra.analyse(pos, params, P_SLICE_INTRA_OFFSET, gate !== Infinity);
+            if (gate === Infinity || intra.estimate(pos, params, true) < gate * inter.searchCost) {
+              jIntra = intra.analyse(pos, params, P_SLICE_INTRA_OFFSET, gate !== Infinity, true);
             }
           }
           if (jIntra < jInter) {

@@ -125,7 +125,8 @@ export class InterCoder {
   /**
    * Bytes of SIMD memory an InterCoder for a width x height picture allocates: the three
    * half-sample planes, the source and prediction buffers, a row of intermediates, the search
-   * state and six codings (the constructor's allocations, in order).
+   * state and six codings (the constructor's allocations, in order; the source buffers only when
+   * it is not given a `source` to share, so this is at most 384 bytes more than it takes).
    */
   static simdBytes(width: number, height: number): number {
     const plane = PaddedPlane.bytes(width, height, LUMA_PAD);
@@ -140,6 +141,7 @@ export class InterCoder {
     private readonly search: InterSearch,
     levelIdc: number,
     simd: SimdKernels | null = null,
+    source: { src16: Uint8Array; srcC: Uint8Array } | null = null,
   ) {
     // Table A-1 MaxVmvR: [-64, 63.75] at level 1, [-128, 127.75] from 1.1 to 2, [-256, 255.75]
     // from 2.1 to 3, [-512, 511.75] from 3.1.
@@ -151,11 +153,11 @@ export class InterCoder {
     this.halfHV = new PaddedPlane(src.width, src.height, LUMA_PAD, simd?.alloc(planeBytes));
     this.simd = simd;
     const alloc = (n: number): Uint8Array => (simd === null ? new Uint8Array(n) : simd.alloc(n));
-    this.src16 = alloc(256);
+    this.src16 = source?.src16 ?? alloc(256);
     this.pred16 = alloc(256);
     this.skipPred16 = alloc(256);
     this.skipPred16w = new Uint32Array(this.skipPred16.buffer, this.skipPred16.byteOffset, 64);
-    this.srcC = alloc(128);
+    this.srcC = source?.srcC ?? alloc(128);
     this.srcCw = new Uint32Array(this.srcC.buffer, this.srcC.byteOffset, 32);
     this.predC = alloc(128);
     this.skipPredC = alloc(128);

@@ -59,9 +59,12 @@ const I4_MODES_AVAILABLE = Uint16Array.from({ length: 8 }, (_, avail) => {
 });
 
 export class IntraCoder {
-  /** The macroblock's source: luma 16x16, then Cb (0..63) and Cr (64..127) 8x8. */
-  private readonly src16: Uint8Array;
-  private readonly srcC: Uint8Array;
+  /**
+   * The macroblock's source: luma 16x16, then Cb (0..63) and Cr (64..127) 8x8. InterCoder shares
+   * them (its `source`), so in P slices the macroblock it loaded is there already.
+   */
+  readonly src16: Uint8Array;
+  readonly srcC: Uint8Array;
   /**
    * Hadamard transforms of the source's 4x4 blocks (luma raster block r at r * 16, chroma block
    * c * 4 + blk at (c * 4 + blk) * 16), and per block the sum of |H| over all 16 coefficients,
@@ -159,12 +162,13 @@ export class IntraCoder {
   /**
    * A cheap look at how well intra could do: the best Intra_16x16 SATD cost (+ lambda * mode
    * bits), in the same domain as the inter search's costs. P slices use it to decide whether the
-   * full analyse() is worth running. Leaves the picture and state untouched.
+   * full analyse() is worth running. Leaves the picture and state untouched. `sourceLoaded`: the
+   * macroblock's source is in src16 and srcC already (InterCoder, sharing them, loaded it).
    */
-  estimate(pos: MbPosition, p: QpParams): number {
+  estimate(pos: MbPosition, p: QpParams, sourceLoaded = false): number {
     const { mbx, mby } = pos;
     const avail = (mbx > 0 ? AVAIL_LEFT : 0) | (mby > 0 ? AVAIL_TOP : 0) | (mbx > 0 && mby > 0 ? AVAIL_TOP_LEFT : 0);
-    this.loadLuma(mbx, mby);
+    this.loadLuma(mbx, mby, sourceLoaded);
     if (this.simd === null) this.loadEdges(mbx, mby, avail); // the kernel reads the picture's
     this.searchI16(pos, avail, p, this.lumaI16);
     return this.lumaI16.satdCost;
@@ -182,12 +186,12 @@ export class IntraCoder {
    *
    * `afterEstimate`: estimate(pos, p) was the last call, for this macroblock and these QpParams,
    * so its luma source, transforms and Intra_16x16 search stand and are not redone (nor the edges,
-   * without SIMD kernels).
+   * without SIMD kernels). `sourceLoaded` as estimate's.
    */
-  analyse(pos: MbPosition, p: QpParams, mbTypeOffset: number, afterEstimate = false): number {
+  analyse(pos: MbPosition, p: QpParams, mbTypeOffset: number, afterEstimate = false, sourceLoaded = false): number {
     const { mbx, mby } = pos;
     const avail = (mbx > 0 ? AVAIL_LEFT : 0) | (mby > 0 ? AVAIL_TOP : 0) | (mbx > 0 && mby > 0 ? AVAIL_TOP_LEFT : 0);
-    if (!afterEstimate) this.loadLuma(mbx, mby);
+    if (!afterEstimate) this.loadLuma(mbx, mby, sourceLoaded);
     // The kernels read the edges from the picture; the TypeScript searches from copies.
     if (this.simd === null) {
       if (!afterEstimate) this.loadEdges(mbx, mby, avail);
@@ -264,13 +268,13 @@ export class IntraCoder {
    * Copies the macroblock's source samples (chroma too) and, for the TypeScript searches,
    * transforms its luma 4x4 blocks (the kernels search from the samples).
    */
-  private loadLuma(mbx: number, mby: number): void {
+  private loadLuma(mbx: number, mby: number, loaded: boolean): void {
     const { src16, hadY } = this;
     if (this.simd !== null) {
-      this.simd.loadMacroblock(this.src, mbx, mby, src16, this.srcC);
+      if (!loaded) this.simd.loadMacroblock(this.src, mbx, mby, src16, this.srcC);
       return;
     }
-    this.src.copyMacroblock(mbx, mby, this.src16w, this.srcCw);
+    if (!loaded) this.src.copyMacroblock(mbx, mby, this.src16w, this.srcCw);
     for (let r = 0; r < 16; r++) {
       hadamard4x4Px(src16, (r >> 2) * 64 + (r & 3) * 4, 16, hadY, r * 16);
       hadamardAbsSums(hadY, r * 16, this.absY, this.absNotRow0Y, this.absNotCol0Y, r);
