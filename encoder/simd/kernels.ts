@@ -993,9 +993,12 @@ function skipProbeSource(): FunctionSource {
       local.get $srcC i32.const 8 local.get $predC i32.const 8 i32.const 8 i32.const 16 call $ssd
       i32.add local.set $ssd
       local.get $probe i32.eqz if local.get $ssd return end
-      ;; luma: the 16 blocks, then the decimation scores by 8x8 (lumaResidualVanishes)
-      local.get $src i32.const 16 local.get $pred i32.const 16 i32.const 2 i32.const 16 i32.const 0
-      local.get $coef local.get $levels local.get $nz local.get $m local.get $q6 local.get $bias local.get $table call $blockLevels
+      ;; luma, by halves (x264 stops at the first 8x8 that keeps the macroblock): the 8 blocks,
+      ;; then their two 8x8s' decimation scores (lumaResidualVanishes)
+      ${[0, 1].map((half) => `
+      local.get $src i32.const ${half * 128} i32.add i32.const 16 local.get $pred i32.const ${half * 128} i32.add i32.const 16
+      i32.const 2 i32.const 8 i32.const 0 local.get $coef local.get $levels i32.const ${half * 512} i32.add
+      local.get $nz i32.const ${half * 8} i32.add local.get $m local.get $q6 local.get $bias local.get $table call $blockLevels
       loop $b8s
         ${SCORE_8X8}
         local.get $s8 i32.const 4 i32.ge_u
@@ -1003,8 +1006,8 @@ function skipProbeSource(): FunctionSource {
           local.get $total local.get $s8 i32.add local.tee $total
           i32.const 6 i32.ge_u if local.get $ssd return end
         end
-        local.get $b8 i32.const 1 i32.add local.tee $b8 i32.const 4 i32.lt_u br_if $b8s
-      end
+        local.get $b8 i32.const 1 i32.add local.tee $b8 i32.const ${2 * half + 2} i32.lt_u br_if $b8s
+      end`).join('')}
       ;; chroma: any AC level, then the DCs (chromaResidualVanishes)
       local.get $srcC i32.const 8 local.get $predC i32.const 8 i32.const 1 i32.const 8 i32.const 1
       local.get $coef local.get $levels local.get $nz local.get $mc local.get $q6c local.get $biasC local.get $table call $blockQuant
