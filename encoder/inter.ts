@@ -19,7 +19,7 @@ import type { QpParams } from './intra.js';
 import { InterCoding, MB_WRITER_BYTES, writeInterMb, type MbPosition } from './macroblock-writer.js';
 import { MbKind, type MbState } from './mb-state.js';
 import { chromaResidualVanishes, codeChromaResidual, codeLumaResidual, deadZoneBias, lumaResidualVanishes } from './residual.js';
-import { SKIP_SSD_MASK, SKIP_VANISHES, STATE_DESC_FIELDS, simdBytes, type Kernels, type SimdKernels } from './simd/kernels.js';
+import { SKIP_COMMITTED, SKIP_CTX_FIELDS, SKIP_SSD_MASK, SKIP_VANISHES, STATE_DESC_FIELDS, simdBytes, type Kernels, type SimdKernels } from './simd/kernels.js';
 import { setInterBs } from './common/deblock.js';
 
 /** The inter search a preset selects (presets are data: encoder/presets.ts). */
@@ -107,6 +107,8 @@ export class InterCoder {
   committedCbp = 0;
   private bestIsSkip = false;
   private earlyDecision = false;
+  /** analyse()'s kernel committed its early P_Skip already (commitBest has nothing left to do). */
+  private committedEarly = false;
   private lastSearchCost = Infinity;
   /** The SIMD kernels, or null for the TypeScript ones; with them, addresses of what they read. */
   private readonly kernels: Kernels | null;
@@ -120,6 +122,9 @@ export class InterCoder {
   /** commitInter's descriptor of the MbState (STATE_DESC_FIELDS) and 16 zero bytes (P_Skip's TotalCoeffs); 0 without SIMD. */
   private readonly stateDesc: number;
   private readonly zeros: number;
+  /** skipMacroblock's context (SKIP_CTX_FIELDS), in the kernels' memory; setReference fills it. */
+  private readonly skipCtx: Int32Array;
+  private readonly skipCtxAddr: number;
   private readonly searchCost64: Float64Array;
 
   /**
@@ -130,7 +135,8 @@ export class InterCoder {
    */
   static simdBytes(width: number, height: number): number {
     const plane = PaddedPlane.bytes(width, height, LUMA_PAD);
-    return simdBytes(plane, plane, plane, 256, 256, 256, 128, 128, 128, 2 * (width + 2 * LUMA_PAD), SEARCH_STATE_BYTES, 4 * STATE_DESC_FIELDS.length, 16)
+    return simdBytes(plane, plane, plane, 256, 256, 256, 128, 128, 128, 2 * (width + 2 * LUMA_PAD), SEARCH_STATE_BYTES, 4 * STATE_DESC_FIELDS.length, 16,
+      4 * SKIP_CTX_FIELDS.length)
       + 6 * InterCoding.SIMD_BYTES + simdBytes(MB_WRITER_BYTES);
   }
 
@@ -189,6 +195,9 @@ export class InterCoder {
       this.stateDesc = desc.byteOffset;
       this.zeros = simd.alloc(16).byteOffset;
     }
+    const ctx = alloc(4 * SKIP_CTX_FIELDS.length);
+    this.skipCtx = new Int32Array(ctx.buffer, ctx.byteOffset, SKIP_CTX_FIELDS.length);
+    this.skipCtxAddr = ctx.byteOffset;
   }
 
   /** Call after the reference picture changed: derives its half-sample planes. */
@@ -236,38 +245,54 @@ export class InterCoder {
     this.refV = v;
     this.prevMvx = prevMvx;
     this.prevMvy = prevMvy;
+    const simd = this.simd;
+    if (simd === null) return;
+    // skipMacroblock's context: every address it needs (SKIP_CTX_FIELDS).
+    const { src, recon, skipCoding } = this;
+    const at = (p: PaddedPlane): number => p.data.byteOffset + p.origin;
+    const fields: Record<typeof SKIP_CTX_FIELDS[number], number> = {
+      srcY: src.y.byteOffset, srcU: src.u.byteOffset, srcV: src.v.byteOffset, srcStrideY: src.strideY, srcStrideC: src.strideC,
+      src16: this.src16.byteOffset, srcC: this.srcC.byteOffset,
+      refF: at(y), refH: at(this.halfH), refV: at(this.halfV), refHV: at(this.halfHV), refStride: y.stride,
+      refU: at(u), refV2: at(v), refStrideC: u.stride,
+      pred: this.skipPred16.byteOffset, predC: this.skipPredC.byteOffset, mvx: skipCoding.mvx.byteOffset, mvy: skipCoding.mvy.byteOffset,
+      table: simd.quantTable, coef: simd.coef.byteOffset, levels: simd.levels.byteOffset, nz: simd.nz.byteOffset, subpel: simd.subpelTable,
+      desc: this.stateDesc, recY: recon.y.byteOffset, recU: recon.u.byteOffset, recV: recon.v.byteOffset,
+      recStrideY: recon.strideY, recStrideC: recon.strideC, zeros: this.zeros,
+    };
+    SKIP_CTX_FIELDS.forEach((name, i) => {
+      this.skipCtx[i] = fields[name];
+    });
   }
 
   /** Analyses the macroblock; returns the best inter J (P_Skip included) and remembers it. */
   analyse(pos: MbPosition, p: QpParams): number {
-    this.loadSource(pos);
     this.earlyDecision = false;
+    this.committedEarly = false;
     this.lastSearchCost = Infinity;
     const { state } = this;
     const skip = this.skipCoding;
-    predictSkipMv(state, pos.mb, pos.mbx, pos.mby, skip, this.skipMv);
     skip.kind = MbKind.PSkip;
-    const smx = this.skipMv.x, smy = this.skipMv.y, sx = skip.mvx, sy = skip.mvy;
-    for (let i = 0; i < 16; i++) {
-      sx[i] = smx;
-      sy[i] = smy;
-    }
-    // P_Skip's prediction and J; with earlySkip, P_Skip straight away when coding the residual
-    // would send nothing anyway (x264's early skip). With the kernels all of it is one call.
+    // The source, P_Skip's vector, prediction and J; with earlySkip, P_Skip straight away when
+    // coding the residual would send nothing anyway (x264's early skip). With the kernels all of
+    // it is one call, which then also commits the P_Skip.
     const simd = this.simd, earlySkip = this.search.earlySkip;
     let jSkip: number, vanishes: boolean;
     if (simd !== null) {
-      const x = pos.mbx * 16, y = pos.mby * 16, ls = this.sources;
-      lumaSources(this.refY, this.halfH, this.halfV, this.halfHV, x, y, smx, smy, ls);
-      const a = ls.a.data.byteOffset + ls.ao, b = ls.b === null ? a : ls.b.data.byteOffset + ls.bo;
-      const u = this.refU, xf = smx & 7, yf = smy & 7;
-      const c = u.origin + ((y >> 1) + (smy >> 3)) * u.stride + (x >> 1) + (smx >> 3);
-      const found = simd.skipProbe(this.src16, this.srcC, a, b, this.refY.stride, u.data.byteOffset + c, this.refV.data.byteOffset + c, u.stride,
-        (8 - xf) * (8 - yf), xf * (8 - yf), (8 - xf) * yf, xf * yf, this.skipPred16, this.skipPredC,
-        earlySkip, p.qp, deadZoneBias(p.qp, INTER_DEAD_ZONE), p.qpc, deadZoneBias(p.qpc, INTER_DEAD_ZONE));
+      const qp = p.qp, qpc = p.qpc, q6 = (qp / 6) | 0, q6c = (qpc / 6) | 0;
+      const found = simd.k.skipMacroblock(this.skipCtxAddr, pos.mb, pos.mbx, pos.mby, qp - 6 * q6, q6, deadZoneBias(qp, INTER_DEAD_ZONE),
+        qpc - 6 * q6c, q6c, deadZoneBias(qpc, INTER_DEAD_ZONE), earlySkip ? 1 : 0);
       jSkip = (found & SKIP_SSD_MASK) + p.lambda2;
       vanishes = (found & SKIP_VANISHES) !== 0;
+      this.committedEarly = (found & SKIP_COMMITTED) !== 0;
     } else {
+      this.loadSource(pos);
+      predictSkipMv(state, pos.mb, pos.mbx, pos.mby, skip, this.skipMv);
+      const smx = this.skipMv.x, smy = this.skipMv.y, sx = skip.mvx, sy = skip.mvy;
+      for (let i = 0; i < 16; i++) {
+        sx[i] = smx;
+        sy[i] = smy;
+      }
       this.motionCompensate(pos, skip, this.skipPred16, this.skipPredC);
       jSkip = ssd(this.src16, this.skipPred16, 256) + ssd(this.srcC, this.skipPredC, 128) + p.lambda2;
       vanishes = earlySkip && lumaResidualVanishes(this.src16, this.skipPred16, p.qp, INTER_DEAD_ZONE)
@@ -336,6 +361,7 @@ export class InterCoder {
     this.committedCbp = this.bestIsSkip ? 0 : c.luma.cbp | (c.chroma.cbp << 4);
     const simd = this.simd;
     if (simd !== null) {
+      if (this.committedEarly) return MbKind.PSkip; // skipMacroblock committed it
       // commitInterSource: the same, in one call. P_Skip has no coefficients (TotalCoeff 0).
       if (!this.bestIsSkip) out.append(this.writer);
       const skip = this.bestIsSkip, oy = pos.mby * 16 * recon.strideY + pos.mbx * 16, oc = pos.mby * 8 * recon.strideC + pos.mbx * 8;

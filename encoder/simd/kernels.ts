@@ -948,8 +948,11 @@ const SCORE_8X8 = `
       local.get $k i32.const 1 i32.add local.tee $k i32.const 4 i32.lt_u br_if $scores
     end`;
 
-/** skipProbe's result: the SSD in the low bits, bit 30 when the residual vanishes. */
-export const SKIP_SSD_MASK = (1 << 30) - 1, SKIP_VANISHES = 1 << 30;
+/**
+ * skipProbe's result: the SSD in the low bits (384 samples x 255² < 2^25, so bits 29 and up are
+ * free for flags), bit 30 when the residual vanishes.
+ */
+export const SKIP_SSD_MASK = (1 << 29) - 1, SKIP_VANISHES = 1 << 30;
 
 /**
  * P_Skip's evaluation of a macroblock (inter.ts analyse up to its early decision), in one call:
@@ -1018,6 +1021,139 @@ function skipProbeSource(): FunctionSource {
       ${dcCheck(0)}
       ${dcCheck(1)}
       local.get $ssd i32.const ${SKIP_VANISHES} i32.or`,
+  };
+}
+
+/** skipMacroblock's result: skipProbe's, and bit 29 when it committed the macroblock as P_Skip. */
+export const SKIP_COMMITTED = 1 << 29;
+
+/**
+ * The fields of skipMacroblock's context (i32 each, in this order): the source picture's planes
+ * (their first samples) and strides, the macroblock buffers it loads, the reference's four luma
+ * planes (sample (0, 0) of the full-sample, Hp, Vp and HVp planes), their stride, its two chroma
+ * planes and their stride, P_Skip's coding (prediction 16x16, Cb above Cr, its 16 + 16 vectors),
+ * skipProbe's quantisation table and scratch, SUBPEL_SOURCES, the MbState descriptor, the
+ * reconstructed picture's planes and strides, 16 zero bytes.
+ */
+export const SKIP_CTX_FIELDS = [
+  'srcY', 'srcU', 'srcV', 'srcStrideY', 'srcStrideC', 'src16', 'srcC',
+  'refF', 'refH', 'refV', 'refHV', 'refStride', 'refU', 'refV2', 'refStrideC',
+  'pred', 'predC', 'mvx', 'mvy', 'table', 'coef', 'levels', 'nz', 'subpel', 'desc',
+  'recY', 'recU', 'recV', 'recStrideY', 'recStrideC', 'zeros',
+] as const;
+
+/**
+ * inter.ts analyse up to its early decision, for one macroblock in one call: the macroblock's
+ * source into the buffers (loadMb), its P_Skip vector (mv-pred.ts predictSkipMv: zero without the
+ * left or upper neighbour or when either has refIdx 0 and a zero vector, else predictMv's 16x16
+ * median with C, or D for an unavailable C, and the single-match rule) into P_Skip's 16 + 16
+ * vectors, the planes of that vector (lumaSources by SUBPEL_SOURCES) and chroma's position and
+ * weights, then skipProbe. When the probe ($probe) finds that nothing would be coded it commits
+ * the macroblock as P_Skip (commitInter) and sets SKIP_COMMITTED. $ctx holds SKIP_CTX_FIELDS.
+ */
+function skipMacroblockSource(): FunctionSource {
+  const ctx = (name: typeof SKIP_CTX_FIELDS[number]): string => `local.get $ctx i32.load offset=${4 * SKIP_CTX_FIELDS.indexOf(name)}`;
+  const desc = (name: typeof STATE_DESC_FIELDS[number]): string => `local.get $desc i32.load offset=${4 * STATE_DESC_FIELDS.indexOf(name)}`;
+  // refIdx and vector of 4x4 block $i of the MbState into $r{n}, $x{n}, $y{n}.
+  const motion = (n: string): string => `
+    ${desc('ref')} local.get $i i32.add i32.load8_s local.set $r${n}
+    ${desc('mvx')} local.get $i i32.const 1 i32.shl i32.add i32.load16_s local.set $x${n}
+    ${desc('mvy')} local.get $i i32.const 1 i32.shl i32.add i32.load16_s local.set $y${n}`;
+  // median(a, b, c) = a + b + c − min − max of $p, $q, $r on the stack as names.
+  const median = (a: string, b: string, c: string): string => `
+    local.get ${a} local.get ${b} i32.add local.get ${c} i32.add
+    local.get ${a} local.get ${b} local.get ${a} local.get ${b} i32.lt_s select local.tee $t
+    local.get ${c} local.get $t local.get ${c} i32.lt_s select i32.sub
+    local.get ${a} local.get ${b} local.get ${a} local.get ${b} i32.gt_s select local.tee $t
+    local.get ${c} local.get $t local.get ${c} i32.gt_s select i32.sub`;
+  const planeAddr = (field: number): string => `local.get $ctx local.get $e i32.load offset=${field} i32.const 2 i32.shl i32.add i32.load offset=${4 * SKIP_CTX_FIELDS.indexOf('refF')}`;
+  return {
+    name: 'skipMacroblock',
+    params: [['$ctx', 'i32'], ['$mb', 'i32'], ['$mbx', 'i32'], ['$mby', 'i32'], ['$m', 'i32'], ['$q6', 'i32'], ['$bias', 'i32'],
+      ['$mc', 'i32'], ['$q6c', 'i32'], ['$biasC', 'i32'], ['$probe', 'i32']],
+    result: 'i32',
+    locals: [['$desc', 'i32'], ['$w', 'i32'], ['$x', 'i32'], ['$y', 'i32'], ['$i', 'i32'], ['$t', 'i32'], ['$smx', 'i32'], ['$smy', 'i32'],
+      ['$rA', 'i32'], ['$xA', 'i32'], ['$yA', 'i32'], ['$rB', 'i32'], ['$xB', 'i32'], ['$yB', 'i32'], ['$rC', 'i32'], ['$xC', 'i32'], ['$yC', 'i32'],
+      ['$e', 'i32'], ['$off', 'i32'], ['$rs', 'i32'], ['$a', 'i32'], ['$b', 'i32'], ['$cs', 'i32'], ['$c', 'i32'], ['$xf', 'i32'], ['$yf', 'i32'],
+      ['$found', 'i32'], ['$v', 'v128']],
+    body: `
+      local.get $mbx i32.const 4 i32.shl local.set $x
+      local.get $mby i32.const 4 i32.shl local.set $y
+      ${ctx('desc')} local.set $desc
+      ${desc('mbWidth')} local.set $w
+      ;; the source
+      ${ctx('srcY')} local.get $y ${ctx('srcStrideY')} i32.mul i32.add local.get $x i32.add
+      ${ctx('srcU')} local.get $y i32.const 1 i32.shr_u ${ctx('srcStrideC')} i32.mul i32.add local.get $x i32.const 1 i32.shr_u i32.add
+      ${ctx('srcV')} local.get $y i32.const 1 i32.shr_u ${ctx('srcStrideC')} i32.mul i32.add local.get $x i32.const 1 i32.shr_u i32.add
+      ${ctx('srcStrideY')} ${ctx('srcStrideC')} ${ctx('src16')} ${ctx('srcC')} call $loadMb
+      ;; the P_Skip vector (8.4.1.1)
+      block $vector
+        local.get $mbx i32.eqz br_if $vector
+        local.get $mby i32.eqz br_if $vector
+        local.get $mb i32.const 1 i32.sub i32.const 4 i32.shl i32.const 3 i32.add local.set $i
+        ${motion('A')}
+        local.get $mb local.get $w i32.sub i32.const 4 i32.shl i32.const 12 i32.add local.set $i
+        ${motion('B')}
+        local.get $rA i32.eqz local.get $xA local.get $yA i32.or i32.eqz i32.and br_if $vector
+        local.get $rB i32.eqz local.get $xB local.get $yB i32.or i32.eqz i32.and br_if $vector
+        ;; C, or D (available here) when C is past the right edge
+        local.get $mb local.get $w i32.sub i32.const 4 i32.shl
+        i32.const 28 i32.const -1 local.get $mbx i32.const 1 i32.add local.get $w i32.lt_u select i32.add local.set $i
+        ${motion('C')}
+        local.get $rA i32.eqz local.get $rB i32.eqz i32.add local.get $rC i32.eqz i32.add i32.const 1 i32.eq
+        if
+          local.get $rA i32.eqz
+          if local.get $xA local.set $smx local.get $yA local.set $smy
+          else
+            local.get $rB i32.eqz
+            if local.get $xB local.set $smx local.get $yB local.set $smy
+            else local.get $xC local.set $smx local.get $yC local.set $smy end
+          end
+        else
+          ${median('$xA', '$xB', '$xC')} local.set $smx
+          ${median('$yA', '$yB', '$yC')} local.set $smy
+        end
+      end
+      local.get $smx i16x8.splat local.set $v
+      ${ctx('mvx')} local.get $v v128.store ${ctx('mvx')} local.get $v v128.store offset=16
+      local.get $smy i16x8.splat local.set $v
+      ${ctx('mvy')} local.get $v v128.store ${ctx('mvy')} local.get $v v128.store offset=16
+      ;; the luma planes of the vector (lumaSources)
+      ${ctx('refStride')} local.set $rs
+      local.get $smx i32.const 3 i32.and i32.const 2 i32.shl local.get $smy i32.const 3 i32.and i32.or
+      i32.const 24 i32.mul ${ctx('subpel')} i32.add local.set $e
+      local.get $y local.get $smy i32.const 2 i32.shr_s i32.add local.get $rs i32.mul local.get $x i32.add local.get $smx i32.const 2 i32.shr_s i32.add local.set $off
+      ${planeAddr(0)} local.get $off i32.add local.get $e i32.load offset=4 i32.add local.get $e i32.load offset=8 local.get $rs i32.mul i32.add local.set $a
+      local.get $a local.set $b
+      local.get $e i32.load offset=12 i32.const 0 i32.ge_s
+      if
+        ${planeAddr(12)} local.get $off i32.add local.get $e i32.load offset=16 i32.add local.get $e i32.load offset=20 local.get $rs i32.mul i32.add local.set $b
+      end
+      ;; chroma's position and weights (8.4.2.2.2)
+      ${ctx('refStrideC')} local.set $cs
+      local.get $smx i32.const 7 i32.and local.set $xf
+      local.get $smy i32.const 7 i32.and local.set $yf
+      local.get $y i32.const 1 i32.shr_u local.get $smy i32.const 3 i32.shr_s i32.add local.get $cs i32.mul
+      local.get $x i32.const 1 i32.shr_u i32.add local.get $smx i32.const 3 i32.shr_s i32.add local.set $c
+      ${ctx('src16')} ${ctx('srcC')} local.get $a local.get $b local.get $rs
+      ${ctx('refU')} local.get $c i32.add ${ctx('refV2')} local.get $c i32.add local.get $cs
+      i32.const 8 local.get $xf i32.sub i32.const 8 local.get $yf i32.sub i32.mul
+      local.get $xf i32.const 8 local.get $yf i32.sub i32.mul
+      i32.const 8 local.get $xf i32.sub local.get $yf i32.mul
+      local.get $xf local.get $yf i32.mul
+      ${ctx('pred')} ${ctx('predC')} local.get $probe local.get $m local.get $q6 local.get $bias local.get $mc local.get $q6c local.get $biasC
+      ${ctx('table')} ${ctx('coef')} ${ctx('levels')} ${ctx('nz')} call $skipProbe local.tee $found
+      i32.const ${SKIP_VANISHES} i32.and
+      if
+        local.get $desc local.get $mb local.get $mbx local.get $mby i32.const ${MbKind.PSkip} ${ctx('pred')} ${ctx('predC')}
+        ${ctx('zeros')} ${ctx('zeros')} ${ctx('mvx')} ${ctx('mvy')}
+        ${ctx('recY')} local.get $y ${ctx('recStrideY')} i32.mul i32.add local.get $x i32.add
+        ${ctx('recU')} local.get $y i32.const 1 i32.shr_u ${ctx('recStrideC')} i32.mul i32.add local.get $x i32.const 1 i32.shr_u i32.add
+        ${ctx('recV')} local.get $y i32.const 1 i32.shr_u ${ctx('recStrideC')} i32.mul i32.add local.get $x i32.const 1 i32.shr_u i32.add
+        ${ctx('recStrideY')} ${ctx('recStrideC')} call $commitInter
+        local.get $found i32.const ${SKIP_COMMITTED} i32.or local.set $found
+      end
+      local.get $found`,
   };
 }
 
@@ -2495,6 +2631,7 @@ export interface Kernels {
     y: number, u: number, v: number, sy: number, sc: number, mbW: number, mbH: number, qp: number, bs: number,
     offA: number, offB: number, offC: number, tables: number,
   ): void;
+  skipMacroblock(ctx: number, mb: number, mbx: number, mby: number, m: number, q6: number, bias: number, mc: number, q6c: number, biasC: number, probe: number): number;
   padPlane(src: number, ss: number, dst: number, ds: number, w: number, h: number, pad: number): void;
   intraChroma(src: number, pu: number, pv: number, sc: number, flags: number, lambda: number, pred: number, scratch: number): number;
   cavlcResidual(
@@ -2539,7 +2676,7 @@ export function kernelModuleBytes(): Uint8Array {
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
     chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
     motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeInterSource(),
-    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(), intraChromaSource(), padPlaneSource(),
+    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(), intraChromaSource(), padPlaneSource(), skipMacroblockSource(),
   ], 1);
 }
 
@@ -2636,6 +2773,11 @@ export class SimdKernels {
     this.cavlcTables = ct.byteOffset;
   }
 
+  /** Address of QUANT_4x4 then DEQUANT_4x4 (blockQuantSource's `table`). */
+  get quantTable(): number {
+    return this.tableAddr;
+  }
+
   /** Address of the CAVLC code tables (cavlcResidualSource). */
   readonly cavlcTables: number;
 
@@ -2685,22 +2827,6 @@ export class SimdKernels {
     const q6 = (qp / 6) | 0;
     return this.k.intra4x4(src.byteOffset, pic, sy, flags, nb, lambda, qp - 6 * q6, q6, bias, this.tableAddr,
       modes.byteOffset, pmodes.byteOffset, levels.byteOffset, nz.byteOffset, recon.byteOffset, this.i4Scratch);
-  }
-
-  /**
-   * skipProbeSource: P_Skip's predictions (luma from the planes at addresses a and b, stride rs;
-   * chroma from cu and cv, stride cs, weights wa..wd) into pred and predC, and their SSD against
-   * src and srcC (views in this memory). With `probe`, also whether its residual would vanish at
-   * these quantisers (lumaResidualVanishes and chromaResidualVanishes): bit 30 of the result.
-   */
-  skipProbe(
-    src: Uint8Array, srcC: Uint8Array, a: number, b: number, rs: number, cu: number, cv: number, cs: number,
-    wa: number, wb: number, wc: number, wd: number, pred: Uint8Array, predC: Uint8Array,
-    probe: boolean, qp: number, bias: number, qpc: number, biasC: number,
-  ): number {
-    const q6 = (qp / 6) | 0, q6c = (qpc / 6) | 0;
-    return this.k.skipProbe(src.byteOffset, srcC.byteOffset, a, b, rs, cu, cv, cs, wa, wb, wc, wd, pred.byteOffset, predC.byteOffset,
-      probe ? 1 : 0, qp - 6 * q6, q6, bias, qpc - 6 * q6c, q6c, biasC, this.tableAddr, this.coef.byteOffset, this.levels.byteOffset, this.nz.byteOffset);
   }
 
   /** The last intra4x4's sum of chosen SATD + mode costs. */

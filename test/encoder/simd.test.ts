@@ -22,7 +22,10 @@ import {
 } from '../../encoder/residual.js';
 import { BitWriter, ueBits } from '../../encoder/common/bitstream.js';
 import { ChromaCoding, InterCoding, LumaCoding, MB_WRITER_BYTES, writeInterMb, writeIntraMb } from '../../encoder/macroblock-writer.js';
+import { InterCoder } from '../../encoder/inter.js';
+import { qpParams } from '../../encoder/intra.js';
 import { MbKind, MbState } from '../../encoder/mb-state.js';
+import { PRESET_CHOICES } from '../../encoder/presets.js';
 import {
   SKIP_SSD_MASK, SKIP_VANISHES, STATE_DESC_FIELDS, SUBPEL_SOURCES, SimdKernels, intra4x4Taps, kernelModuleBytes,
 } from '../../encoder/simd/kernels.js';
@@ -550,8 +553,11 @@ describe('SIMD kernels against the TypeScript references', () => {
       const a = ls.a.data.byteOffset + ls.ao, b = ls.b === null ? a : ls.b.data.byteOffset + ls.bo;
       const xf = mvx & 7, yf = mvy & 7, c = refU.origin + (y / 2 + (mvy >> 3)) * refU.stride + x / 2 + (mvx >> 3);
       for (const probe of [false, true]) {
-        const found = sk.skipProbe(src, srcC, a, b, full.stride, refU.data.byteOffset + c, refV.data.byteOffset + c, refU.stride,
-          (8 - xf) * (8 - yf), xf * (8 - yf), (8 - xf) * yf, xf * yf, pred, predC, probe, qp, deadZoneBias(qp, 1 / 6), qpc, deadZoneBias(qpc, 1 / 6));
+        const q6 = Math.floor(qp / 6), q6c = Math.floor(qpc / 6);
+        const found = sk.k.skipProbe(src.byteOffset, srcC.byteOffset, a, b, full.stride, refU.data.byteOffset + c, refV.data.byteOffset + c,
+          refU.stride, (8 - xf) * (8 - yf), xf * (8 - yf), (8 - xf) * yf, xf * yf, pred.byteOffset, predC.byteOffset, probe ? 1 : 0,
+          qp % 6, q6, deadZoneBias(qp, 1 / 6), qpc % 6, q6c, deadZoneBias(qpc, 1 / 6), sk.quantTable, sk.coef.byteOffset,
+          sk.levels.byteOffset, sk.nz.byteOffset);
         expect(Buffer.compare(pred, want), `luma prediction, trial ${t}`).toBe(0);
         expect(Buffer.compare(predC, wantC), `chroma prediction, trial ${t}`).toBe(0);
         expect(found & SKIP_SSD_MASK, `SSD, trial ${t}`).toBe(ssd);
@@ -562,6 +568,73 @@ describe('SIMD kernels against the TypeScript references', () => {
     }
     expect(vanished).toBeGreaterThan(300);
     expect(kept).toBeGreaterThan(300);
+  });
+
+  it('InterCoder analyses and commits with the kernels (skipMacroblock) as without them: P_Skip vectors from random neighbours, early and late skips', () => {
+    const mbW = 4, mbH = 3, count = mbW * mbH, w = mbW * 16, h = mbH * 16;
+    const sk = kernels(4 << 20);
+    const alloc = (n: number): Uint8Array => sk.alloc(n);
+    const rnd = prng(1009);
+    // Smooth content and a reference shifted from it, so that P_Skip's residual vanishes at some QPs and not at others.
+    const plain = new Uint8Array(w * h), plainC = new Uint8Array((w / 2) * (h / 2));
+    for (let i = 0; i < plain.length; i++) plain[i] = 40 + (i % w) * 2 + Math.floor(i / w) * 2 + (rnd() % 5);
+    for (let i = 0; i < plainC.length; i++) plainC[i] = 90 + (i % (w / 2)) + (rnd() % 3);
+    const coders = [true, false].map((withKernels) => {
+      const a = withKernels ? alloc : undefined;
+      const src = new Picture(mbW, mbH, a), recon = new Picture(mbW, mbH, a), state = new MbState(mbW, mbH, a);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) src.y[y * src.strideY + x] = plain[Math.min(h - 1, y + 1) * w + Math.min(w - 1, x + 1)]!;
+      for (let y = 0; y < h / 2; y++) {
+        for (let x = 0; x < w / 2; x++) {
+          src.u[y * src.strideC + x] = plainC[y * (w / 2) + x]!;
+          src.v[y * src.strideC + x] = 255 - plainC[y * (w / 2) + x]!;
+        }
+      }
+      const plane = (pw: number, ph: number, pad: number): PaddedPlane => new PaddedPlane(pw, ph, pad, withKernels ? alloc(PaddedPlane.bytes(pw, ph, pad)) : undefined);
+      const refY = plane(w, h, LUMA_PAD), refU = plane(w / 2, h / 2, CHROMA_PAD), refV = plane(w / 2, h / 2, CHROMA_PAD);
+      refY.fillFrom(plain, w);
+      refU.fillFrom(plainC, w / 2);
+      refV.fillFrom(plainC.map((v) => 255 - v), w / 2);
+      const coder = new InterCoder(src, recon, state, PRESET_CHOICES.realtime.inter, 31, withKernels ? sk : null);
+      coder.setReference(refY, refU, refV, new Int16Array(count * 16), new Int16Array(count * 16));
+      coder.prepareReference();
+      return { coder, recon, state };
+    });
+    const seen = { early: 0, lateSkip: 0, coded: 0, vectors: 0 };
+    for (let t = 0; t < 1000; t++) {
+      // Neighbours: intra, P_Skip or P_L0_16x16, a third of them with a zero vector (P_Skip's zero rule).
+      for (let mb = 0; mb < count; mb++) {
+        const kind = [MbKind.I16x16, MbKind.PSkip, MbKind.P16x16][rnd() % 3]!;
+        const zero = rnd() % 3 === 0, mvx = zero ? 0 : (rnd() % 17) - 8, mvy = zero ? 0 : (rnd() % 17) - 8, nz = rnd();
+        for (const { state } of coders) {
+          state.kind[mb] = kind;
+          for (let i = 0; i < 16; i++) {
+            state.ref[mb * 16 + i] = kind === MbKind.I16x16 ? -1 : 0;
+            state.mvx[mb * 16 + i] = kind === MbKind.I16x16 ? 0 : mvx + (i === 15 ? 1 : 0);
+            state.mvy[mb * 16 + i] = kind === MbKind.I16x16 ? 0 : mvy;
+            state.nzLuma[mb * 16 + i] = (nz >> i) & 1;
+          }
+        }
+      }
+      const mb = rnd() % count, pos = { mb, mbx: mb % mbW, mby: Math.floor(mb / mbW), qpDelta: 0 };
+      const qp = 18 + (rnd() % 30), p = qpParams(qp, qp);
+      const [k, plainCoder] = coders as [typeof coders[0], typeof coders[0]];
+      const at = `trial ${t}, macroblock ${mb}, QP ${qp}`;
+      expect(k.coder.analyse(pos, p), `J, ${at}`).toBe(plainCoder.coder.analyse(pos, p));
+      expect([k.coder.decidedEarly, k.coder.bestIsPSkip], `decision, ${at}`).toEqual([plainCoder.coder.decidedEarly, plainCoder.coder.bestIsPSkip]);
+      const kinds = coders.map(({ coder }) => coder.commitBest(new BitWriter(4096), pos));
+      expect(kinds[0], `kind, ${at}`).toBe(kinds[1]);
+      for (const name of ['kind', 'nzLuma', 'nzCb', 'nzCr', 'mvx', 'mvy', 'ref', 'bs'] as const) {
+        expect([...k.state[name]], `${name}, ${at}`).toEqual([...plainCoder.state[name]]);
+      }
+      for (const plane of ['y', 'u', 'v'] as const) expect(Buffer.compare(k.recon[plane], plainCoder.recon[plane]), `recon ${plane}, ${at}`).toBe(0);
+      if (k.coder.decidedEarly) seen.early++;
+      else if (k.coder.bestIsPSkip) seen.lateSkip++;
+      else seen.coded++;
+      if (k.coder.bestIsPSkip && (k.state.mvx[mb * 16] !== 0 || k.state.mvy[mb * 16] !== 0)) seen.vectors++;
+    }
+    expect(seen.early, `early P_Skips: ${JSON.stringify(seen)}`).toBeGreaterThan(50);
+    expect(seen.lateSkip + seen.coded, `searched macroblocks: ${JSON.stringify(seen)}`).toBeGreaterThan(50);
+    expect(seen.vectors, `P_Skips with a non-zero vector: ${JSON.stringify(seen)}`).toBeGreaterThan(50);
   });
 
   it('codeInter equals codeLumaResidual (decimation) and codeChromaResidual: levels, nz, DC, reconstruction, SSD, cbp, QP 0..51', () => {
