@@ -259,6 +259,8 @@ export class InterCoder {
       table: simd.quantTable, coef: simd.coef.byteOffset, levels: simd.levels.byteOffset, nz: simd.nz.byteOffset, subpel: simd.subpelTable,
       desc: this.stateDesc, recY: recon.y.byteOffset, recU: recon.u.byteOffset, recV: recon.v.byteOffset,
       recStrideY: recon.strideY, recStrideC: recon.strideC, zeros: this.zeros,
+      search: this.searchState.byteOffset, reach: y.pad - PAD_MARGIN, width: y.width, height: y.height, maxVmv: this.maxVmv,
+      range: this.search.range, square: this.search.subpelPattern === 'square' ? 1 : 0, quarter: this.search.subpel === 2 ? 1 : 0,
     };
     SKIP_CTX_FIELDS.forEach((name, i) => {
       this.skipCtx[i] = fields[name];
@@ -520,6 +522,13 @@ export class InterCoder {
    */
   private searchPartition(pos: MbPosition, p: QpParams, c: InterCoding, x4: number, y4: number, w4: number, h4: number, shape: MvShape): number {
     const { state } = this;
+    const k = this.kernels;
+    if (k !== null && this.search.method !== 'umh') {
+      // All of it in one call (searchPartitionSource).
+      const r = pos.mb * 16 + y4 * 4 + x4, slot = 2 * c.numMvd++;
+      return k.searchPartition(this.skipCtxAddr, pos.mb, pos.mbx, pos.mby, x4, y4, w4, h4, shape, p.lambda, c.mvx.byteOffset, c.mvy.byteOffset,
+        c.mvdx.byteOffset + slot, c.mvdy.byteOffset + slot, this.prevMvx[r]!, this.prevMvy[r]!);
+    }
     const mp = this.mp;
     predictMv(state, pos.mb, pos.mbx, pos.mby, c, x4, y4, w4, shape, mp);
     const px = pos.mbx * 16 + x4 * 4, py = pos.mby * 16 + y4 * 4, w = w4 * 4, h = h4 * 4;
@@ -554,7 +563,6 @@ export class InterCoder {
     if (x4 > 0 || y4 > 0) {
       starts[2 * n + 1] = (c.mvx[0]! + 2) >> 2; starts[2 * n + 2] = (c.mvy[0]! + 2) >> 2; n++;
     }
-    const k = this.kernels;
     starts[0] = n;
     if (k === null || this.search.method === 'umh') {
       for (let i = 0; i < n; i++) this.tryFull(starts[2 * i + 1]!, starts[2 * i + 2]!);

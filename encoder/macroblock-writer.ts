@@ -97,9 +97,9 @@ export class InterCoding {
   kind: MbKind = MbKind.P16x16;
   /** sub_mb_type per 8x8 for P_8x8: 0 = 8x8, 1 = 8x4, 2 = 4x8, 3 = 4x4 (Table 7-17). */
   readonly subTypes = new Uint8Array(4);
-  /** mvd_l0 in syntax order (partition, then sub-partition). */
-  readonly mvdx = new Int16Array(16);
-  readonly mvdy = new Int16Array(16);
+  /** mvd_l0 in syntax order (partition, then sub-partition); in the SIMD memory with `alloc`. */
+  readonly mvdx: Int16Array;
+  readonly mvdy: Int16Array;
   numMvd = 0;
   /** The resulting motion vector of every 4x4 block (raster), quarter samples (in the SIMD memory with `alloc`). */
   readonly mvx: Int16Array;
@@ -110,15 +110,17 @@ export class InterCoding {
   cost = 0;
 
   constructor(alloc: Alloc = plainAlloc) {
-    const mvx = alloc(32), mvy = alloc(32);
+    const mvx = alloc(32), mvy = alloc(32), mvdx = alloc(32), mvdy = alloc(32);
     this.mvx = new Int16Array(mvx.buffer, mvx.byteOffset, 16);
     this.mvy = new Int16Array(mvy.buffer, mvy.byteOffset, 16);
+    this.mvdx = new Int16Array(mvdx.buffer, mvdx.byteOffset, 16);
+    this.mvdy = new Int16Array(mvdy.buffer, mvdy.byteOffset, 16);
     this.luma = new LumaCoding(alloc);
     this.chroma = new ChromaCoding(alloc);
   }
 
   /** Bytes of SIMD memory one InterCoding allocates (with alignment). */
-  static readonly SIMD_BYTES = simdBytes(32, 32) + LumaCoding.SIMD_BYTES + ChromaCoding.SIMD_BYTES;
+  static readonly SIMD_BYTES = simdBytes(32, 32, 32, 32) + LumaCoding.SIMD_BYTES + ChromaCoding.SIMD_BYTES;
 }
 
 /** Neighbour context for one macroblock: where it is and what its neighbours hold. */

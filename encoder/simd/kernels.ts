@@ -20,6 +20,7 @@ import {
 import { ALPHA, BETA, TC0 } from '../common/deblock-tables.js';
 import { CHROMA_QP, DEQUANT_4x4, QUANT_4x4 } from '../common/transform.js';
 import { MbKind, TOP_RIGHT_INSIDE } from '../mb-state.js';
+import { MvShape } from '../common/mv-pred.js';
 import type { Picture } from '../common/picture.js';
 import { assembleModule, type FunctionSource } from './wasm-assembler.js';
 
@@ -1033,13 +1034,17 @@ export const SKIP_COMMITTED = 1 << 29;
  * planes (sample (0, 0) of the full-sample, Hp, Vp and HVp planes), their stride, its two chroma
  * planes and their stride, P_Skip's coding (prediction 16x16, Cb above Cr, its 16 + 16 vectors),
  * skipProbe's quantisation table and scratch, SUBPEL_SOURCES, the MbState descriptor, the
- * reconstructed picture's planes and strides, 16 zero bytes.
+ * reconstructed picture's planes and strides, 16 zero bytes; for searchPartition also the search
+ * state (inter.ts SEARCH_STATE_BYTES), how far outside the reference a block may reach (its pad
+ * less a margin), its width and height, the level's vertical
+ * vector limit (quarter samples) and the search settings (range, square 0/1, quarter 0/1).
  */
 export const SKIP_CTX_FIELDS = [
   'srcY', 'srcU', 'srcV', 'srcStrideY', 'srcStrideC', 'src16', 'srcC',
   'refF', 'refH', 'refV', 'refHV', 'refStride', 'refU', 'refV2', 'refStrideC',
   'pred', 'predC', 'mvx', 'mvy', 'table', 'coef', 'levels', 'nz', 'subpel', 'desc',
   'recY', 'recU', 'recV', 'recStrideY', 'recStrideC', 'zeros',
+  'search', 'reach', 'width', 'height', 'maxVmv', 'range', 'square', 'quarter',
 ] as const;
 
 /**
@@ -1154,6 +1159,195 @@ function skipMacroblockSource(): FunctionSource {
         local.get $found i32.const ${SKIP_COMMITTED} i32.or local.set $found
       end
       local.get $found`,
+  };
+}
+
+/**
+ * inter.ts searchPartition with the kernels (hexagon search), for partition (x4, y4, w4 x h4
+ * 4x4 blocks) of shape $shape (mv-pred.ts MvShape) in one call: its vector prediction
+ * (mv-pred.ts predictMv: neighbours A, B and C, or D when C is not available, from the MbState
+ * or, inside the macroblock, from the coding's vectors at $cmvx/$cmvy when decoded before the
+ * partition; 16x8/8x16 directional, then the median with its substitution and single-match
+ * rules), the starting points (prediction, zero, the co-located vector $prevX/$prevY, the left
+ * and upper macroblocks', the first partition's), the vector limits, motionSearch{16,8,4}, and
+ * the result into the coding: the vector over the partition's blocks and its mvd at $mvdx/$mvdy.
+ * Returns the partition's cost. $ctx holds SKIP_CTX_FIELDS.
+ */
+function searchPartitionSource(): FunctionSource {
+  const ctx = (name: typeof SKIP_CTX_FIELDS[number]): string => `local.get $ctx i32.load offset=${4 * SKIP_CTX_FIELDS.indexOf(name)}`;
+  const desc = (name: typeof STATE_DESC_FIELDS[number]): string => `local.get $desc i32.load offset=${4 * STATE_DESC_FIELDS.indexOf(name)}`;
+  // luma4x4BlkIdx of raster block (x, y) of the macroblock (locals).
+  const blk = (x: string, y: string): string => `
+    local.get ${y} i32.const 1 i32.shr_u i32.const 3 i32.shl local.get ${x} i32.const 1 i32.shr_u i32.const 2 i32.shl i32.or
+    local.get ${y} i32.const 1 i32.and i32.const 1 i32.shl i32.or local.get ${x} i32.const 1 i32.and i32.or`;
+  // Neighbour n at ($nx, $ny) relative to the macroblock (mv-pred.ts neighbour): $av{n}, $r{n}, $x{n}, $y{n}.
+  const neighbour = (n: string): string => `
+    i32.const 0 local.set $av${n} i32.const -1 local.set $r${n} i32.const 0 local.set $x${n} i32.const 0 local.set $y${n}
+    block $done${n}
+      local.get $ny i32.const 0 i32.lt_s
+      if
+        local.get $mby i32.eqz br_if $done${n}
+        local.get $nx i32.const 0 i32.lt_s
+        if
+          local.get $mbx i32.eqz br_if $done${n}
+          local.get $mb local.get $w i32.sub i32.const 1 i32.sub i32.const 4 i32.shl i32.const 15 i32.add local.set $i
+        else
+          local.get $nx i32.const 4 i32.lt_s
+          if
+            local.get $mb local.get $w i32.sub i32.const 4 i32.shl i32.const 12 i32.add local.get $nx i32.add local.set $i
+          else
+            local.get $mbx i32.const 1 i32.add local.get $w i32.ge_u br_if $done${n}
+            local.get $mb local.get $w i32.sub i32.const 1 i32.add i32.const 4 i32.shl i32.const 12 i32.add local.set $i
+          end
+        end
+      else
+        local.get $nx i32.const 0 i32.lt_s
+        if
+          local.get $mbx i32.eqz br_if $done${n}
+          local.get $mb i32.const 1 i32.sub i32.const 4 i32.shl local.get $ny i32.const 2 i32.shl i32.add i32.const 3 i32.add local.set $i
+        else
+          local.get $nx i32.const 4 i32.ge_s br_if $done${n}
+          ;; inside the macroblock: available once decoded, before the partition's first block
+          ${blk('$nx', '$ny')} local.get $order i32.ge_u br_if $done${n}
+          i32.const 1 local.set $av${n} i32.const 0 local.set $r${n}
+          local.get $ny i32.const 2 i32.shl local.get $nx i32.add i32.const 1 i32.shl local.set $i
+          local.get $cmvx local.get $i i32.add i32.load16_s local.set $x${n}
+          local.get $cmvy local.get $i i32.add i32.load16_s local.set $y${n}
+          br $done${n}
+        end
+      end
+      i32.const 1 local.set $av${n}
+      ${desc('ref')} local.get $i i32.add i32.load8_s local.set $r${n}
+      ${desc('mvx')} local.get $i i32.const 1 i32.shl i32.add i32.load16_s local.set $x${n}
+      ${desc('mvy')} local.get $i i32.const 1 i32.shl i32.add i32.load16_s local.set $y${n}
+    end`;
+  const at = (x: string, y: string): string => `local.get $x4 ${x} i32.add local.set $nx local.get $y4 ${y} i32.add local.set $ny`;
+  const median = (a: string, b: string, c: string): string => `
+    local.get ${a} local.get ${b} i32.add local.get ${c} i32.add
+    local.get ${a} local.get ${b} local.get ${a} local.get ${b} i32.lt_s select local.tee $t
+    local.get ${c} local.get $t local.get ${c} i32.lt_s select i32.sub
+    local.get ${a} local.get ${b} local.get ${a} local.get ${b} i32.gt_s select local.tee $t
+    local.get ${c} local.get $t local.get ${c} i32.gt_s select i32.sub`;
+  const take = (n: string): string => `local.get $x${n} local.set $mpx local.get $y${n} local.set $mpy`;
+  const start = (k: string, x: string, y: string): string => `
+    local.get $st ${k} i32.const 3 i32.shl i32.add ${x} i32.const 2 i32.add i32.const 2 i32.shr_s i32.store offset=36
+    local.get $st ${k} i32.const 3 i32.shl i32.add ${y} i32.const 2 i32.add i32.const 2 i32.shr_s i32.store offset=40`;
+  const search = (size: number): string => `
+    local.get $src local.get $f local.get $hp local.get $vp local.get $hvp local.get $rs local.get $h local.get $mpx local.get $mpy local.get $lambda
+    local.get $minX local.get $maxX local.get $minY local.get $maxY ${ctx('range')} ${ctx('square')} ${ctx('quarter')} ${ctx('subpel')} local.get $st
+    call $motionSearch${size}`;
+  const i32Locals = ['$desc', '$w', '$i', '$t', '$nx', '$ny', '$order', '$mpx', '$mpy', '$n', '$px', '$py', '$pw', '$h', '$pad', '$rs',
+    '$minX', '$maxX', '$minY', '$maxY', '$src', '$f', '$hp', '$vp', '$hvp', '$st', '$qx', '$qy', '$x', '$y',
+    ...['A', 'B', 'C'].flatMap((n) => [`$av${n}`, `$r${n}`, `$x${n}`, `$y${n}`])];
+  return {
+    name: 'searchPartition',
+    params: [['$ctx', 'i32'], ['$mb', 'i32'], ['$mbx', 'i32'], ['$mby', 'i32'], ['$x4', 'i32'], ['$y4', 'i32'], ['$w4', 'i32'], ['$h4', 'i32'],
+      ['$shape', 'i32'], ['$lambda', 'f64'], ['$cmvx', 'i32'], ['$cmvy', 'i32'], ['$mvdx', 'i32'], ['$mvdy', 'i32'], ['$prevX', 'i32'], ['$prevY', 'i32']],
+    result: 'f64',
+    locals: [...i32Locals.map((l): [string, 'i32'] => [l, 'i32']), ['$cost', 'f64']],
+    body: `
+      ${ctx('desc')} local.set $desc
+      ${desc('mbWidth')} local.set $w
+      ${blk('$x4', '$y4')} local.set $order
+      ;; the vector prediction (8.4.1.3)
+      ${at('i32.const -1', 'i32.const 0')} ${neighbour('A')}
+      ${at('i32.const 0', 'i32.const -1')} ${neighbour('B')}
+      ${at('local.get $w4', 'i32.const -1')} ${neighbour('C')}
+      local.get $avC i32.eqz
+      if ${at('i32.const -1', 'i32.const -1')} ${neighbour('C')} end
+      block $predicted
+        local.get $shape i32.const ${MvShape.Upper16x8} i32.eq
+        if local.get $rB i32.eqz if ${take('B')} br $predicted end end
+        local.get $shape i32.const ${MvShape.Lower16x8} i32.eq local.get $shape i32.const ${MvShape.Left8x16} i32.eq i32.or
+        if local.get $rA i32.eqz if ${take('A')} br $predicted end end
+        local.get $shape i32.const ${MvShape.Right8x16} i32.eq
+        if local.get $rC i32.eqz if ${take('C')} br $predicted end end
+        local.get $avB i32.eqz local.get $avC i32.eqz i32.and local.get $avA i32.and
+        if
+          local.get $xA local.tee $xB local.set $xC
+          local.get $yA local.tee $yB local.set $yC
+          local.get $rA local.tee $rB local.set $rC
+        end
+        local.get $rA i32.eqz local.get $rB i32.eqz i32.add local.get $rC i32.eqz i32.add i32.const 1 i32.eq
+        if
+          local.get $rA i32.eqz if ${take('A')} br $predicted end
+          local.get $rB i32.eqz if ${take('B')} br $predicted end
+          ${take('C')} br $predicted
+        end
+        ${median('$xA', '$xB', '$xC')} local.set $mpx
+        ${median('$yA', '$yB', '$yC')} local.set $mpy
+      end
+      ;; the starting points, in full samples, at the search state's byte 32 (count, then pairs)
+      ${ctx('search')} local.set $st
+      ${start('i32.const 0', 'local.get $mpx', 'local.get $mpy')}
+      ${start('i32.const 1', 'i32.const 0', 'i32.const 0')}
+      ${start('i32.const 2', 'local.get $prevX', 'local.get $prevY')}
+      i32.const 3 local.set $n
+      local.get $mbx
+      if
+        local.get $mb i32.const 1 i32.sub i32.const 4 i32.shl i32.const 3 i32.add i32.const 1 i32.shl local.set $i
+        ${start('local.get $n', `${desc('mvx')} local.get $i i32.add i32.load16_s`, `${desc('mvy')} local.get $i i32.add i32.load16_s`)}
+        local.get $n i32.const 1 i32.add local.set $n
+      end
+      local.get $mby
+      if
+        local.get $mb local.get $w i32.sub i32.const 4 i32.shl i32.const 12 i32.add i32.const 1 i32.shl local.set $i
+        ${start('local.get $n', `${desc('mvx')} local.get $i i32.add i32.load16_s`, `${desc('mvy')} local.get $i i32.add i32.load16_s`)}
+        local.get $n i32.const 1 i32.add local.set $n
+      end
+      local.get $x4 local.get $y4 i32.or
+      if
+        ${start('local.get $n', 'local.get $cmvx i32.load16_s', 'local.get $cmvy i32.load16_s')}
+        local.get $n i32.const 1 i32.add local.set $n
+      end
+      local.get $st local.get $n i32.store offset=32
+      ;; the vector limits: inside the padded reference, and the level's vertical range
+      local.get $mbx i32.const 4 i32.shl local.get $x4 i32.const 2 i32.shl i32.add local.set $px
+      local.get $mby i32.const 4 i32.shl local.get $y4 i32.const 2 i32.shl i32.add local.set $py
+      local.get $w4 i32.const 2 i32.shl local.set $pw
+      local.get $h4 i32.const 2 i32.shl local.set $h
+      ${ctx('reach')} local.set $pad
+      i32.const 0 local.get $px i32.sub local.get $pad i32.sub i32.const 2 i32.shl local.set $minX
+      ${ctx('width')} local.get $px i32.sub local.get $pw i32.sub local.get $pad i32.add i32.const 2 i32.shl local.set $maxX
+      i32.const 0 local.get $py i32.sub local.get $pad i32.sub i32.const 2 i32.shl local.tee $minY
+      i32.const 0 ${ctx('maxVmv')} i32.sub local.tee $t local.get $minY local.get $t i32.gt_s select local.set $minY
+      ${ctx('height')} local.get $py i32.sub local.get $h i32.sub local.get $pad i32.add i32.const 2 i32.shl local.tee $maxY
+      ${ctx('maxVmv')} i32.const 1 i32.sub local.tee $t local.get $maxY local.get $t i32.lt_s select local.set $maxY
+      ;; the search, from (cost inf, 0, 0)
+      local.get $st f64.const inf f64.store
+      local.get $st i32.const 0 i32.store offset=8
+      local.get $st i32.const 0 i32.store offset=12
+      ${ctx('refStride')} local.set $rs
+      local.get $py local.get $rs i32.mul local.get $px i32.add local.set $t
+      ${ctx('refF')} local.get $t i32.add local.set $f
+      ${ctx('refH')} local.get $t i32.add local.set $hp
+      ${ctx('refV')} local.get $t i32.add local.set $vp
+      ${ctx('refHV')} local.get $t i32.add local.set $hvp
+      ${ctx('src16')} local.get $y4 i32.const 6 i32.shl i32.add local.get $x4 i32.const 2 i32.shl i32.add local.set $src
+      local.get $pw i32.const 16 i32.eq
+      if ${search(16)}
+      else
+        local.get $pw i32.const 8 i32.eq
+        if ${search(8)} else ${search(4)} end
+      end
+      local.get $st f64.load local.set $cost
+      local.get $st i32.load offset=8 local.set $qx
+      local.get $st i32.load offset=12 local.set $qy
+      ;; the vector over the partition, and its mvd
+      local.get $y4 local.set $y
+      loop $rows
+        local.get $x4 local.set $x
+        loop $cols
+          local.get $y i32.const 2 i32.shl local.get $x i32.add i32.const 1 i32.shl local.set $i
+          local.get $cmvx local.get $i i32.add local.get $qx i32.store16
+          local.get $cmvy local.get $i i32.add local.get $qy i32.store16
+          local.get $x i32.const 1 i32.add local.tee $x local.get $x4 local.get $w4 i32.add i32.lt_u br_if $cols
+        end
+        local.get $y i32.const 1 i32.add local.tee $y local.get $y4 local.get $h4 i32.add i32.lt_u br_if $rows
+      end
+      local.get $mvdx local.get $qx local.get $mpx i32.sub i32.store16
+      local.get $mvdy local.get $qy local.get $mpy i32.sub i32.store16
+      local.get $cost`,
   };
 }
 
@@ -2037,8 +2231,7 @@ function intraChromaSource(): FunctionSource {
     body: `
       local.get $flags i32.const 1 i32.and local.set $hasL
       local.get $flags i32.const 1 i32.shr_u i32.const 1 i32.and local.set $hasT
-      ;; Above any cost: DC, always available and tried first, always takes it.
-      i32.const 0x7fffffff f64.convert_i32_s local.set $best
+      f64.const inf local.set $best
       ${[0, 1, 2, 3].map(mode).join('\n')}
       local.get $mode`,
   };
@@ -2631,6 +2824,10 @@ export interface Kernels {
     y: number, u: number, v: number, sy: number, sc: number, mbW: number, mbH: number, qp: number, bs: number,
     offA: number, offB: number, offC: number, tables: number,
   ): void;
+  searchPartition(
+    ctx: number, mb: number, mbx: number, mby: number, x4: number, y4: number, w4: number, h4: number, shape: number, lambda: number,
+    cmvx: number, cmvy: number, mvdx: number, mvdy: number, prevX: number, prevY: number,
+  ): number;
   skipMacroblock(ctx: number, mb: number, mbx: number, mby: number, m: number, q6: number, bias: number, mc: number, q6c: number, biasC: number, probe: number): number;
   padPlane(src: number, ss: number, dst: number, ds: number, w: number, h: number, pad: number): void;
   intraChroma(src: number, pu: number, pv: number, sc: number, flags: number, lambda: number, pred: number, scratch: number): number;
@@ -2676,7 +2873,7 @@ export function kernelModuleBytes(): Uint8Array {
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
     chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
     motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeInterSource(),
-    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(), intraChromaSource(), padPlaneSource(), skipMacroblockSource(),
+    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(), intraChromaSource(), padPlaneSource(), skipMacroblockSource(), searchPartitionSource(),
   ], 1);
 }
 

@@ -149,6 +149,14 @@ function assembleBody(fn: FunctionSource, functionIndex: Map<string, number>): n
     } else if (op === 'i32.const') {
       out.push(0x41);
       sleb(out, int(next()) | 0);
+    } else if (op === 'f64.const') {
+      // A number, or inf / -inf: IEEE 754 binary64, little-endian.
+      const t = next(), v = t === 'inf' ? Infinity : t === '-inf' ? -Infinity : Number(t);
+      if (Number.isNaN(v)) fail(`expected a number, got '${t}'`);
+      const bytes = new DataView(new ArrayBuffer(8));
+      bytes.setFloat64(0, v, true);
+      out.push(0x44);
+      for (let b = 0; b < 8; b++) out.push(bytes.getUint8(b));
     } else if (op === 'block' || op === 'loop' || op === 'if') {
       out.push(op === 'block' ? 0x02 : op === 'loop' ? 0x03 : 0x04);
       let label: string | null = null;

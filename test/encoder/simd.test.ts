@@ -74,6 +74,14 @@ describe('wasm assembler', () => {
     expect(run('i32.const -2147483648 local.get $a i32.add', 5, 0)).toBe(-2147483643);
   });
 
+  it('assembles f64 constants, infinities included', () => {
+    // The assembler has no f64-to-i32 instruction: the results are comparisons.
+    expect(run('f64.const 2.5 local.get $a f64.convert_i32_s f64.mul f64.const 10 f64.ge', 4, 0)).toBe(1);
+    expect(run('f64.const 2.5 local.get $a f64.convert_i32_s f64.mul f64.const 10.5 f64.ge', 4, 0)).toBe(0);
+    expect(run('local.get $a f64.convert_i32_s f64.const inf f64.lt local.get $a f64.convert_i32_s f64.const -inf f64.gt i32.and', 2147483647, 0)).toBe(1);
+    expect(() => assembleModule([fn('f64.const x drop i32.const 0')], 1)).toThrow(/f: expected a number, got 'x'/);
+  });
+
   it('resolves labels to branch depths inside nested blocks', () => {
     // Sum 1..a with a loop inside a block; br_if $exit leaves from the inner level.
     const body = `
@@ -570,7 +578,7 @@ describe('SIMD kernels against the TypeScript references', () => {
     expect(kept).toBeGreaterThan(300);
   });
 
-  it('InterCoder analyses and commits with the kernels (skipMacroblock) as without them: P_Skip vectors from random neighbours, early and late skips', () => {
+  it.each(['realtime', 'balanced'] as const)('InterCoder (%s) analyses and commits with the kernels (skipMacroblock, searchPartition) as without them: random neighbour motion', (preset) => {
     const mbW = 4, mbH = 3, count = mbW * mbH, w = mbW * 16, h = mbH * 16;
     const sk = kernels(4 << 20);
     const alloc = (n: number): Uint8Array => sk.alloc(n);
@@ -579,6 +587,8 @@ describe('SIMD kernels against the TypeScript references', () => {
     const plain = new Uint8Array(w * h), plainC = new Uint8Array((w / 2) * (h / 2));
     for (let i = 0; i < plain.length; i++) plain[i] = 40 + (i % w) * 2 + Math.floor(i / w) * 2 + (rnd() % 5);
     for (let i = 0; i < plainC.length; i++) plainC[i] = 90 + (i % (w / 2)) + (rnd() % 3);
+    // The previous frame's vectors (a starting point): some far enough to meet the vector limits at the picture's edges.
+    const prevMvx = new Int16Array(count * 16), prevMvy = new Int16Array(count * 16);
     const coders = [true, false].map((withKernels) => {
       const a = withKernels ? alloc : undefined;
       const src = new Picture(mbW, mbH, a), recon = new Picture(mbW, mbH, a), state = new MbState(mbW, mbH, a);
@@ -594,12 +604,12 @@ describe('SIMD kernels against the TypeScript references', () => {
       refY.fillFrom(plain, w);
       refU.fillFrom(plainC, w / 2);
       refV.fillFrom(plainC.map((v) => 255 - v), w / 2);
-      const coder = new InterCoder(src, recon, state, PRESET_CHOICES.realtime.inter, 31, withKernels ? sk : null);
-      coder.setReference(refY, refU, refV, new Int16Array(count * 16), new Int16Array(count * 16));
+      const coder = new InterCoder(src, recon, state, PRESET_CHOICES[preset].inter, 31, withKernels ? sk : null);
+      coder.setReference(refY, refU, refV, prevMvx, prevMvy);
       coder.prepareReference();
       return { coder, recon, state };
     });
-    const seen = { early: 0, lateSkip: 0, coded: 0, vectors: 0 };
+    const seen = { early: 0, lateSkip: 0, coded: 0, vectors: 0, kinds: new Set<number>() };
     for (let t = 0; t < 1000; t++) {
       // Neighbours: intra, P_Skip or P_L0_16x16, a third of them with a zero vector (P_Skip's zero rule).
       for (let mb = 0; mb < count; mb++) {
@@ -614,6 +624,10 @@ describe('SIMD kernels against the TypeScript references', () => {
             state.nzLuma[mb * 16 + i] = (nz >> i) & 1;
           }
         }
+      }
+      for (let i = 0; i < prevMvx.length; i++) {
+        prevMvx[i] = rnd() % 4 === 0 ? (rnd() % 601) - 300 : (rnd() % 9) - 4;
+        prevMvy[i] = rnd() % 4 === 0 ? (rnd() % 601) - 300 : (rnd() % 9) - 4;
       }
       const mb = rnd() % count, pos = { mb, mbx: mb % mbW, mby: Math.floor(mb / mbW), qpDelta: 0 };
       const qp = 18 + (rnd() % 30), p = qpParams(qp, qp);
@@ -631,7 +645,46 @@ describe('SIMD kernels against the TypeScript references', () => {
       else if (k.coder.bestIsPSkip) seen.lateSkip++;
       else seen.coded++;
       if (k.coder.bestIsPSkip && (k.state.mvx[mb * 16] !== 0 || k.state.mvy[mb * 16] !== 0)) seen.vectors++;
+      seen.kinds.add(kinds[0]!);
     }
+    // The vector limits (PAD_MARGIN inside the padded reference): a source that matches the
+    // reference exactly at a co-located vector on the limit, or one sample past it.
+    const reach = LUMA_PAD - 8;
+    for (const [mbx, mby, axis, sign] of [[mbW - 1, 1, 'x', 1], [0, 1, 'x', -1], [1, mbH - 1, 'y', 1], [2, 0, 'y', -1]] as const) {
+      for (const past of [0, 1]) {
+        const mb = mby * mbW + mbx, px = mbx * 16, py = mby * 16;
+        const limit = sign > 0 ? (axis === 'x' ? w : h) - (axis === 'x' ? px : py) - 16 + reach : -(axis === 'x' ? px : py) - reach;
+        const d = limit + sign * past, dx = axis === 'x' ? d : 0, dy = axis === 'y' ? d : 0;
+        for (const { state } of coders) {
+          state.kind.fill(MbKind.I16x16);
+          state.ref.fill(-1);
+          state.mvx.fill(0);
+          state.mvy.fill(0);
+        }
+        prevMvx.fill(0);
+        prevMvy.fill(0);
+        for (let i = 0; i < 16; i++) {
+          prevMvx[mb * 16 + i] = 4 * dx;
+          prevMvy[mb * 16 + i] = 4 * dy;
+        }
+        for (const { coder } of coders) {
+          const src = (coder as unknown as { src: Picture }).src, ref = (coder as unknown as { refY: PaddedPlane }).refY;
+          for (let r = 0; r < 16; r++) {
+            for (let c = 0; c < 16; c++) src.y[(py + r) * src.strideY + px + c] = ref.data[ref.origin + (py + dy + r) * ref.stride + px + dx + c]!;
+          }
+        }
+        const pos = { mb, mbx, mby, qpDelta: 0 }, p = qpParams(30, 30), at = `limit ${axis} ${sign}, ${past} past it`;
+        const [k, plainCoder] = coders as [typeof coders[0], typeof coders[0]];
+        expect(k.coder.analyse(pos, p), `J, ${at}`).toBe(plainCoder.coder.analyse(pos, p));
+        coders.forEach(({ coder }) => coder.commitBest(new BitWriter(4096), pos));
+        expect([...k.state.mvx, ...k.state.mvy], `vectors, ${at}`).toEqual([...plainCoder.state.mvx, ...plainCoder.state.mvy]);
+        // On the limit the match is found; past it, it may not be.
+        if (past === 0 && !k.coder.bestIsPSkip) expect([k.state.mvx[mb * 16], k.state.mvy[mb * 16]], `the match on the limit, ${at}`).toEqual([4 * dx, 4 * dy]);
+      }
+    }
+    // Balanced tries 16x8, 8x16 and 8x8 (their directional predictions and inner neighbours); some win.
+    expect([...seen.kinds].sort(), 'kinds chosen').toEqual(preset === 'realtime'
+      ? [MbKind.PSkip, MbKind.P16x16] : [MbKind.PSkip, MbKind.P16x16, MbKind.P16x8, MbKind.P8x16, MbKind.P8x8]);
     expect(seen.early, `early P_Skips: ${JSON.stringify(seen)}`).toBeGreaterThan(50);
     expect(seen.lateSkip + seen.coded, `searched macroblocks: ${JSON.stringify(seen)}`).toBeGreaterThan(50);
     expect(seen.vectors, `P_Skips with a non-zero vector: ${JSON.stringify(seen)}`).toBeGreaterThan(50);
