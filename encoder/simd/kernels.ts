@@ -208,18 +208,19 @@ function halfPlanesSource(): FunctionSource {
     local.get $lo i32.const 16 i16x8.splat i16x8.add i32.const 5 i16x8.shr_s
     local.get $hi i32.const 16 i16x8.splat i16x8.add i32.const 5 i16x8.shr_s
     i8x16.narrow_i16x8_u v128.store`;
-  // j1 of eight columns from h1 at $tc − 4 .. (bytes; i16 lanes), in i32: (a + 5 (4c − b) + 512) >> 10.
+  // j of eight columns from h1 at $tc − 4 .. (bytes; i16 lanes), Clip1 left to the narrowing:
+  // (a − 5b + 20c + 512) >> 10 for a = h1[−2] + h1[3], b = h1[−1] + h1[2], c = h1[0] + h1[1], in i16
+  // as x264 computes it: u = (a − b) >> 2, v = (u − b + c) >> 2, j = (v + c + 32) >> 6. Nested
+  // floors of divisions are one floor, so v + c = floor((a − 5b + 20c) / 16) and j is exact. With
+  // h1 in −2550 .. 10710 only u − b + c can leave i16; it saturates, and where it does j is beyond
+  // 0 .. 255 either way (v + c stays below −12910 or above 29227), so Clip1 gives the same.
   const j8 = (off: number): string => `
     ${[0, 1, 2, 3, 4, 5].map((k) => `local.get $tc v128.load offset=${off + 2 * k} local.set $x${k}`).join('\n')}
     local.get $x0 local.get $x5 i16x8.add local.set $x0
     local.get $x1 local.get $x4 i16x8.add local.set $x1
     local.get $x2 local.get $x3 i16x8.add local.set $x2
-    ${['low', 'high'].map((half) => `
-    local.get $x2 i32x4.extend_${half}_i16x8_s i32.const 2 i32x4.shl local.get $x1 i32x4.extend_${half}_i16x8_s i32x4.sub local.tee $t
-    i32.const 2 i32x4.shl local.get $t i32x4.add
-    local.get $x0 i32x4.extend_${half}_i16x8_s i32x4.add
-    i32.const 512 i32x4.splat i32x4.add i32.const 10 i32x4.shr_s`).join('\n')}
-    i16x8.narrow_i32x4_s`;
+    local.get $x0 local.get $x1 i16x8.sub i32.const 2 i16x8.shr_s local.get $x1 i16x8.sub local.get $x2 i16x8.add_sat_s
+    i32.const 2 i16x8.shr_s local.get $x2 i16x8.add i32.const 32 i16x8.splat i16x8.add i32.const 6 i16x8.shr_s`;
   const hvStep = `
     local.get $i local.get $hvp i32.add
     ${j8(0)} ${j8(16)}

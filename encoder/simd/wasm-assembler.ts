@@ -39,7 +39,7 @@ const SIMD_PLAIN: Record<string, number> = {
   'i16x8.abs': 0x80, 'i16x8.neg': 0x81, 'i16x8.narrow_i32x4_s': 0x85, 'i16x8.narrow_i32x4_u': 0x86,
   'i16x8.extend_low_i8x16_s': 0x87, 'i16x8.extend_high_i8x16_s': 0x88,
   'i16x8.extend_low_i8x16_u': 0x89, 'i16x8.extend_high_i8x16_u': 0x8a,
-  'i16x8.shl': 0x8b, 'i16x8.shr_s': 0x8c, 'i16x8.shr_u': 0x8d, 'i16x8.add': 0x8e, 'i16x8.sub': 0x91,
+  'i16x8.shl': 0x8b, 'i16x8.shr_s': 0x8c, 'i16x8.shr_u': 0x8d, 'i16x8.add': 0x8e, 'i16x8.add_sat_s': 0x8f, 'i16x8.sub': 0x91,
   'i16x8.mul': 0x95, 'i16x8.min_s': 0x96, 'i16x8.max_s': 0x98, 'i16x8.avgr_u': 0x9b,
   'i32x4.abs': 0xa0, 'i32x4.neg': 0xa1,
   'i32x4.extend_low_i16x8_s': 0xa7, 'i32x4.extend_high_i16x8_s': 0xa8,

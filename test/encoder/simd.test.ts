@@ -179,11 +179,30 @@ describe('SIMD kernels against the TypeScript references', () => {
   });
 
   it('halfPlanes writes exactly what interpolateHalfPlanes writes, and nothing else, at several picture sizes', () => {
-    for (const [width, height, binary] of [[16, 16, true], [48, 32, false], [176, 144, false], [64, 48, true]] as const) {
+    for (const [width, height, content] of [[16, 16, 'binary'], [48, 32, 'noise'], [176, 144, 'noise'], [64, 48, 'binary'], [48, 36, 'extreme']] as const) {
       const stride = width + 2 * LUMA_PAD, size = stride * (height + 2 * LUMA_PAD);
       const sk = kernels(5 * size + 2 * stride + 256);
       const plain = new PaddedPlane(width, height, LUMA_PAD);
-      fill(plain.data, width + height, binary);
+      fill(plain.data, width + height, content === 'binary');
+      if (content === 'extreme') {
+        // Columns whose vertical six-tap reaches its extremes (P: 10710, N: −2550) in the orders
+        // that push j's i16 intermediate u − b + c past ±32767 (PNPPNP, NPNNPN).
+        const cols = 'PNPPNPNPNNPN';
+        const P = [255, 0, 255, 255, 0, 255], N = [0, 255, 0, 0, 255, 0];
+        const plane = new Uint8Array(width * height);
+        for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) plane[y * width + x] = (cols[x % 12] === 'P' ? P : N)[y % 6]!;
+        plain.fillFrom(plane, width);
+        // The unclipped vertical taps h1 and j's intermediate, as the kernel forms them: it leaves i16 here.
+        const h1 = (x: number, y: number): number => [1, -5, 20, 20, -5, 1].reduce((s, t, k) => s + t * plain.data[plain.origin + (y + k - 2) * stride + x]!, 0);
+        let beyond = 0;
+        for (let y = 0; y < height; y++) {
+          for (let x = 0; x < width; x++) {
+            const a = h1(x - 2, y) + h1(x + 3, y), b = h1(x - 1, y) + h1(x + 2, y), c = h1(x, y) + h1(x + 1, y);
+            if (Math.abs(((a - b) >> 2) - b + c) > 32767) beyond++;
+          }
+        }
+        expect(beyond, 'samples whose intermediate saturates').toBeGreaterThan(10);
+      }
       const ref = new PaddedPlane(width, height, LUMA_PAD, sk.alloc(size));
       ref.data.set(plain.data);
       const want = [0, 1, 2].map(() => new PaddedPlane(width, height, LUMA_PAD));
