@@ -4,7 +4,7 @@
  * requestKeyframe(); P pictures predicted from the previous frame in between.
  */
 import { BitWriter } from './common/bitstream.js';
-import { deblockPicture, setIntraBs } from './common/deblock.js';
+import { deblockPicture } from './common/deblock.js';
 import { chooseLevel, CPB_BR_VCL_FACTOR } from './common/levels.js';
 import { concatBytes, nalUnit, NalUnitType } from './common/nal.js';
 import { CHROMA_PAD, LUMA_PAD, PaddedPlane } from './common/padded-plane.js';
@@ -462,8 +462,6 @@ export class H264Encoder {
         if (idr) {
           kind = intra.encodeMacroblock(w, pos, params, 0);
           cbp = intra.committedCbp;
-          state.setIntraMotion(mb);
-          setIntraBs(state.bs, mb);
         } else {
           const jInter = inter.analyse(pos, params);
           // An early P_Skip is final. Otherwise intra competes on the same J = SSD + lambda2 * bits
@@ -480,8 +478,6 @@ export class H264Encoder {
             skipRun = 0;
             kind = intra.commitBest(w, pos, P_SLICE_INTRA_OFFSET);
             cbp = intra.committedCbp;
-            state.setIntraMotion(mb);
-            setIntraBs(state.bs, mb);
           } else if (inter.bestIsPSkip) {
             kind = inter.commitBest(w, pos);
             cbp = 0;

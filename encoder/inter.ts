@@ -187,12 +187,7 @@ export class InterCoder {
     this.zeros = 0;
     this.writer = simd === null ? new BitWriter(1024) : new BitWriter(0, simd.alloc(MB_WRITER_BYTES));
     if (simd !== null) {
-      const desc = simd.alloc(4 * STATE_DESC_FIELDS.length);
-      const fields = new Int32Array(desc.buffer, desc.byteOffset, STATE_DESC_FIELDS.length);
-      STATE_DESC_FIELDS.forEach((name, i) => {
-        fields[i] = name === 'mbWidth' ? state.mbWidth : state[name].byteOffset;
-      });
-      this.stateDesc = desc.byteOffset;
+      this.stateDesc = simd.describeState(state);
       this.zeros = simd.alloc(16).byteOffset;
     }
     const ctx = alloc(4 * SKIP_CTX_FIELDS.length);

@@ -17,7 +17,8 @@ import {
 import { BLK_TO_RASTER, MbKind, MbState, TOP_RIGHT_INSIDE } from './mb-state.js';
 import { ChromaCoding, LumaCoding, MB_WRITER_BYTES, writeIntraMb, type MbPosition } from './macroblock-writer.js';
 import { codeChromaResidual, copyPrediction, deadZoneBias } from './residual.js';
-import { simdBytes, type SimdKernels } from './simd/kernels.js';
+import { STATE_DESC_FIELDS, simdBytes, type SimdKernels } from './simd/kernels.js';
+import { setIntraBs } from './common/deblock.js';
 
 /** Intra dead zone: a third of a step (JM, x264 without trellis). */
 const INTRA_DEAD_ZONE = 1 / 3;
@@ -119,10 +120,12 @@ export class IntraCoder {
   private readonly simd: SimdKernels | null;
   /** intraChroma's trial predictions (an address in the kernels' memory; 0 without them). */
   private readonly chromaScratch: number;
+  /** commitIntra's descriptor of the MbState (STATE_DESC_FIELDS); 0 without the kernels. */
+  private readonly stateDesc: number;
 
   /** Bytes of SIMD memory an IntraCoder allocates (with alignment). */
   static readonly SIMD_BYTES = simdBytes(256, 128, 256, 128) + 2 * LumaCoding.SIMD_BYTES + ChromaCoding.SIMD_BYTES
-    + simdBytes(MB_WRITER_BYTES, MB_WRITER_BYTES, 128);
+    + simdBytes(MB_WRITER_BYTES, MB_WRITER_BYTES, 128, 4 * STATE_DESC_FIELDS.length);
 
   constructor(
     private readonly src: Picture,
@@ -148,6 +151,7 @@ export class IntraCoder {
     this.writer16 = simd === null ? new BitWriter(1024) : new BitWriter(0, simd.alloc(MB_WRITER_BYTES));
     this.writer4 = simd === null ? new BitWriter(1024) : new BitWriter(0, simd.alloc(MB_WRITER_BYTES));
     this.chromaScratch = simd === null ? 0 : simd.alloc(128).byteOffset;
+    this.stateDesc = simd === null ? 0 : simd.describeState(state);
   }
 
   /**
@@ -243,19 +247,30 @@ export class IntraCoder {
 
   /**
    * Writes the candidate the last analyse() chose into `out` (I_PCM straight into it, with its
-   * alignment) and commits its reconstruction and MbState. Returns its kind.
+   * alignment) and commits its reconstruction and MbState: intra motion (refIdx −1, zero vectors)
+   * and boundary strengths included. Returns its kind.
    */
   commitBest(out: BitWriter, pos: MbPosition, mbTypeOffset: number): MbKind {
     const best = this.best;
     if (best === MbKind.IPcm) {
       this.writePcm(out, pos, mbTypeOffset);
       this.committedCbp = 0;
+      this.state.setIntraMotion(pos.mb);
+      setIntraBs(this.state.bs, pos.mb);
       return MbKind.IPcm;
     }
-    const luma = best === MbKind.I4x4 ? this.lumaI4 : this.lumaI16;
-    this.committedCbp = luma.cbp | (this.chroma.cbp << 4);
+    const luma = best === MbKind.I4x4 ? this.lumaI4 : this.lumaI16, chroma = this.chroma;
+    this.committedCbp = luma.cbp | (chroma.cbp << 4);
     out.append(best === MbKind.I4x4 ? this.writer4 : this.writer16);
-    this.commit(pos, luma, this.chroma);
+    const simd = this.simd;
+    if (simd !== null) {
+      // commitIntraSource: commit() and the motion and bS below, in one call.
+      const r = this.recon, oy = pos.mby * 16 * r.strideY + pos.mbx * 16, oc = pos.mby * 8 * r.strideC + pos.mbx * 8;
+      simd.k.commitIntra(this.stateDesc, pos.mb, luma.kind, luma.recon.byteOffset, chroma.recon.byteOffset, luma.modes4.byteOffset,
+        luma.nz.byteOffset, chroma.nz.byteOffset, r.y.byteOffset + oy, r.u.byteOffset + oc, r.v.byteOffset + oc, r.strideY, r.strideC);
+      return best;
+    }
+    this.commit(pos, luma, chroma);
     return best;
   }
 
@@ -600,7 +615,7 @@ export class IntraCoder {
 
   // ---- shared helpers ----------------------------------------------------------------------
 
-  /** Commits the chosen coding: reconstruction into the picture and context into MbState. */
+  /** Commits the chosen coding: reconstruction into the picture and context (motion and bS too) into MbState. */
   private commit(pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding): void {
     const { recon, state } = this;
     recon.storeMacroblock(pos.mbx, pos.mby, luma.reconW, chroma.reconW);
@@ -615,6 +630,8 @@ export class IntraCoder {
       state.nzCb[mb * 4 + k] = chroma.nz[k]!;
       state.nzCr[mb * 4 + k] = chroma.nz[4 + k]!;
     }
+    state.setIntraMotion(mb);
+    setIntraBs(state.bs, mb);
   }
 
   /**

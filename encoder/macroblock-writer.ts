@@ -164,13 +164,19 @@ function combineNc(nA: number, nB: number): number {
  * Writes an I_NxN or Intra_16x16 macroblock. `mbTypeOffset` is 0 in I slices and 5 in P slices
  * (Table 7-11 follows Table 7-13 there). Returns false when a level is not representable. With
  * `simd`, w is a BitWriter over the kernels' memory and the codings' arrays and the MbState's lie
- * there too: the residual is then the cavlcResidual kernel's.
+ * there too: the kernels intraHeader and cavlcResidual write it.
  */
 export function writeIntraMb(
   w: BitSink, state: MbState, pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding, mbTypeOffset: number,
   simd: SimdKernels | null = null,
 ): boolean {
   const i16 = luma.kind === MbKind.I16x16;
+  if (simd !== null) {
+    const bw = w as BitWriter;
+    bw.advanceTo(simd.k.intraHeader(bw.buffer.byteOffset, bw.bitLength, luma.kind, mbTypeOffset, luma.mode16, luma.cbp | (chroma.cbp << 4),
+      chroma.mode, luma.modes4.byteOffset, luma.predModes4.byteOffset, pos.qpDelta, simd.cavlcTables));
+    return writeResidual(w, state, pos, luma, chroma, i16, simd);
+  }
   if (i16) {
     // Table 7-11: 1 + predMode + 4 * CodedBlockPatternChroma + 12 * (CodedBlockPatternLuma ? 1 : 0)
     w.ue(mbTypeOffset + 1 + luma.mode16 + 4 * chroma.cbp + (luma.cbp ? 12 : 0)); // mb_type

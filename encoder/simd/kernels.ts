@@ -18,6 +18,7 @@ import {
   TOTAL_ZEROS_CHROMA_DC_LEN, TOTAL_ZEROS_CODE, TOTAL_ZEROS_LEN,
 } from '../common/cavlc-tables.js';
 import { ALPHA, BETA, TC0 } from '../common/deblock-tables.js';
+import { CBP_INTRA_TO_CODE_NUM } from '../common/cbp-tables.js';
 import { CHROMA_QP, DEQUANT_4x4, QUANT_4x4 } from '../common/transform.js';
 import { MbKind, TOP_RIGHT_INSIDE } from '../mb-state.js';
 import { MvShape } from '../common/mv-pred.js';
@@ -1709,10 +1710,12 @@ function deblockPictureSource(): FunctionSource {
  * The CAVLC code tables in the kernels' memory (cavlcResidualSource), each entry an i32
  * len << 16 | code: coeff_token by (t * 17 + TotalCoeff) * 4 + TrailingOnes, total_zeros by
  * TotalCoeff * 16 + total_zeros, chroma DC's by TotalCoeff * 4 + total_zeros, run_before by
- * min(zerosLeft, 7) * 16 + run (cavlc-tables.ts's indices).
+ * min(zerosLeft, 7) * 16 + run (cavlc-tables.ts's indices); then Table 9-4's intra
+ * coded_block_pattern code numbers, a byte each.
  */
 const CT_TOKEN = 0, CT_ZEROS = 4 * COEFF_TOKEN_LEN.length, CT_ZEROS_DC = CT_ZEROS + 4 * TOTAL_ZEROS_LEN.length;
-const CT_RUN = CT_ZEROS_DC + 4 * TOTAL_ZEROS_CHROMA_DC_LEN.length, CT_BYTES = CT_RUN + 4 * RUN_BEFORE_LEN.length;
+const CT_RUN = CT_ZEROS_DC + 4 * TOTAL_ZEROS_CHROMA_DC_LEN.length, CT_CBP_INTRA = CT_RUN + 4 * RUN_BEFORE_LEN.length;
+const CT_BYTES = CT_CBP_INTRA + CBP_INTRA_TO_CODE_NUM.length;
 
 function cavlcTables(): Int32Array {
   const t = new Int32Array(CT_BYTES / 4);
@@ -1721,6 +1724,7 @@ function cavlcTables(): Int32Array {
   put(CT_ZEROS, TOTAL_ZEROS_LEN, TOTAL_ZEROS_CODE);
   put(CT_ZEROS_DC, TOTAL_ZEROS_CHROMA_DC_LEN, TOTAL_ZEROS_CHROMA_DC_CODE);
   put(CT_RUN, RUN_BEFORE_LEN, RUN_BEFORE_CODE);
+  new Uint8Array(t.buffer).set(CBP_INTRA_TO_CODE_NUM, CT_CBP_INTRA);
   return t;
 }
 
@@ -1741,6 +1745,27 @@ const PUT_BITS = `
       end
     end
     local.get $acc i32.const 1 local.get $n i32.shl i32.const 1 i32.sub i32.and local.set $acc`;
+
+/**
+ * The bit writer of a BitWriter's buffer at $buf from its bitLength $bits: $pos at the byte of
+ * bit $bits, the $n bits already there in $acc.
+ */
+const WRITER_START = `
+    local.get $buf local.get $bits i32.const 3 i32.shr_u i32.add local.set $pos
+    local.get $bits i32.const 7 i32.and local.tee $n
+    if local.get $pos i32.load8_u i32.const 8 local.get $n i32.sub i32.shr_u local.set $acc end`;
+
+/** The waiting bits out (zeros after them, as BitWriter keeps it), and the new bitLength on the stack. */
+const WRITER_END = `
+    local.get $n
+    if local.get $pos local.get $acc i32.const 8 local.get $n i32.sub i32.shl i32.store8 end
+    local.get $pos local.get $buf i32.sub i32.const 3 i32.shl local.get $n i32.add`;
+
+/** ue(v) of the value on the stack (v < 255: at most 15 bits, one PUT_BITS) — 9.1. */
+const PUT_UE = `
+    i32.const 1 i32.add local.set $code
+    i32.const 31 local.get $code i32.clz i32.sub i32.const 1 i32.shl i32.const 1 i32.add local.set $len
+    ${PUT_BITS}`;
 
 /** PUT_BITS of the table entry at $tables + offset + 4 * (index on the stack). */
 const putEntry = (offset: number): string => `
@@ -1931,9 +1956,7 @@ function cavlcResidualSource(): FunctionSource {
     result: 'i32',
     locals: [['$pos', 'i32'], ['$acc', 'i32'], ['$n', 'i32'], ...i32s.map((l): [string, 'i32'] => [l, 'i32'])],
     body: `
-      local.get $buf local.get $bits i32.const 3 i32.shr_u i32.add local.set $pos
-      local.get $bits i32.const 7 i32.and local.tee $n
-      if local.get $pos i32.load8_u i32.const 8 local.get $n i32.sub i32.shr_u local.set $acc end
+      ${WRITER_START}
       ;; Blocks j: 0 Intra16x16DCLevel, 1..16 luma (luma4x4BlkIdx j − 1), 17..18 chroma DC, 19..26 chroma AC.
       loop $blocks
         block $next
@@ -1992,9 +2015,7 @@ function cavlcResidualSource(): FunctionSource {
         end
         local.get $j i32.const 1 i32.add local.tee $j i32.const 27 i32.lt_u br_if $blocks
       end
-      local.get $n
-      if local.get $pos local.get $acc i32.const 8 local.get $n i32.sub i32.shl i32.store8 end
-      local.get $pos local.get $buf i32.sub i32.const 3 i32.shl local.get $n i32.add`,
+      ${WRITER_END}`,
   };
 }
 
@@ -2058,6 +2079,98 @@ function padPlaneSource(): FunctionSource {
         ${copy}
         local.get $r i32.const 1 i32.add local.tee $r local.get $pad i32.lt_u br_if $pads
       end`,
+  };
+}
+
+/**
+ * intra.ts commit for an intra macroblock, with MbState.setIntraMotion and deblock.ts setIntraBs,
+ * in one call: the reconstruction ($recon 16x16, $reconC Cb above Cr) into the picture at $picY,
+ * $picU, $picV (strides $sy, $sc); into the MbState ($desc, STATE_DESC_FIELDS) its kind, the
+ * Intra4x4PredModes ($modes, 16 bytes raster, for I_NxN; else every one DC), TotalCoeffs ($nz,
+ * $nzC), refIdx −1 and zero vectors, and bS 4 on its macroblock edges and 3 inside.
+ */
+function commitIntraSource(): FunctionSource {
+  const field = (name: typeof STATE_DESC_FIELDS[number]): string => `local.get $desc i32.load offset=${4 * STATE_DESC_FIELDS.indexOf(name)}`;
+  return {
+    name: 'commitIntra',
+    params: [['$desc', 'i32'], ['$mb', 'i32'], ['$kind', 'i32'], ['$recon', 'i32'], ['$reconC', 'i32'], ['$modes', 'i32'], ['$nz', 'i32'],
+      ['$nzC', 'i32'], ['$picY', 'i32'], ['$picU', 'i32'], ['$picV', 'i32'], ['$sy', 'i32'], ['$sc', 'i32']],
+    result: null,
+    locals: [['$q', 'i32'], ['$p', 'i32']],
+    body: `
+      ${copyMacroblock('$picY', '$picU', '$picV', '$sy', '$sc', '$recon', '$reconC', true)}
+      local.get $mb i32.const 4 i32.shl local.set $q
+      ${field('kind')} local.get $mb i32.add local.get $kind i32.store8
+      ${field('nzLuma')} local.get $q i32.add local.get $nz v128.load v128.store
+      ${field('nzCb')} local.get $mb i32.const 2 i32.shl i32.add local.get $nzC i32.load i32.store
+      ${field('nzCr')} local.get $mb i32.const 2 i32.shl i32.add local.get $nzC i32.load offset=4 i32.store
+      ${field('i4Mode')} local.get $q i32.add
+      local.get $kind i32.const ${MbKind.I4x4} i32.eq if (result v128) local.get $modes v128.load else i32.const 2 i8x16.splat end v128.store
+      ${field('ref')} local.get $q i32.add i32.const -1 i8x16.splat v128.store
+      ${field('mvx')} local.get $q i32.const 1 i32.shl i32.add local.tee $p v128.const i32x4 0 0 0 0 v128.store
+      local.get $p v128.const i32x4 0 0 0 0 v128.store offset=16
+      ${field('mvy')} local.get $q i32.const 1 i32.shl i32.add local.tee $p v128.const i32x4 0 0 0 0 v128.store
+      local.get $p v128.const i32x4 0 0 0 0 v128.store offset=16
+      ${field('bs')} local.get $mb i32.const 5 i32.shl i32.add local.tee $p
+      v128.const i8x16 4 4 4 4 3 3 3 3 3 3 3 3 3 3 3 3 v128.store
+      local.get $p v128.const i8x16 4 4 4 4 3 3 3 3 3 3 3 3 3 3 3 3 v128.store offset=16`,
+  };
+}
+
+/**
+ * macroblock-writer.ts writeIntraMb up to the residual, in one call: mb_type (Table 7-11, after
+ * $mbTypeOffset), for I_NxN the 16 prev_intra4x4_pred_mode_flag / rem_intra4x4_pred_mode in
+ * decoding order from $modes and $pred (raster, a byte each), intra_chroma_pred_mode,
+ * coded_block_pattern for I_NxN (me(v), Table 9-4, the CAVLC tables' CT_CBP_INTRA), and
+ * mb_qp_delta (se(v)) when the syntax has it. From bit $bits of the buffer at $buf; returns the new
+ * bitLength.
+ */
+function intraHeaderSource(): FunctionSource {
+  return {
+    name: 'intraHeader',
+    params: [['$buf', 'i32'], ['$bits', 'i32'], ['$kind', 'i32'], ['$mbTypeOffset', 'i32'], ['$mode16', 'i32'], ['$cbp', 'i32'],
+      ['$chromaMode', 'i32'], ['$modes', 'i32'], ['$pred', 'i32'], ['$qpDelta', 'i32'], ['$tables', 'i32']],
+    result: 'i32',
+    locals: [['$pos', 'i32'], ['$acc', 'i32'], ['$n', 'i32'], ['$code', 'i32'], ['$len', 'i32'], ['$i', 'i32'], ['$r', 'i32'],
+      ['$m', 'i32'], ['$p', 'i32']],
+    body: `
+      ${WRITER_START}
+      local.get $kind i32.const ${MbKind.I16x16} i32.eq
+      if
+        ;; 1 + predMode + 4 * CodedBlockPatternChroma + 12 * (CodedBlockPatternLuma != 0)
+        local.get $mbTypeOffset i32.const 1 i32.add local.get $mode16 i32.add local.get $cbp i32.const 4 i32.shr_u i32.const 2 i32.shl i32.add
+        i32.const 12 i32.const 0 local.get $cbp i32.const 15 i32.and select i32.add
+        ${PUT_UE}
+      else
+        local.get $mbTypeOffset ${PUT_UE}
+        loop $blocks
+          ;; raster r = 4y + x of luma4x4BlkIdx i: x = (i8 & 1) * 2 + (i & 1), y = (i8 >> 1) * 2 + ((i >> 1) & 1)
+          local.get $i i32.const 4 i32.and i32.const 1 i32.shr_u local.get $i i32.const 1 i32.and i32.or
+          local.get $i i32.const 8 i32.and local.get $i i32.const 1 i32.shl i32.const 4 i32.and i32.or i32.or local.set $r
+          local.get $modes local.get $r i32.add i32.load8_s local.set $m
+          local.get $pred local.get $r i32.add i32.load8_s local.set $p
+          local.get $m local.get $p i32.eq
+          if
+            i32.const 1 local.set $len i32.const 1 local.set $code
+          else
+            ;; a zero flag, then rem_intra4x4_pred_mode in 3 bits
+            i32.const 4 local.set $len
+            local.get $m local.get $m i32.const 1 i32.sub local.get $m local.get $p i32.lt_s select local.set $code
+          end
+          ${PUT_BITS}
+          local.get $i i32.const 1 i32.add local.tee $i i32.const 16 i32.lt_u br_if $blocks
+        end
+      end
+      local.get $chromaMode ${PUT_UE}
+      local.get $kind i32.const ${MbKind.I16x16} i32.ne
+      if local.get $tables local.get $cbp i32.add i32.load8_u offset=${CT_CBP_INTRA} ${PUT_UE} end
+      local.get $kind i32.const ${MbKind.I16x16} i32.eq local.get $cbp i32.or
+      if
+        ;; se(v): k > 0 as 2k − 1, else −2k
+        local.get $qpDelta i32.const 1 i32.shl i32.const 1 i32.sub i32.const 0 local.get $qpDelta i32.const 1 i32.shl i32.sub
+        local.get $qpDelta i32.const 0 i32.gt_s select ${PUT_UE}
+      end
+      ${WRITER_END}`,
   };
 }
 
@@ -2829,6 +2942,14 @@ export interface Kernels {
     ctx: number, mb: number, mbx: number, mby: number, x4: number, y4: number, w4: number, h4: number, shape: number, lambda: number,
     cmvx: number, cmvy: number, mvdx: number, mvdy: number, prevX: number, prevY: number,
   ): number;
+  intraHeader(
+    buf: number, bits: number, kind: number, mbTypeOffset: number, mode16: number, cbp: number, chromaMode: number, modes: number,
+    pred: number, qpDelta: number, tables: number,
+  ): number;
+  commitIntra(
+    desc: number, mb: number, kind: number, recon: number, reconC: number, modes: number, nz: number, nzC: number,
+    picY: number, picU: number, picV: number, sy: number, sc: number,
+  ): void;
   skipMacroblock(ctx: number, mb: number, mbx: number, mby: number, m: number, q6: number, bias: number, mc: number, q6c: number, biasC: number, probe: number): number;
   padPlane(src: number, ss: number, dst: number, ds: number, w: number, h: number, pad: number): void;
   intraChroma(src: number, pu: number, pv: number, sc: number, flags: number, lambda: number, pred: number, scratch: number): number;
@@ -2874,7 +2995,7 @@ export function kernelModuleBytes(): Uint8Array {
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
     chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
     motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeInterSource(),
-    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(), intraChromaSource(), padPlaneSource(), skipMacroblockSource(), searchPartitionSource(),
+    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(), intraChromaSource(), padPlaneSource(), skipMacroblockSource(), searchPartitionSource(), commitIntraSource(), intraHeaderSource(),
   ], 1);
 }
 
@@ -3079,6 +3200,19 @@ export class SimdKernels {
     } catch {
       return null; // no memory to be had: the TypeScript kernels need none of their own
     }
+  }
+
+  /**
+   * A descriptor of an MbState whose arrays lie in this memory (STATE_DESC_FIELDS, i32 each), for
+   * the kernels that read and write it; returns its address.
+   */
+  describeState(state: { readonly mbWidth: number } & Record<Exclude<typeof STATE_DESC_FIELDS[number], 'mbWidth'>, { readonly byteOffset: number }>): number {
+    const desc = this.alloc(4 * STATE_DESC_FIELDS.length);
+    const fields = new Int32Array(desc.buffer, desc.byteOffset, STATE_DESC_FIELDS.length);
+    STATE_DESC_FIELDS.forEach((name, i) => {
+      fields[i] = name === 'mbWidth' ? state.mbWidth : state[name].byteOffset;
+    });
+    return desc.byteOffset;
   }
 
   /** A zeroed, 16-byte aligned view of `bytes` in the kernels' memory. */

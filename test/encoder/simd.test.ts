@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { H264Encoder } from '../../encoder/index.js';
-import { deblockPicture, setInterBs } from '../../encoder/common/deblock.js';
+import { deblockPicture, setInterBs, setIntraBs } from '../../encoder/common/deblock.js';
 import { interpolateHalfPlanes, lumaSources, predictChroma, predictLumaFromPlanes, type LumaSources } from '../../encoder/common/interpolate.js';
 import {
   AVAIL_LEFT, AVAIL_TOP, AVAIL_TOP_LEFT, Intra16x16Mode, dc4x4, intra16x16ModeAvailable, intra4x4ModeAvailable, intraChromaModeAvailable,
@@ -827,6 +827,60 @@ describe('SIMD kernels against the TypeScript references', () => {
     expect([...bsSeen].sort(), 'bS values seen').toEqual([0, 1, 2, 4]);
   });
 
+  it('commitIntra commits like IntraCoder\'s commit with setIntraMotion and setIntraBs: I_NxN and Intra_16x16, random codings', () => {
+    const mbW = 3, mbH = 2, count = mbW * mbH;
+    const sk = kernels(count * 600 + 8192);
+    const alloc = (n: number): Uint8Array => sk.alloc(n);
+    const simdState = new MbState(mbW, mbH, alloc), plain = new MbState(mbW, mbH);
+    const pic = new Picture(mbW, mbH, alloc), plainPic = new Picture(mbW, mbH);
+    const desc = sk.describeState(simdState);
+    const luma = new LumaCoding(alloc), chroma = new ChromaCoding(alloc);
+    const rnd = prng(131);
+    for (let t = 0; t < 200; t++) {
+      // Whatever was there before: inter motion, other modes and counts.
+      for (const st of [simdState, plain]) {
+        for (let i = 0; i < count * 16; i++) {
+          st.mvx[i] = (i * 7 + t) % 13 - 6;
+          st.mvy[i] = (i * 5 + t) % 11 - 5;
+          st.ref[i] = 0;
+          st.i4Mode[i] = (i + t) % 9;
+        }
+        st.bs.fill(1);
+      }
+      const mb = rnd() % count, mbx = mb % mbW, mby = Math.floor(mb / mbW);
+      luma.kind = rnd() % 2 === 0 ? MbKind.I4x4 : MbKind.I16x16;
+      for (let i = 0; i < 16; i++) {
+        luma.modes4[i] = rnd() % 9;
+        luma.nz[i] = rnd() % 17;
+      }
+      for (let i = 0; i < 8; i++) chroma.nz[i] = rnd() % 16;
+      fill(luma.recon, 500 + t, false);
+      fill(chroma.recon, 600 + t, false);
+
+      // The TypeScript commit (intra.ts commit) on the plain state and picture.
+      plainPic.storeMacroblock(mbx, mby, luma.reconW, chroma.reconW);
+      plain.kind[mb] = luma.kind;
+      for (let k = 0; k < 16; k++) {
+        plain.i4Mode[mb * 16 + k] = luma.kind === MbKind.I4x4 ? luma.modes4[k]! : 2;
+        plain.nzLuma[mb * 16 + k] = luma.nz[k]!;
+      }
+      for (let k = 0; k < 4; k++) {
+        plain.nzCb[mb * 4 + k] = chroma.nz[k]!;
+        plain.nzCr[mb * 4 + k] = chroma.nz[4 + k]!;
+      }
+      plain.setIntraMotion(mb);
+      setIntraBs(plain.bs, mb);
+      sk.k.commitIntra(desc, mb, luma.kind, luma.recon.byteOffset, chroma.recon.byteOffset, luma.modes4.byteOffset, luma.nz.byteOffset,
+        chroma.nz.byteOffset, pic.y.byteOffset + mby * 16 * pic.strideY + mbx * 16, pic.u.byteOffset + mby * 8 * pic.strideC + mbx * 8,
+        pic.v.byteOffset + mby * 8 * pic.strideC + mbx * 8, pic.strideY, pic.strideC);
+      const at = `trial ${t}, macroblock ${mb}, kind ${luma.kind}`;
+      for (const name of ['kind', 'i4Mode', 'nzLuma', 'nzCb', 'nzCr', 'mvx', 'mvy', 'ref', 'bs'] as const) {
+        expect([...simdState[name]], `${name}, ${at}`).toEqual([...plain[name]]);
+      }
+      for (const plane of ['y', 'u', 'v'] as const) expect(Buffer.compare(pic[plane], plainPic[plane]), `picture ${plane}, ${at}`).toBe(0);
+    }
+  });
+
   it('deblockPicture with the SIMD kernels equals the scalar filter, luma and chroma: bS 0..4, QP 16..51, offsets -12..12', () => {
     const mbW = 5, mbH = 4, rnd = prng(43);
     let changed = 0, changedChroma = 0;
@@ -863,7 +917,7 @@ describe('SIMD kernels against the TypeScript references', () => {
     expect(changedChroma).toBeGreaterThan(2_000);
   });
 
-  it('cavlcResidual writes writeResidual\'s bits: I16, I4x4 and inter, every nC table, escapes, unrepresentable levels, any bit offset', () => {
+  it('intraHeader and cavlcResidual write the TypeScript writer\'s bits: I16, I4x4 and inter, every nC table, escapes, unrepresentable levels, any bit offset', () => {
     const mbW = 3, mbH = 3;
     const sk = kernels(64 * 1024);
     const alloc = (n: number): Uint8Array => sk.alloc(n);
