@@ -162,9 +162,8 @@ function clearBlock(out: LumaCoding, coef: Int32Array, r: number): void {
  * the predictions predCb[cbOffset..] and predCr[crOffset..] (stride 8) into `out` (dc, ac, nz,
  * cbp, recon, ssd), with the 2x2 DC transform and a doubled DC step (8.5.11). Intra and inter
  * macroblocks share it; the prediction mode field is left to the caller. With `simd`, src, predCb
- * and out's ac, nz and recon must be views in its memory (ChromaCoding's alloc), and Cr's
- * prediction must follow Cb's (predCr = predCb, crOffset = cbOffset + 64); its chromaQuant gives
- * what forwardQuant4x4Px gives.
+ * and out's arrays must be views in its memory (ChromaCoding's alloc), and Cr's prediction must
+ * follow Cb's (predCr = predCb, crOffset = cbOffset + 64): its codeChroma kernel does it all.
  */
 export function codeChromaResidual(
   src: Uint8Array, predCb: Uint8Array, cbOffset: number, predCr: Uint8Array, crOffset: number,
@@ -172,28 +171,28 @@ export function codeChromaResidual(
 ): void {
   const m = (qpc % 6) * 16, qbits = 15 + ((qpc / 6) | 0);
   const bias = deadZoneBias(qpc, deadZone);
-  let anyDc = false, anyAc = false;
-  let coef: Int32Array = chromaCoef;
   if (simd !== null) {
-    simd.chromaQuant(src, predCb, cbOffset, qpc, bias, out.ac, out.nz);
-    coef = simd.coef;
-    for (let b = 0; b < 8; b++) {
-      if (out.nz[b]) anyAc = true;
-      dcm[b] = coef[b * 16]!;
-    }
-  } else {
-    for (let c = 0; c < 2; c++) {
-      const pred = c === 0 ? predCb : predCr, pOff = c === 0 ? cbOffset : crOffset;
-      for (let blk = 0; blk < 4; blk++) {
-        const o = (blk >> 1) * 32 + (blk & 1) * 4;
-        const base = (c * 4 + blk) * 16;
-        out.ac[base] = 0;
-        // start = 1: AC levels in scan order, the unquantised DC left in chromaCoef[base].
-        const nz = forwardQuant4x4Px(src, c * 64 + o, 8, pred, pOff + o, 8, chromaCoef, base, out.ac, base, 1, qpc, bias);
-        dcm[c * 4 + blk] = chromaCoef[base]!;
-        out.nz[c * 4 + blk] = nz;
-        if (nz) anyAc = true;
-      }
+    // All of it in one call (codeChromaSource); SSD and cbp come back in interResult.
+    const q6 = (qpc / 6) | 0;
+    simd.k.codeChroma(src.byteOffset, predCb.byteOffset + cbOffset, qpc - 6 * q6, q6, bias, simd.quantTable, simd.coef.byteOffset,
+      out.dc.byteOffset, out.ac.byteOffset, out.nz.byteOffset, out.recon.byteOffset, simd.interResult.byteOffset);
+    out.ssd = simd.interResult[2]!;
+    out.cbp = simd.interResult[3]!;
+    return;
+  }
+  let anyDc = false, anyAc = false;
+  const coef = chromaCoef;
+  for (let c = 0; c < 2; c++) {
+    const pred = c === 0 ? predCb : predCr, pOff = c === 0 ? cbOffset : crOffset;
+    for (let blk = 0; blk < 4; blk++) {
+      const o = (blk >> 1) * 32 + (blk & 1) * 4;
+      const base = (c * 4 + blk) * 16;
+      out.ac[base] = 0;
+      // start = 1: AC levels in scan order, the unquantised DC left in chromaCoef[base].
+      const nz = forwardQuant4x4Px(src, c * 64 + o, 8, pred, pOff + o, 8, chromaCoef, base, out.ac, base, 1, qpc, bias);
+      dcm[c * 4 + blk] = chromaCoef[base]!;
+      out.nz[c * 4 + blk] = nz;
+      if (nz) anyAc = true;
     }
   }
   for (let c = 0; c < 2; c++) {
@@ -216,10 +215,6 @@ export function codeChromaResidual(
       coef[b * 16] = dc;
       if (out.nz[b]! !== 0 || dc !== 0) coded |= 1 << b;
     }
-  }
-  if (simd !== null) {
-    out.ssd = simd.reconstruct(src, predCb, cbOffset, true, coded, out.recon);
-    return;
   }
   let ssd = 0;
   for (let b = 0; b < 8; b++) {

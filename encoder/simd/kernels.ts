@@ -1357,31 +1357,10 @@ function searchPartitionSource(): FunctionSource {
  * An inter macroblock's residual against its prediction, as residual.ts codeLumaResidual (with
  * decimation) and codeChromaResidual do it, in one call. Luma: blockQuant of the 16 blocks into
  * $coef, $levels and $nz; each 8x8 scoring under 4 cleared (levels and nz), the macroblock when the
- * kept ones total under 6; blockRecon into $recon. Chroma: blockQuant of the 8 AC blocks (start 1)
- * into $coef, $ac and $nzC; each component's 2x2 DC Hadamard quantised with a doubled step into
- * $dc (i32 x 8), then inverted and scaled (8-330) into each block's coefficient 0; nzC cleared
- * when no AC level is left; blockRecon into $reconC. At $out: luma SSD, luma cbp, chroma SSD,
- * chroma cbp (i32).
+ * kept ones total under 6; blockRecon into $recon. Chroma: codeChroma into $dc, $ac, $nzC and
+ * $reconC. At $out: luma SSD, luma cbp, chroma SSD, chroma cbp (i32).
  */
 function codeInterSource(): FunctionSource {
-  // Quantise (|v| MF + bias) >> shift with v's sign, as transform.ts quant.
-  const quantDc = (v: string): string => `
-    ${v} local.tee $t i32.const 0 local.get $t i32.sub local.get $t i32.const 0 i32.ge_s select
-    local.get $mfDc i32.mul local.get $biasDc i32.add local.get $shiftDc i32.shr_s local.set $u
-    local.get $u i32.const 0 local.get $u i32.sub local.get $t i32.const 0 i32.ge_s select`;
-  const HAD = [[1, 1, 1], [-1, 1, -1], [1, -1, -1], [-1, -1, 1]];
-  const combine = (get: (k: number) => string, signs: number[]): string =>
-    `${get(0)} ${get(1)} ${signs[0] === 1 ? 'i32.add' : 'i32.sub'} ${get(2)} ${signs[1] === 1 ? 'i32.add' : 'i32.sub'} ${get(3)} ${signs[2] === 1 ? 'i32.add' : 'i32.sub'}`;
-  const chromaDc = (c: number): string => `
-    ;; component ${c}: DC levels (forward 2x2 Hadamard, quantised)
-    ${HAD.map((sg, i) => `local.get $dc ${quantDc(combine((k) => `local.get $coef i32.load offset=${c * 256 + k * 64}`, sg))} local.tee $t2 i32.store offset=${(c * 4 + i) * 4}
-    local.get $anyDc local.get $t2 i32.or local.set $anyDc`).join('\n')}
-    ;; inverse 2x2 Hadamard, scaled, into each block's coefficient 0; the blocks to reconstruct
-    ${HAD.map((sg, blk) => `
-    ${combine((k) => `local.get $dc i32.load offset=${(c * 4 + k) * 4}`, sg)} local.get $lsDc i32.mul local.get $q6c i32.shl i32.const 5 i32.shr_s local.set $t
-    local.get $coef local.get $t i32.store offset=${c * 256 + blk * 64}
-    local.get $t local.get $nzC i32.load8_u offset=${c * 4 + blk} i32.or
-    if local.get $coded i32.const ${1 << (c * 4 + blk)} i32.or local.set $coded end`).join('')}`;
   const zero16 = (addr: string): string => [0, 1, 2, 3].map((k) => `${addr} v128.const i32x4 0 0 0 0 v128.store offset=${16 * k}`).join('\n');
   return {
     name: 'codeInter',
@@ -1390,8 +1369,7 @@ function codeInterSource(): FunctionSource {
       ['$recon', 'i32'], ['$dc', 'i32'], ['$ac', 'i32'], ['$nzC', 'i32'], ['$reconC', 'i32'], ['$out', 'i32']],
     result: null,
     locals: [['$b8', 'i32'], ['$k', 'i32'], ['$r', 'i32'], ['$lv', 'i32'], ['$i', 'i32'], ['$run', 'i32'], ['$sc', 'i32'], ['$s8', 'i32'],
-      ['$any', 'i32'], ['$total', 'i32'], ['$cbp', 'i32'], ['$coded', 'i32'], ['$t', 'i32'], ['$t2', 'i32'], ['$u', 'i32'],
-      ['$mfDc', 'i32'], ['$biasDc', 'i32'], ['$shiftDc', 'i32'], ['$lsDc', 'i32'], ['$anyDc', 'i32']],
+      ['$any', 'i32'], ['$total', 'i32'], ['$cbp', 'i32'], ['$coded', 'i32']],
     body: `
       ;; ---- luma
       local.get $src i32.const 16 local.get $pred i32.const 16 i32.const 2 i32.const 16 i32.const 0
@@ -1441,6 +1419,45 @@ function codeInterSource(): FunctionSource {
       i32.store
       local.get $out local.get $cbp i32.store offset=4
       ;; ---- chroma
+      local.get $srcC local.get $predC local.get $mc local.get $q6c local.get $biasC local.get $table local.get $coef
+      local.get $dc local.get $ac local.get $nzC local.get $reconC local.get $out call $codeChroma`,
+  };
+}
+
+/**
+ * residual.ts codeChromaResidual in one call: blockQuant of the 8 AC blocks (start 1) of $srcC
+ * against $predC (Cb above Cr, 8 wide) into $coef, $ac and $nzC; each component's 2x2 DC
+ * Hadamard quantised with a doubled step into $dc (i32 x 8), then inverted and scaled (8-330) into
+ * each block's coefficient 0; nzC cleared when no AC level is left; blockRecon into $reconC. The
+ * SSD and cbp (0, 1 DC only, 2) as i32 at $out + 8 and $out + 12 (codeInter's layout).
+ */
+function codeChromaSource(): FunctionSource {
+  // Quantise (|v| MF + bias) >> shift with v's sign, as transform.ts quant.
+  const quantDc = (v: string): string => `
+    ${v} local.tee $t i32.const 0 local.get $t i32.sub local.get $t i32.const 0 i32.ge_s select
+    local.get $mfDc i32.mul local.get $biasDc i32.add local.get $shiftDc i32.shr_s local.set $u
+    local.get $u i32.const 0 local.get $u i32.sub local.get $t i32.const 0 i32.ge_s select`;
+  const HAD = [[1, 1, 1], [-1, 1, -1], [1, -1, -1], [-1, -1, 1]];
+  const combine = (get: (k: number) => string, signs: number[]): string =>
+    `${get(0)} ${get(1)} ${signs[0] === 1 ? 'i32.add' : 'i32.sub'} ${get(2)} ${signs[1] === 1 ? 'i32.add' : 'i32.sub'} ${get(3)} ${signs[2] === 1 ? 'i32.add' : 'i32.sub'}`;
+  const chromaDc = (c: number): string => `
+    ;; component ${c}: DC levels (forward 2x2 Hadamard, quantised)
+    ${HAD.map((sg, i) => `local.get $dc ${quantDc(combine((k) => `local.get $coef i32.load offset=${c * 256 + k * 64}`, sg))} local.tee $t2 i32.store offset=${(c * 4 + i) * 4}
+    local.get $anyDc local.get $t2 i32.or local.set $anyDc`).join('\n')}
+    ;; inverse 2x2 Hadamard, scaled, into each block's coefficient 0; the blocks to reconstruct
+    ${HAD.map((sg, blk) => `
+    ${combine((k) => `local.get $dc i32.load offset=${(c * 4 + k) * 4}`, sg)} local.get $lsDc i32.mul local.get $q6c i32.shl i32.const 5 i32.shr_s local.set $t
+    local.get $coef local.get $t i32.store offset=${c * 256 + blk * 64}
+    local.get $t local.get $nzC i32.load8_u offset=${c * 4 + blk} i32.or
+    if local.get $coded i32.const ${1 << (c * 4 + blk)} i32.or local.set $coded end`).join('')}`;
+  return {
+    name: 'codeChroma',
+    params: [['$srcC', 'i32'], ['$predC', 'i32'], ['$mc', 'i32'], ['$q6c', 'i32'], ['$biasC', 'i32'], ['$table', 'i32'], ['$coef', 'i32'],
+      ['$dc', 'i32'], ['$ac', 'i32'], ['$nzC', 'i32'], ['$reconC', 'i32'], ['$out', 'i32']],
+    result: null,
+    locals: [['$any', 'i32'], ['$coded', 'i32'], ['$t', 'i32'], ['$t2', 'i32'], ['$u', 'i32'],
+      ['$mfDc', 'i32'], ['$biasDc', 'i32'], ['$shiftDc', 'i32'], ['$lsDc', 'i32'], ['$anyDc', 'i32']],
+    body: `
       local.get $srcC i32.const 8 local.get $predC i32.const 8 i32.const 1 i32.const 8 i32.const 1
       local.get $coef local.get $ac local.get $nzC local.get $mc local.get $q6c local.get $biasC local.get $table call $blockQuant
       local.get $table local.get $mc i32.const 6 i32.shl i32.add i32.load local.set $mfDc
@@ -2942,6 +2959,10 @@ export interface Kernels {
     ctx: number, mb: number, mbx: number, mby: number, x4: number, y4: number, w4: number, h4: number, shape: number, lambda: number,
     cmvx: number, cmvy: number, mvdx: number, mvdy: number, prevX: number, prevY: number,
   ): number;
+  codeChroma(
+    srcC: number, predC: number, mc: number, q6c: number, biasC: number, table: number, coef: number, dc: number, ac: number, nzC: number,
+    reconC: number, out: number,
+  ): void;
   intraHeader(
     buf: number, bits: number, kind: number, mbTypeOffset: number, mode16: number, cbp: number, chromaMode: number, modes: number,
     pred: number, qpDelta: number, tables: number,
@@ -2994,7 +3015,7 @@ export function kernelModuleBytes(): Uint8Array {
     blockReconSource(), plane16Source(),
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
     chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
-    motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeInterSource(),
+    motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeChromaSource(), codeInterSource(),
     edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(), intraChromaSource(), padPlaneSource(), skipMacroblockSource(), searchPartitionSource(), commitIntraSource(), intraHeaderSource(),
   ], 1);
 }
@@ -3176,16 +3197,6 @@ export class SimdKernels {
   lumaQuant(src: Uint8Array, pred: Uint8Array, qp: number, bias: number, levels: Int32Array = this.levels, nz: Uint8Array = this.nz, start = 0): void {
     const q6 = (qp / 6) | 0;
     this.k.blockQuant(src.byteOffset, 16, pred.byteOffset, 16, 2, 16, start, this.coef.byteOffset, levels.byteOffset, nz.byteOffset, qp - 6 * q6, q6, bias, this.tableAddr);
-  }
-
-  /**
-   * The AC forward path of a macroblock's 8 chroma blocks: src and pred hold Cb (8x8) then Cr at
-   * stride 8, from pred's byte `predOffset`. Levels of AC positions; each block's unquantised DC
-   * stays in coef[r * 16] for the 2x2 DC transform.
-   */
-  chromaQuant(src: Uint8Array, pred: Uint8Array, predOffset: number, qpc: number, bias: number, levels: Int32Array = this.levels, nz: Uint8Array = this.nz): void {
-    const q6 = (qpc / 6) | 0;
-    this.k.blockQuant(src.byteOffset, 8, pred.byteOffset + predOffset, 8, 1, 8, 1, this.coef.byteOffset, levels.byteOffset, nz.byteOffset, qpc - 6 * q6, q6, bias, this.tableAddr);
   }
 
   /**

@@ -263,7 +263,7 @@ describe('SIMD kernels against the TypeScript references', () => {
     expect(nonzero).toBeGreaterThan(10_000);
   });
 
-  it('chromaQuant equals forwardQuant4x4Px with start 1 on the 8 chroma blocks (Cb above Cr), every QP', () => {
+  it('blockQuant with start 1 on the 8 chroma blocks (Cb above Cr) equals forwardQuant4x4Px, every QP', () => {
     const sk = kernels(1 << 16);
     const src = sk.alloc(128), pred = sk.alloc(128 + 32);
     const coef = new Int32Array(128), levels = new Int32Array(128), nz = new Uint8Array(8);
@@ -278,7 +278,9 @@ describe('SIMD kernels against the TypeScript references', () => {
         const o = (b >> 1) * 32 + (b & 1) * 4;
         nz[b] = forwardQuant4x4Px(src, o, 8, pred, predOffset + o, 8, coef, b * 16, levels, b * 16, 1, qp, bias);
       }
-      sk.chromaQuant(src, pred, predOffset, qp, bias);
+      const q6 = Math.floor(qp / 6);
+      sk.k.blockQuant(src.byteOffset, 8, pred.byteOffset + predOffset, 8, 1, 8, 1, sk.coef.byteOffset, sk.levels.byteOffset, sk.nz.byteOffset,
+        qp % 6, q6, bias, sk.quantTable);
       expect([...sk.levels.subarray(0, 128)], `levels, QP ${qp}`).toEqual([...levels]);
       expect([...sk.coef.subarray(0, 128)], `coefficients (unquantised DC), QP ${qp}`).toEqual([...coef]);
       expect([...sk.nz.subarray(0, 8)], `TotalCoeff, QP ${qp}`).toEqual([...nz]);
@@ -707,6 +709,30 @@ describe('SIMD kernels against the TypeScript references', () => {
     expect(seen.early, `early P_Skips: ${JSON.stringify(seen)}`).toBeGreaterThan(50);
     expect(seen.lateSkip + seen.coded, `searched macroblocks: ${JSON.stringify(seen)}`).toBeGreaterThan(50);
     expect(seen.vectors, `P_Skips with a non-zero vector: ${JSON.stringify(seen)}`).toBeGreaterThan(50);
+  });
+
+  it('codeChromaResidual with the kernels (codeChroma) equals it without: intra and inter dead zones, QP 0..51, noise and flat steps', () => {
+    const sk = kernels(1 << 16);
+    const alloc = (n: number): Uint8Array => sk.alloc(n);
+    const src = sk.alloc(128), pred = sk.alloc(128), got = new ChromaCoding(alloc), want = new ChromaCoding();
+    const rnd = prng(211);
+    const cbps = new Set<number>();
+    for (let t = 0; t < 1500; t++) {
+      fill(pred, 3000 + t, t % 7 === 0);
+      const amp = [0, 1, 3, 8, 30][t % 5]!, step = (t >> 3) % 3 === 0 ? (rnd() % 9) - 4 : 0;
+      for (let i = 0; i < 128; i++) src[i] = Math.max(0, Math.min(255, pred[i]! + step + (amp === 0 ? 0 : (rnd() % (2 * amp + 1)) - amp)));
+      const qpc = t % 52, deadZone = t % 2 === 0 ? 1 / 3 : 1 / 6;
+      codeChromaResidual(src, pred, 0, pred, 64, qpc, deadZone, want);
+      codeChromaResidual(src, pred, 0, pred, 64, qpc, deadZone, got, sk);
+      const at = `trial ${t}, QP ${qpc}`;
+      expect([got.cbp, got.ssd], `cbp and SSD, ${at}`).toEqual([want.cbp, want.ssd]);
+      expect([...got.dc], `DC levels, ${at}`).toEqual([...want.dc]);
+      expect([...got.nz], `TotalCoeff, ${at}`).toEqual([...want.nz]);
+      if (want.cbp === 2) expect([...got.ac], `AC levels, ${at}`).toEqual([...want.ac]);
+      expect(Buffer.compare(got.recon, want.recon), `reconstruction, ${at}`).toBe(0);
+      cbps.add(want.cbp);
+    }
+    expect([...cbps].sort(), 'cbps seen').toEqual([0, 1, 2]);
   });
 
   it('codeInter equals codeLumaResidual (decimation) and codeChromaResidual: levels, nz, DC, reconstruction, SSD, cbp, QP 0..51', () => {
