@@ -438,17 +438,21 @@ export class IntraCoder {
     if (simd === null) predict16x16(out.mode16, top16, left16, avail, pred);
     const qp = p.qp, m = (qp % 6) * 16, qbits = 15 + ((qp / 6) | 0);
     const bias = deadZoneBias(qp, INTRA_DEAD_ZONE);
-    // AC levels (start 1: the DC stays unquantised in coef at each block's position 0).
-    let coef: Int32Array = this.coefY;
     if (simd !== null) {
-      simd.lumaQuant(src16, pred, qp, bias, out.levels, out.nz, 1);
-      coef = simd.coef;
-    } else {
-      for (let r = 0; r < 16; r++) {
-        const o = (r >> 2) * 64 + (r & 3) * 4, base = r * 16;
-        out.levels[base] = 0;
-        out.nz[r] = forwardQuant4x4Px(src16, o, 16, pred, o, 16, coef, base, out.levels, base, 1, qp, bias);
-      }
+      // All of it in one call (codeI16Source); SSD and cbp come back in interResult.
+      const q6 = (qp / 6) | 0, res = simd.interResult;
+      simd.k.codeI16(src16.byteOffset, pred.byteOffset, qp - 6 * q6, q6, bias, simd.quantTable, simd.coef.byteOffset, out.levels.byteOffset,
+        out.nz.byteOffset, out.dc.byteOffset, out.recon.byteOffset, res.byteOffset);
+      out.ssd = res[0]!;
+      out.cbp = res[1]!;
+      return;
+    }
+    // AC levels (start 1: the DC stays unquantised in coef at each block's position 0).
+    const coef = this.coefY;
+    for (let r = 0; r < 16; r++) {
+      const o = (r >> 2) * 64 + (r & 3) * 4, base = r * 16;
+      out.levels[base] = 0;
+      out.nz[r] = forwardQuant4x4Px(src16, o, 16, pred, o, 16, coef, base, out.levels, base, 1, qp, bias);
     }
     let anyAc = false;
     for (let r = 0; r < 16; r++) {
@@ -470,10 +474,6 @@ export class IntraCoder {
       const dc = dequantLumaDc(tmp[r]!, qp);
       coef[r * 16] = dc;
       if (out.nz[r]! !== 0 || dc !== 0) coded |= 1 << r;
-    }
-    if (simd !== null) {
-      out.ssd = simd.reconstruct(src16, pred, 0, false, coded, out.recon);
-      return;
     }
     let ssd = 0;
     for (let r = 0; r < 16; r++) {

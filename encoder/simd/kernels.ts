@@ -19,7 +19,7 @@ import {
 } from '../common/cavlc-tables.js';
 import { ALPHA, BETA, TC0 } from '../common/deblock-tables.js';
 import { CBP_INTRA_TO_CODE_NUM } from '../common/cbp-tables.js';
-import { CHROMA_QP, DEQUANT_4x4, QUANT_4x4 } from '../common/transform.js';
+import { CHROMA_QP, DEQUANT_4x4, QUANT_4x4, ZIGZAG_4x4 } from '../common/transform.js';
 import { MbKind, TOP_RIGHT_INSIDE } from '../mb-state.js';
 import { MvShape } from '../common/mv-pred.js';
 import type { Picture } from '../common/picture.js';
@@ -1425,6 +1425,15 @@ function codeInterSource(): FunctionSource {
 }
 
 /**
+ * transform.ts quant of the value `v` leaves on the stack: (|v| $mfDc + $biasDc) >> $shiftDc with
+ * v's sign (uses $t and $u).
+ */
+const quantDc = (v: string): string => `
+    ${v} local.tee $t i32.const 0 local.get $t i32.sub local.get $t i32.const 0 i32.ge_s select
+    local.get $mfDc i32.mul local.get $biasDc i32.add local.get $shiftDc i32.shr_s local.set $u
+    local.get $u i32.const 0 local.get $u i32.sub local.get $t i32.const 0 i32.ge_s select`;
+
+/**
  * residual.ts codeChromaResidual in one call: blockQuant of the 8 AC blocks (start 1) of $srcC
  * against $predC (Cb above Cr, 8 wide) into $coef, $ac and $nzC; each component's 2x2 DC
  * Hadamard quantised with a doubled step into $dc (i32 x 8), then inverted and scaled (8-330) into
@@ -1432,11 +1441,6 @@ function codeInterSource(): FunctionSource {
  * SSD and cbp (0, 1 DC only, 2) as i32 at $out + 8 and $out + 12 (codeInter's layout).
  */
 function codeChromaSource(): FunctionSource {
-  // Quantise (|v| MF + bias) >> shift with v's sign, as transform.ts quant.
-  const quantDc = (v: string): string => `
-    ${v} local.tee $t i32.const 0 local.get $t i32.sub local.get $t i32.const 0 i32.ge_s select
-    local.get $mfDc i32.mul local.get $biasDc i32.add local.get $shiftDc i32.shr_s local.set $u
-    local.get $u i32.const 0 local.get $u i32.sub local.get $t i32.const 0 i32.ge_s select`;
   const HAD = [[1, 1, 1], [-1, 1, -1], [1, -1, -1], [-1, -1, 1]];
   const combine = (get: (k: number) => string, signs: number[]): string =>
     `${get(0)} ${get(1)} ${signs[0] === 1 ? 'i32.add' : 'i32.sub'} ${get(2)} ${signs[1] === 1 ? 'i32.add' : 'i32.sub'} ${get(3)} ${signs[2] === 1 ? 'i32.add' : 'i32.sub'}`;
@@ -1477,6 +1481,72 @@ function codeChromaSource(): FunctionSource {
       local.get $out
       i32.const 2 i32.const 1 i32.const 0 local.get $anyDc select local.get $any select
       i32.store offset=12`,
+  };
+}
+
+/**
+ * transform.ts hadamard4x4 of the 16 i32 locals $d0..$d15 (raster) through $h0..$h15, back into
+ * $d0..$d15: rows, then columns, each (a + b) + (c + d), (a + b) − (c + d), (a − b) − (c − d),
+ * (a − b) + (c − d).
+ */
+function hadamard16Locals(): string {
+  const pass = (from: string, to: string, at: (i: number, k: number) => number): string => [0, 1, 2, 3].map((i) => {
+    const [a, b, c, d] = [0, 1, 2, 3].map((k) => `local.get $${from}${at(i, k)}`);
+    return `
+    ${a} ${b} i32.add ${c} ${d} i32.add i32.add local.set $${to}${at(i, 0)}
+    ${a} ${b} i32.add ${c} ${d} i32.add i32.sub local.set $${to}${at(i, 1)}
+    ${a} ${b} i32.sub ${c} ${d} i32.sub i32.sub local.set $${to}${at(i, 2)}
+    ${a} ${b} i32.sub ${c} ${d} i32.sub i32.add local.set $${to}${at(i, 3)}`;
+  }).join('');
+  return `${pass('d', 'h', (i, k) => i * 4 + k)} ${pass('h', 'd', (i, k) => k * 4 + i)}`;
+}
+
+/**
+ * intra.ts codeI16's residual in one call: blockQuant of the 16 blocks with start 1 (AC levels
+ * into $levels and $nz, each DC unquantised in $coef); the 4x4 Hadamard of the DCs, quantised with
+ * 4 x bias and two more bits of shift, into $dc in zig-zag order (i32 x 16); the inverse
+ * Hadamard, dequantLumaDc (8-326, 8-327), each block's coefficient 0; blockRecon of the blocks
+ * with a level or a DC into $recon. At $out: the SSD and the luma cbp (15 with any AC level, else 0).
+ */
+function codeI16Source(): FunctionSource {
+  const d = Array.from({ length: 16 }, (_, i): [string, 'i32'] => [`$d${i}`, 'i32']);
+  const h = Array.from({ length: 16 }, (_, i): [string, 'i32'] => [`$h${i}`, 'i32']);
+  return {
+    name: 'codeI16',
+    params: [['$src', 'i32'], ['$pred', 'i32'], ['$m', 'i32'], ['$q6', 'i32'], ['$bias', 'i32'], ['$table', 'i32'], ['$coef', 'i32'],
+      ['$levels', 'i32'], ['$nz', 'i32'], ['$dc', 'i32'], ['$recon', 'i32'], ['$out', 'i32']],
+    result: null,
+    locals: [...d, ...h, ['$t', 'i32'], ['$u', 'i32'], ['$mfDc', 'i32'], ['$biasDc', 'i32'], ['$shiftDc', 'i32'], ['$ls', 'i32'], ['$coded', 'i32']],
+    body: `
+      local.get $src i32.const 16 local.get $pred i32.const 16 i32.const 2 i32.const 16 i32.const 1
+      local.get $coef local.get $levels local.get $nz local.get $m local.get $q6 local.get $bias local.get $table call $blockQuant
+      ;; the DCs: Hadamard, quantised into zig-zag order
+      ${Array.from({ length: 16 }, (_, r) => `local.get $coef i32.load offset=${r * 64} local.set $d${r}`).join('\n')}
+      ${hadamard16Locals()}
+      local.get $table local.get $m i32.const 6 i32.shl i32.add i32.load local.set $mfDc
+      local.get $bias i32.const 2 i32.shl local.set $biasDc
+      local.get $q6 i32.const 17 i32.add local.set $shiftDc
+      ${[...ZIGZAG_4x4].map((r, k) => `local.get $dc ${quantDc(`local.get $d${r}`)} i32.store offset=${4 * k}`).join('\n')}
+      ;; back: inverse Hadamard of the levels, scaled (LevelScale(qP % 6, 0, 0) x 16, DEQUANT_4x4 after QUANT_4x4)
+      ${[...ZIGZAG_4x4].map((r, k) => `local.get $dc i32.load offset=${4 * k} local.set $d${r}`).join('\n')}
+      ${hadamard16Locals()}
+      local.get $table local.get $m i32.const 6 i32.shl i32.add i32.load offset=384 i32.const 4 i32.shl local.set $ls
+      ${Array.from({ length: 16 }, (_, r) => `
+      local.get $d${r} local.get $ls i32.mul local.set $t
+      local.get $q6 i32.const 6 i32.ge_u
+      if (result i32)
+        local.get $t local.get $q6 i32.const 6 i32.sub i32.shl
+      else
+        local.get $t i32.const 1 i32.const 5 local.get $q6 i32.sub i32.shl i32.add i32.const 6 local.get $q6 i32.sub i32.shr_s
+      end
+      local.tee $t local.set $u
+      local.get $coef local.get $u i32.store offset=${r * 64}
+      local.get $t local.get $nz i32.load8_u offset=${r} i32.or
+      if local.get $coded i32.const ${1 << r} i32.or local.set $coded end`).join('')}
+      local.get $out
+      local.get $coef local.get $pred i32.const 16 local.get $src i32.const 16 local.get $recon i32.const 16 i32.const 2 i32.const 16 local.get $coded call $blockRecon
+      i32.store
+      local.get $out i32.const 15 i32.const 0 local.get $nz v128.load v128.any_true select i32.store offset=4`,
   };
 }
 
@@ -2959,6 +3029,10 @@ export interface Kernels {
     ctx: number, mb: number, mbx: number, mby: number, x4: number, y4: number, w4: number, h4: number, shape: number, lambda: number,
     cmvx: number, cmvy: number, mvdx: number, mvdy: number, prevX: number, prevY: number,
   ): number;
+  codeI16(
+    src: number, pred: number, m: number, q6: number, bias: number, table: number, coef: number, levels: number, nz: number, dc: number,
+    recon: number, out: number,
+  ): void;
   codeChroma(
     srcC: number, predC: number, mc: number, q6c: number, biasC: number, table: number, coef: number, dc: number, ac: number, nzC: number,
     reconC: number, out: number,
@@ -3015,7 +3089,7 @@ export function kernelModuleBytes(): Uint8Array {
     blockReconSource(), plane16Source(),
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
     chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
-    motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeChromaSource(), codeInterSource(),
+    motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeChromaSource(), codeInterSource(), codeI16Source(),
     edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(), intraChromaSource(), padPlaneSource(), skipMacroblockSource(), searchPartitionSource(), commitIntraSource(), intraHeaderSource(),
   ], 1);
 }
