@@ -233,7 +233,10 @@ function writeResidual(
       luma.cbp | (chroma.cbp << 4), i16 ? 1 : 0, chroma.dc.byteOffset, chroma.ac.byteOffset, chroma.nz.byteOffset,
       left ? nzL + (mb - 1) * 16 : -1, top ? nzL + above * 16 : -1, left ? nzCb + (mb - 1) * 4 : -1, top ? nzCb + above * 4 : -1,
       left ? nzCr + (mb - 1) * 4 : -1, top ? nzCr + above * 4 : -1, simd.cavlcTables);
-    if (bits < 0) return false;
+    if (bits < 0) {
+      bw.clearTail(); // it wrote some blocks before the one it refused
+      return false;
+    }
     bw.advanceTo(bits);
     return true;
   }

@@ -111,6 +111,16 @@ export class BitWriter implements BitSink {
     this.bitPos = used & 7;
   }
 
+  /**
+   * Clears what a kernel wrote past bitLength before it gave up (a macroblock it refused): the
+   * bits after the end and the bytes past it are zero again, as reset() and u() expect.
+   */
+  clearTail(): void {
+    const p = this.bytePos;
+    if (p < this.buf.length) this.buf[p]! &= (0xff00 >> this.bitPos) & 0xff;
+    this.buf.fill(0, p + 1);
+  }
+
   /** The plain bit-by-byte writer that u() is tested against. */
   uRef(n: number, value: number): void {
     this.ensure(5);

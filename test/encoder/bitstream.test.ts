@@ -182,6 +182,14 @@ describe('BitWriter over a fixed buffer', () => {
     expect(() => {
       for (let i = 0; i < 3; i++) w.u(16, 0);
     }).toThrow(/do not fit its fixed 8-byte buffer/);
+    // A kernel that writes past the end and gives up: clearTail() zeroes what lies after the end.
+    const v = new BitWriter(0, new Uint8Array(8));
+    v.u(3, 0b101);
+    v.buffer[0]! |= 0b11111;
+    v.buffer[1] = 0xff;
+    v.buffer[7] = 0x01;
+    v.clearTail();
+    expect([...v.buffer]).toEqual([0b10100000, 0, 0, 0, 0, 0, 0, 0]);
   });
 });
 

@@ -1026,6 +1026,35 @@ describe('SIMD kernels against the TypeScript references', () => {
         seen.tables.add(nA < 2 ? 0 : nA < 4 ? 1 : nA < 8 ? 2 : 3);
       }
     }
+    // A refused macroblock leaves the writer as it was: the next one, written after reset() as the
+    // coders do, comes out right although the refused one's bits went past the end.
+    {
+      const plain = new BitWriter(64), kernel = new BitWriter(0, fixed);
+      fixed.fill(0);
+      for (const w of [plain, kernel]) w.u(5, 0b10110);
+      luma.levels.fill(0);
+      luma.nz.fill(0);
+      luma.kind = MbKind.I4x4;
+      luma.cbp = 15;
+      chroma.cbp = 0;
+      for (let r = 0; r < 16; r++) {
+        luma.levels[r * 16] = 3;
+        luma.levels[r * 16 + 1] = r === 15 ? 9000 : -2;
+        luma.nz[r] = 2;
+      }
+      const pos = { mb: 0, mbx: 0, mby: 0, qpDelta: 0 };
+      expect(writeIntraMb(plain, state, pos, luma, chroma, 0, null), 'refused').toBe(false);
+      expect(writeIntraMb(kernel, state, pos, luma, chroma, 0, sk), 'refused').toBe(false);
+      // A different macroblock next: other bits where the refused one's lie.
+      luma.levels[15 * 16 + 1] = -2;
+      for (let r = 0; r < 16; r++) luma.levels[r * 16] = r % 3 === 0 ? 0 : 1;
+      for (let r = 0; r < 16; r++) luma.nz[r] = luma.levels[r * 16] === 0 ? 1 : 2;
+      for (const w of [plain, kernel]) w.reset();
+      expect(writeIntraMb(plain, state, pos, luma, chroma, 0, null)).toBe(true);
+      expect(writeIntraMb(kernel, state, pos, luma, chroma, 0, sk)).toBe(true);
+      expect(kernel.bitLength).toBe(plain.bitLength);
+      expect(Buffer.compare(kernel.buffer.subarray(0, 64), plain.buffer.subarray(0, 64)), 'after a refusal').toBe(0);
+    }
     // The last representable level (level_suffix 4095 or 4094 after level_prefix 15) and the first beyond it, alone in a block.
     for (const [v, representable] of [[2064, true], [2065, false], [-2064, true], [-2065, false]] as const) {
       luma.levels.fill(0);
