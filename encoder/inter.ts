@@ -243,7 +243,7 @@ export class InterCoder {
     const simd = this.simd;
     if (simd === null) return;
     // skipMacroblock's context: every address it needs (SKIP_CTX_FIELDS).
-    const { src, recon, skipCoding } = this;
+    const { src, recon, skipCoding } = this, p16 = this.candidates[0]!;
     const at = (p: PaddedPlane): number => p.data.byteOffset + p.origin;
     const fields: Record<typeof SKIP_CTX_FIELDS[number], number> = {
       srcY: src.y.byteOffset, srcU: src.u.byteOffset, srcV: src.v.byteOffset, srcStrideY: src.strideY, srcStrideC: src.strideC,
@@ -256,6 +256,10 @@ export class InterCoder {
       recStrideY: recon.strideY, recStrideC: recon.strideC, zeros: this.zeros,
       search: this.searchState.byteOffset, reach: y.pad - PAD_MARGIN, width: y.width, height: y.height, maxVmv: this.maxVmv,
       range: this.search.range, square: this.search.subpelPattern === 'square' ? 1 : 0, quarter: this.search.subpel === 2 ? 1 : 0,
+      interPred: this.pred16.byteOffset, interPredC: this.predC.byteOffset, p16Levels: p16.luma.levels.byteOffset,
+      p16Nz: p16.luma.nz.byteOffset, p16Recon: p16.luma.recon.byteOffset, p16Dc: p16.chroma.dc.byteOffset, p16Ac: p16.chroma.ac.byteOffset,
+      p16NzC: p16.chroma.nz.byteOffset, p16ReconC: p16.chroma.recon.byteOffset, result: simd.interResult.byteOffset,
+      mbBuf: this.writer.buffer.byteOffset, cavlc: simd.cavlcTables,
     };
     SKIP_CTX_FIELDS.forEach((name, i) => {
       this.skipCtx[i] = fields[name];
@@ -315,20 +319,33 @@ export class InterCoder {
 
     this.lastSearchCost = best.cost;
     // Code the winner and set it against P_Skip.
-    this.motionCompensate(pos, best, this.pred16, this.predC);
     const { luma, chroma } = best;
-    if (simd !== null) {
-      simd.codeInter(this.src16, this.srcC, this.pred16, this.predC, p.qp, deadZoneBias(p.qp, INTER_DEAD_ZONE), p.qpc,
-        deadZoneBias(p.qpc, INTER_DEAD_ZONE), luma.levels, luma.nz, luma.recon, chroma.dc, chroma.ac, chroma.nz, chroma.recon);
-      const res = simd.interResult;
-      luma.ssd = res[0]!; luma.cbp = res[1]!; chroma.ssd = res[2]!; chroma.cbp = res[3]!;
-    } else {
-      codeLumaResidual(this.src16, this.pred16, p.qp, INTER_DEAD_ZONE, true, luma);
-      codeChromaResidual(this.srcC, this.predC, 0, this.predC, 64, p.qpc, INTER_DEAD_ZONE, chroma);
-    }
     const w = this.writer;
     w.reset();
-    const ok = writeInterMb(w, state, pos, best, simd) && w.bitLength <= MAX_MB_BITS;
+    let ok: boolean;
+    if (simd !== null && best === this.candidates[0]) {
+      // P_L0_16x16: prediction, residual and the macroblock's bits in one call (codeP16Source).
+      const qp = p.qp, qpc = p.qpc, q6 = (qp / 6) | 0, q6c = (qpc / 6) | 0;
+      const bits = simd.k.codeP16(this.skipCtxAddr, pos.mb, pos.mbx, pos.mby, best.mvx[0]!, best.mvy[0]!, best.mvdx[0]!, best.mvdy[0]!,
+        qp - 6 * q6, q6, deadZoneBias(qp, INTER_DEAD_ZONE), qpc - 6 * q6c, q6c, deadZoneBias(qpc, INTER_DEAD_ZONE), pos.qpDelta);
+      const res = simd.interResult;
+      luma.ssd = res[0]!; luma.cbp = res[1]!; chroma.ssd = res[2]!; chroma.cbp = res[3]!;
+      if (bits < 0) w.clearTail();
+      else w.advanceTo(bits);
+      ok = bits >= 0 && bits <= MAX_MB_BITS;
+    } else {
+      this.motionCompensate(pos, best, this.pred16, this.predC);
+      if (simd !== null) {
+        simd.codeInter(this.src16, this.srcC, this.pred16, this.predC, p.qp, deadZoneBias(p.qp, INTER_DEAD_ZONE), p.qpc,
+          deadZoneBias(p.qpc, INTER_DEAD_ZONE), luma.levels, luma.nz, luma.recon, chroma.dc, chroma.ac, chroma.nz, chroma.recon);
+        const res = simd.interResult;
+        luma.ssd = res[0]!; luma.cbp = res[1]!; chroma.ssd = res[2]!; chroma.cbp = res[3]!;
+      } else {
+        codeLumaResidual(this.src16, this.pred16, p.qp, INTER_DEAD_ZONE, true, luma);
+        codeChromaResidual(this.srcC, this.predC, 0, this.predC, 64, p.qpc, INTER_DEAD_ZONE, chroma);
+      }
+      ok = writeInterMb(w, state, pos, best, simd) && w.bitLength <= MAX_MB_BITS;
+    }
     const jInter = ok ? best.luma.ssd + best.chroma.ssd + p.lambda2 * (w.bitLength + ueBits(0)) : Infinity;
     return jInter < jSkip ? this.remember(best, false, jInter) : this.remember(skip, true, jSkip);
   }

@@ -18,7 +18,7 @@ import {
   TOTAL_ZEROS_CHROMA_DC_LEN, TOTAL_ZEROS_CODE, TOTAL_ZEROS_LEN,
 } from '../common/cavlc-tables.js';
 import { ALPHA, BETA, TC0 } from '../common/deblock-tables.js';
-import { CBP_INTRA_TO_CODE_NUM } from '../common/cbp-tables.js';
+import { CBP_INTER_TO_CODE_NUM, CBP_INTRA_TO_CODE_NUM } from '../common/cbp-tables.js';
 import { CHROMA_QP, DEQUANT_4x4, QUANT_4x4, ZIGZAG_4x4 } from '../common/transform.js';
 import { MbKind, TOP_RIGHT_INSIDE } from '../mb-state.js';
 import { MvShape } from '../common/mv-pred.js';
@@ -1039,7 +1039,9 @@ export const SKIP_COMMITTED = 1 << 29;
  * reconstructed picture's planes and strides, 16 zero bytes; for searchPartition also the search
  * state (inter.ts SEARCH_STATE_BYTES), how far outside the reference a block may reach (its pad
  * less a margin), its width and height, the level's vertical
- * vector limit (quarter samples) and the search settings (range, square 0/1, quarter 0/1).
+ * vector limit (quarter samples) and the search settings (range, square 0/1, quarter 0/1); for
+ * codeP16 the inter predictions, the P_L0_16x16 coding's arrays, codeInter's results, the
+ * macroblock writer's buffer and the CAVLC tables.
  */
 export const SKIP_CTX_FIELDS = [
   'srcY', 'srcU', 'srcV', 'srcStrideY', 'srcStrideC', 'src16', 'srcC',
@@ -1047,6 +1049,7 @@ export const SKIP_CTX_FIELDS = [
   'pred', 'predC', 'mvx', 'mvy', 'table', 'coef', 'levels', 'nz', 'subpel', 'desc',
   'recY', 'recU', 'recV', 'recStrideY', 'recStrideC', 'zeros',
   'search', 'reach', 'width', 'height', 'maxVmv', 'range', 'square', 'quarter',
+  'interPred', 'interPredC', 'p16Levels', 'p16Nz', 'p16Recon', 'p16Dc', 'p16Ac', 'p16NzC', 'p16ReconC', 'result', 'mbBuf', 'cavlc',
 ] as const;
 
 /**
@@ -1073,7 +1076,6 @@ function skipMacroblockSource(): FunctionSource {
     local.get ${c} local.get $t local.get ${c} i32.lt_s select i32.sub
     local.get ${a} local.get ${b} local.get ${a} local.get ${b} i32.gt_s select local.tee $t
     local.get ${c} local.get $t local.get ${c} i32.gt_s select i32.sub`;
-  const planeAddr = (field: number): string => `local.get $ctx local.get $e i32.load offset=${field} i32.const 2 i32.shl i32.add i32.load offset=${4 * SKIP_CTX_FIELDS.indexOf('refF')}`;
   return {
     name: 'skipMacroblock',
     params: [['$ctx', 'i32'], ['$mb', 'i32'], ['$mbx', 'i32'], ['$mby', 'i32'], ['$m', 'i32'], ['$q6', 'i32'], ['$bias', 'i32'],
@@ -1125,29 +1127,9 @@ function skipMacroblockSource(): FunctionSource {
       ${ctx('mvx')} local.get $v v128.store ${ctx('mvx')} local.get $v v128.store offset=16
       local.get $smy i16x8.splat local.set $v
       ${ctx('mvy')} local.get $v v128.store ${ctx('mvy')} local.get $v v128.store offset=16
-      ;; the luma planes of the vector (lumaSources)
-      ${ctx('refStride')} local.set $rs
-      local.get $smx i32.const 3 i32.and i32.const 2 i32.shl local.get $smy i32.const 3 i32.and i32.or
-      i32.const 24 i32.mul ${ctx('subpel')} i32.add local.set $e
-      local.get $y local.get $smy i32.const 2 i32.shr_s i32.add local.get $rs i32.mul local.get $x i32.add local.get $smx i32.const 2 i32.shr_s i32.add local.set $off
-      ${planeAddr(0)} local.get $off i32.add local.get $e i32.load offset=4 i32.add local.get $e i32.load offset=8 local.get $rs i32.mul i32.add local.set $a
-      local.get $a local.set $b
-      local.get $e i32.load offset=12 i32.const 0 i32.ge_s
-      if
-        ${planeAddr(12)} local.get $off i32.add local.get $e i32.load offset=16 i32.add local.get $e i32.load offset=20 local.get $rs i32.mul i32.add local.set $b
-      end
-      ;; chroma's position and weights (8.4.2.2.2)
-      ${ctx('refStrideC')} local.set $cs
-      local.get $smx i32.const 7 i32.and local.set $xf
-      local.get $smy i32.const 7 i32.and local.set $yf
-      local.get $y i32.const 1 i32.shr_u local.get $smy i32.const 3 i32.shr_s i32.add local.get $cs i32.mul
-      local.get $x i32.const 1 i32.shr_u i32.add local.get $smx i32.const 3 i32.shr_s i32.add local.set $c
+      ${mcSetup('$smx', '$smy')}
       ${ctx('src16')} ${ctx('srcC')} local.get $a local.get $b local.get $rs
-      ${ctx('refU')} local.get $c i32.add ${ctx('refV2')} local.get $c i32.add local.get $cs
-      i32.const 8 local.get $xf i32.sub i32.const 8 local.get $yf i32.sub i32.mul
-      local.get $xf i32.const 8 local.get $yf i32.sub i32.mul
-      i32.const 8 local.get $xf i32.sub local.get $yf i32.mul
-      local.get $xf local.get $yf i32.mul
+      ${ctx('refU')} local.get $c i32.add ${ctx('refV2')} local.get $c i32.add local.get $cs ${CHROMA_WEIGHTS}
       ${ctx('pred')} ${ctx('predC')} local.get $probe local.get $m local.get $q6 local.get $bias local.get $mc local.get $q6c local.get $biasC
       ${ctx('table')} ${ctx('coef')} ${ctx('levels')} ${ctx('nz')} call $skipProbe local.tee $found
       i32.const ${SKIP_VANISHES} i32.and
@@ -1797,12 +1779,12 @@ function deblockPictureSource(): FunctionSource {
  * The CAVLC code tables in the kernels' memory (cavlcResidualSource), each entry an i32
  * len << 16 | code: coeff_token by (t * 17 + TotalCoeff) * 4 + TrailingOnes, total_zeros by
  * TotalCoeff * 16 + total_zeros, chroma DC's by TotalCoeff * 4 + total_zeros, run_before by
- * min(zerosLeft, 7) * 16 + run (cavlc-tables.ts's indices); then Table 9-4's intra
+ * min(zerosLeft, 7) * 16 + run (cavlc-tables.ts's indices); then Table 9-4's intra and inter
  * coded_block_pattern code numbers, a byte each.
  */
 const CT_TOKEN = 0, CT_ZEROS = 4 * COEFF_TOKEN_LEN.length, CT_ZEROS_DC = CT_ZEROS + 4 * TOTAL_ZEROS_LEN.length;
 const CT_RUN = CT_ZEROS_DC + 4 * TOTAL_ZEROS_CHROMA_DC_LEN.length, CT_CBP_INTRA = CT_RUN + 4 * RUN_BEFORE_LEN.length;
-const CT_BYTES = CT_CBP_INTRA + CBP_INTRA_TO_CODE_NUM.length;
+const CT_CBP_INTER = CT_CBP_INTRA + CBP_INTRA_TO_CODE_NUM.length, CT_BYTES = CT_CBP_INTER + CBP_INTER_TO_CODE_NUM.length;
 
 function cavlcTables(): Int32Array {
   const t = new Int32Array(CT_BYTES / 4);
@@ -1812,6 +1794,7 @@ function cavlcTables(): Int32Array {
   put(CT_ZEROS_DC, TOTAL_ZEROS_CHROMA_DC_LEN, TOTAL_ZEROS_CHROMA_DC_CODE);
   put(CT_RUN, RUN_BEFORE_LEN, RUN_BEFORE_CODE);
   new Uint8Array(t.buffer).set(CBP_INTRA_TO_CODE_NUM, CT_CBP_INTRA);
+  new Uint8Array(t.buffer).set(CBP_INTER_TO_CODE_NUM, CT_CBP_INTER);
   return t;
 }
 
@@ -2258,6 +2241,116 @@ function intraHeaderSource(): FunctionSource {
         local.get $qpDelta i32.const 0 i32.gt_s select ${PUT_UE}
       end
       ${WRITER_END}`,
+  };
+}
+
+/** A field of the context at $ctx (SKIP_CTX_FIELDS). */
+const ctxField = (name: typeof SKIP_CTX_FIELDS[number]): string => `local.get $ctx i32.load offset=${4 * SKIP_CTX_FIELDS.indexOf(name)}`;
+
+/**
+ * The prediction sources of vector ($vx, $vy) for the macroblock at sample ($x, $y), from the
+ * context at $ctx: luma planes $a and $b (interpolate.ts lumaSources through SUBPEL_SOURCES; $b =
+ * $a for one plane) at stride $rs, chroma's offset $c in its planes (stride $cs) and its fraction
+ * ($xf, $yf) for 8.4.2.2.2's weights (CHROMA_WEIGHTS). Uses $e and $off.
+ */
+function mcSetup(vx: string, vy: string): string {
+  const planeAddr = (field: number): string => `local.get $ctx local.get $e i32.load offset=${field} i32.const 2 i32.shl i32.add i32.load offset=${4 * SKIP_CTX_FIELDS.indexOf('refF')}`;
+  return `
+      ${ctxField('refStride')} local.set $rs
+      local.get ${vx} i32.const 3 i32.and i32.const 2 i32.shl local.get ${vy} i32.const 3 i32.and i32.or
+      i32.const 24 i32.mul ${ctxField('subpel')} i32.add local.set $e
+      local.get $y local.get ${vy} i32.const 2 i32.shr_s i32.add local.get $rs i32.mul local.get $x i32.add local.get ${vx} i32.const 2 i32.shr_s i32.add local.set $off
+      ${planeAddr(0)} local.get $off i32.add local.get $e i32.load offset=4 i32.add local.get $e i32.load offset=8 local.get $rs i32.mul i32.add local.set $a
+      local.get $a local.set $b
+      local.get $e i32.load offset=12 i32.const 0 i32.ge_s
+      if
+        ${planeAddr(12)} local.get $off i32.add local.get $e i32.load offset=16 i32.add local.get $e i32.load offset=20 local.get $rs i32.mul i32.add local.set $b
+      end
+      ${ctxField('refStrideC')} local.set $cs
+      local.get ${vx} i32.const 7 i32.and local.set $xf
+      local.get ${vy} i32.const 7 i32.and local.set $yf
+      local.get $y i32.const 1 i32.shr_u local.get ${vy} i32.const 3 i32.shr_s i32.add local.get $cs i32.mul
+      local.get $x i32.const 1 i32.shr_u i32.add local.get ${vx} i32.const 3 i32.shr_s i32.add local.set $c`;
+}
+
+/** 8.4.2.2.2's four weights of the fraction ($xf, $yf) on the stack: (8 − xf)(8 − yf), xf (8 − yf), (8 − xf) yf, xf yf. */
+const CHROMA_WEIGHTS = `
+      i32.const 8 local.get $xf i32.sub i32.const 8 local.get $yf i32.sub i32.mul
+      local.get $xf i32.const 8 local.get $yf i32.sub i32.mul
+      i32.const 8 local.get $xf i32.sub local.get $yf i32.mul
+      local.get $xf local.get $yf i32.mul`;
+
+/** ue(v) of any value on the stack below 2^15 (codeNum + 1 of at most 15 bits): its zeros, then codeNum + 1. Uses $t. */
+const PUT_UE_ANY = `
+    i32.const 1 i32.add local.set $t
+    i32.const 31 local.get $t i32.clz i32.sub local.set $len
+    i32.const 0 local.set $code
+    ${PUT_BITS}
+    local.get $len i32.const 1 i32.add local.set $len local.get $t local.set $code
+    ${PUT_BITS}`;
+
+/** se(v) of the value on the stack — 9.1.1: k > 0 as 2k − 1, else −2k. Uses $t. */
+const SE_TO_UE = `
+    local.tee $t i32.const 1 i32.shl i32.const 1 i32.sub i32.const 0 local.get $t i32.const 1 i32.shl i32.sub local.get $t i32.const 0 i32.gt_s select`;
+
+/**
+ * inter.ts analyse's coding of a P_L0_16x16 choice, in one call: its motion compensation (vector
+ * $vx, $vy: avgBlock of lumaSources' planes, chroma8 for Cb and Cr) into the context's inter
+ * predictions, codeInter into the 16x16 coding's arrays (SSDs and cbps at the context's `result`),
+ * then the macroblock from bit 0 of the writer's buffer: mb_type 0, the mvd ($mvdx, $mvdy),
+ * coded_block_pattern (Table 9-4, inter) and, with a residual, mb_qp_delta and cavlcResidual.
+ * Returns the bitLength, or −1 when a level is beyond Baseline's reach (cavlcResidual's −1).
+ */
+function codeP16Source(): FunctionSource {
+  const desc = (name: typeof STATE_DESC_FIELDS[number]): string => `local.get $desc i32.load offset=${4 * STATE_DESC_FIELDS.indexOf(name)}`;
+  const ctx = ctxField;
+  // The neighbour's TotalCoeffs of array `field` (`per` a macroblock) at macroblock `nb`, or −1 when `avail` is 0.
+  const neighbour = (field: 'nzLuma' | 'nzCb' | 'nzCr', per: number, avail: string, nb: string): string => `
+      ${avail} if (result i32) ${desc(field)} ${nb} i32.const ${per} i32.mul i32.add else i32.const -1 end`;
+  return {
+    name: 'codeP16',
+    params: [['$ctx', 'i32'], ['$mb', 'i32'], ['$mbx', 'i32'], ['$mby', 'i32'], ['$vx', 'i32'], ['$vy', 'i32'], ['$mvdx', 'i32'], ['$mvdy', 'i32'],
+      ['$m', 'i32'], ['$q6', 'i32'], ['$bias', 'i32'], ['$mc', 'i32'], ['$q6c', 'i32'], ['$biasC', 'i32'], ['$qpDelta', 'i32']],
+    result: 'i32',
+    locals: [['$x', 'i32'], ['$y', 'i32'], ['$e', 'i32'], ['$off', 'i32'], ['$rs', 'i32'], ['$a', 'i32'], ['$b', 'i32'], ['$cs', 'i32'], ['$c', 'i32'],
+      ['$xf', 'i32'], ['$yf', 'i32'], ['$desc', 'i32'], ['$cbp', 'i32'], ['$res', 'i32'], ['$buf', 'i32'], ['$bits', 'i32'],
+      ['$pos', 'i32'], ['$acc', 'i32'], ['$n', 'i32'], ['$code', 'i32'], ['$len', 'i32'], ['$t', 'i32'], ['$w', 'i32']],
+    body: `
+      local.get $mbx i32.const 4 i32.shl local.set $x
+      local.get $mby i32.const 4 i32.shl local.set $y
+      ;; the prediction
+      ${mcSetup('$vx', '$vy')}
+      local.get $a local.get $b local.get $rs ${ctx('interPred')} i32.const 16 i32.const 16 i32.const 16 call $avgBlock
+      ${ctx('refU')} local.get $c i32.add local.get $cs ${ctx('interPredC')} i32.const 8 i32.const 8 ${CHROMA_WEIGHTS} call $chroma8
+      ${ctx('refV2')} local.get $c i32.add local.get $cs ${ctx('interPredC')} i32.const 64 i32.add i32.const 8 i32.const 8 ${CHROMA_WEIGHTS} call $chroma8
+      ;; the residual
+      ${ctx('result')} local.set $res
+      ${ctx('src16')} ${ctx('srcC')} ${ctx('interPred')} ${ctx('interPredC')} local.get $m local.get $q6 local.get $bias local.get $mc local.get $q6c
+      local.get $biasC ${ctx('table')} ${ctx('coef')} ${ctx('p16Levels')} ${ctx('p16Nz')} ${ctx('p16Recon')} ${ctx('p16Dc')} ${ctx('p16Ac')}
+      ${ctx('p16NzC')} ${ctx('p16ReconC')} local.get $res call $codeInter
+      local.get $res i32.load offset=4 local.get $res i32.load offset=12 i32.const 4 i32.shl i32.or local.set $cbp
+      ;; the macroblock's syntax from bit 0
+      ${ctx('mbBuf')} local.set $buf
+      ${WRITER_START}
+      i32.const 1 local.set $len i32.const 1 local.set $code
+      ${PUT_BITS}
+      local.get $mvdx ${SE_TO_UE} ${PUT_UE_ANY}
+      local.get $mvdy ${SE_TO_UE} ${PUT_UE_ANY}
+      ${ctx('cavlc')} local.get $cbp i32.add i32.load8_u offset=${CT_CBP_INTER} ${PUT_UE}
+      local.get $cbp i32.eqz if ${WRITER_END} return end
+      local.get $qpDelta ${SE_TO_UE} ${PUT_UE}
+      ${WRITER_END} local.set $bits
+      ${ctx('desc')} local.set $desc
+      ${desc('mbWidth')} local.set $w
+      local.get $buf local.get $bits ${ctx('p16Levels')} ${ctx('p16Levels')} ${ctx('p16Nz')} local.get $cbp i32.const 0
+      ${ctx('p16Dc')} ${ctx('p16Ac')} ${ctx('p16NzC')}
+      ${neighbour('nzLuma', 16, 'local.get $mbx', 'local.get $mb i32.const 1 i32.sub')}
+      ${neighbour('nzLuma', 16, 'local.get $mby', 'local.get $mb local.get $w i32.sub')}
+      ${neighbour('nzCb', 4, 'local.get $mbx', 'local.get $mb i32.const 1 i32.sub')}
+      ${neighbour('nzCb', 4, 'local.get $mby', 'local.get $mb local.get $w i32.sub')}
+      ${neighbour('nzCr', 4, 'local.get $mbx', 'local.get $mb i32.const 1 i32.sub')}
+      ${neighbour('nzCr', 4, 'local.get $mby', 'local.get $mb local.get $w i32.sub')}
+      ${ctx('cavlc')} call $cavlcResidual`,
   };
 }
 
@@ -3037,6 +3130,10 @@ export interface Kernels {
     srcC: number, predC: number, mc: number, q6c: number, biasC: number, table: number, coef: number, dc: number, ac: number, nzC: number,
     reconC: number, out: number,
   ): void;
+  codeP16(
+    ctx: number, mb: number, mbx: number, mby: number, vx: number, vy: number, mvdx: number, mvdy: number, m: number, q6: number,
+    bias: number, mc: number, q6c: number, biasC: number, qpDelta: number,
+  ): number;
   intraHeader(
     buf: number, bits: number, kind: number, mbTypeOffset: number, mode16: number, cbp: number, chromaMode: number, modes: number,
     pred: number, qpDelta: number, tables: number,
@@ -3090,7 +3187,7 @@ export function kernelModuleBytes(): Uint8Array {
     hexSearchSource(16), hexSearchSource(8), hexSearchSource(4), satdAtSource(), subpelSearchSource(), intra4x4Source(),
     chromaEdgeSource(false), chromaEdgeSource(true), intra16x16Source(), skipProbeSource(),
     motionSearchSource(16), motionSearchSource(8), motionSearchSource(4), codeChromaSource(), codeInterSource(), codeI16Source(),
-    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(), intraChromaSource(), padPlaneSource(), skipMacroblockSource(), searchPartitionSource(), commitIntraSource(), intraHeaderSource(),
+    edgeBsSource(), commitInterSource(), loadMbSource(), deblockEdgeSource(), deblockPictureSource(), cavlcResidualSource(), intraChromaSource(), padPlaneSource(), skipMacroblockSource(), searchPartitionSource(), commitIntraSource(), intraHeaderSource(), codeP16Source(),
   ], 1);
 }
 

@@ -650,14 +650,18 @@ describe('SIMD kernels against the TypeScript references', () => {
         prevMvx[i] = rnd() % 4 === 0 ? (rnd() % 601) - 300 : (rnd() % 9) - 4;
         prevMvy[i] = rnd() % 4 === 0 ? (rnd() % 601) - 300 : (rnd() % 9) - 4;
       }
-      const mb = rnd() % count, pos = { mb, mbx: mb % mbW, mby: Math.floor(mb / mbW), qpDelta: 0 };
+      // mb_qp_delta as row control or AQ would set it: its length is part of J.
+      const mb = rnd() % count, pos = { mb, mbx: mb % mbW, mby: Math.floor(mb / mbW), qpDelta: t % 3 === 0 ? (rnd() % 21) - 10 : 0 };
       const qp = 18 + (rnd() % 30), p = qpParams(qp, qp);
       const [k, plainCoder] = coders as [typeof coders[0], typeof coders[0]];
       const at = `trial ${t}, macroblock ${mb}, QP ${qp}`;
       expect(k.coder.analyse(pos, p), `J, ${at}`).toBe(plainCoder.coder.analyse(pos, p));
       expect([k.coder.decidedEarly, k.coder.bestIsPSkip], `decision, ${at}`).toEqual([plainCoder.coder.decidedEarly, plainCoder.coder.bestIsPSkip]);
-      const kinds = coders.map(({ coder }) => coder.commitBest(new BitWriter(4096), pos));
+      const outs = coders.map(() => new BitWriter(4096));
+      const kinds = coders.map(({ coder }, i) => coder.commitBest(outs[i]!, pos));
       expect(kinds[0], `kind, ${at}`).toBe(kinds[1]);
+      for (const o of outs) o.trailingBits();
+      expect(Buffer.compare(outs[0]!.bytes(), outs[1]!.bytes()), `the macroblock's bits, ${at}`).toBe(0);
       for (const name of ['kind', 'nzLuma', 'nzCb', 'nzCr', 'mvx', 'mvy', 'ref', 'bs'] as const) {
         expect([...k.state[name]], `${name}, ${at}`).toEqual([...plainCoder.state[name]]);
       }
