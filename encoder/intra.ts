@@ -270,7 +270,7 @@ export class IntraCoder {
         luma.nz.byteOffset, chroma.nz.byteOffset, r.y.byteOffset + oy, r.u.byteOffset + oc, r.v.byteOffset + oc, r.strideY, r.strideC);
       return best;
     }
-    this.commit(pos, luma, chroma);
+    commitIntraMacroblock(this.recon, this.state, pos, luma, chroma);
     return best;
   }
 
@@ -615,25 +615,6 @@ export class IntraCoder {
 
   // ---- shared helpers ----------------------------------------------------------------------
 
-  /** Commits the chosen coding: reconstruction into the picture and context (motion and bS too) into MbState. */
-  private commit(pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding): void {
-    const { recon, state } = this;
-    recon.storeMacroblock(pos.mbx, pos.mby, luma.reconW, chroma.reconW);
-    const mb = pos.mb;
-    state.kind[mb] = luma.kind;
-    const i4 = luma.kind === MbKind.I4x4;
-    for (let k = 0; k < 16; k++) {
-      state.i4Mode[mb * 16 + k] = i4 ? luma.modes4[k]! : Intra4x4Mode.Dc;
-      state.nzLuma[mb * 16 + k] = luma.nz[k]!;
-    }
-    for (let k = 0; k < 4; k++) {
-      state.nzCb[mb * 4 + k] = chroma.nz[k]!;
-      state.nzCr[mb * 4 + k] = chroma.nz[4 + k]!;
-    }
-    state.setIntraMotion(mb);
-    setIntraBs(state.bs, mb);
-  }
-
   /**
    * I_PCM — 7.3.5: mb_type, pcm_alignment_zero_bit, then the samples. Written straight into the
    * slice (the alignment depends on the absolute bit position). Samples are clamped to 1..255 so
@@ -669,3 +650,25 @@ export class IntraCoder {
 
 
 /** An uncoded block: the prediction is the reconstruction. Copies it to dst; returns its SSD against src. */
+
+/**
+ * Commits an intra coding (not I_PCM): its reconstruction into the picture and its context into
+ * MbState: kind, Intra4x4PredModes (DC unless I_NxN), TotalCoeffs, intra motion (refIdx −1, zero
+ * vectors) and bS. The commitIntra kernel does the same in one call.
+ */
+export function commitIntraMacroblock(recon: Picture, state: MbState, pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding): void {
+  recon.storeMacroblock(pos.mbx, pos.mby, luma.reconW, chroma.reconW);
+  const mb = pos.mb;
+  state.kind[mb] = luma.kind;
+  const i4 = luma.kind === MbKind.I4x4;
+  for (let k = 0; k < 16; k++) {
+    state.i4Mode[mb * 16 + k] = i4 ? luma.modes4[k]! : Intra4x4Mode.Dc;
+    state.nzLuma[mb * 16 + k] = luma.nz[k]!;
+  }
+  for (let k = 0; k < 4; k++) {
+    state.nzCb[mb * 4 + k] = chroma.nz[k]!;
+    state.nzCr[mb * 4 + k] = chroma.nz[4 + k]!;
+  }
+  state.setIntraMotion(mb);
+  setIntraBs(state.bs, mb);
+}

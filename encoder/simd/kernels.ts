@@ -1062,20 +1062,7 @@ export const SKIP_CTX_FIELDS = [
  * the macroblock as P_Skip (commitInter) and sets SKIP_COMMITTED. $ctx holds SKIP_CTX_FIELDS.
  */
 function skipMacroblockSource(): FunctionSource {
-  const ctx = (name: typeof SKIP_CTX_FIELDS[number]): string => `local.get $ctx i32.load offset=${4 * SKIP_CTX_FIELDS.indexOf(name)}`;
-  const desc = (name: typeof STATE_DESC_FIELDS[number]): string => `local.get $desc i32.load offset=${4 * STATE_DESC_FIELDS.indexOf(name)}`;
-  // refIdx and vector of 4x4 block $i of the MbState into $r{n}, $x{n}, $y{n}.
-  const motion = (n: string): string => `
-    ${desc('ref')} local.get $i i32.add i32.load8_s local.set $r${n}
-    ${desc('mvx')} local.get $i i32.const 1 i32.shl i32.add i32.load16_s local.set $x${n}
-    ${desc('mvy')} local.get $i i32.const 1 i32.shl i32.add i32.load16_s local.set $y${n}`;
-  // median(a, b, c) = a + b + c − min − max of $p, $q, $r on the stack as names.
-  const median = (a: string, b: string, c: string): string => `
-    local.get ${a} local.get ${b} i32.add local.get ${c} i32.add
-    local.get ${a} local.get ${b} local.get ${a} local.get ${b} i32.lt_s select local.tee $t
-    local.get ${c} local.get $t local.get ${c} i32.lt_s select i32.sub
-    local.get ${a} local.get ${b} local.get ${a} local.get ${b} i32.gt_s select local.tee $t
-    local.get ${c} local.get $t local.get ${c} i32.gt_s select i32.sub`;
+  const ctx = ctxField, desc = descField, motion = blockMotion, median = median3;
   return {
     name: 'skipMacroblock',
     params: [['$ctx', 'i32'], ['$mb', 'i32'], ['$mbx', 'i32'], ['$mby', 'i32'], ['$m', 'i32'], ['$q6', 'i32'], ['$bias', 'i32'],
@@ -1158,8 +1145,7 @@ function skipMacroblockSource(): FunctionSource {
  * Returns the partition's cost. $ctx holds SKIP_CTX_FIELDS.
  */
 function searchPartitionSource(): FunctionSource {
-  const ctx = (name: typeof SKIP_CTX_FIELDS[number]): string => `local.get $ctx i32.load offset=${4 * SKIP_CTX_FIELDS.indexOf(name)}`;
-  const desc = (name: typeof STATE_DESC_FIELDS[number]): string => `local.get $desc i32.load offset=${4 * STATE_DESC_FIELDS.indexOf(name)}`;
+  const ctx = ctxField, desc = descField;
   // luma4x4BlkIdx of raster block (x, y) of the macroblock (locals).
   const blk = (x: string, y: string): string => `
     local.get ${y} i32.const 1 i32.shr_u i32.const 3 i32.shl local.get ${x} i32.const 1 i32.shr_u i32.const 2 i32.shl i32.or
@@ -1201,17 +1187,10 @@ function searchPartitionSource(): FunctionSource {
         end
       end
       i32.const 1 local.set $av${n}
-      ${desc('ref')} local.get $i i32.add i32.load8_s local.set $r${n}
-      ${desc('mvx')} local.get $i i32.const 1 i32.shl i32.add i32.load16_s local.set $x${n}
-      ${desc('mvy')} local.get $i i32.const 1 i32.shl i32.add i32.load16_s local.set $y${n}
+      ${blockMotion(n)}
     end`;
   const at = (x: string, y: string): string => `local.get $x4 ${x} i32.add local.set $nx local.get $y4 ${y} i32.add local.set $ny`;
-  const median = (a: string, b: string, c: string): string => `
-    local.get ${a} local.get ${b} i32.add local.get ${c} i32.add
-    local.get ${a} local.get ${b} local.get ${a} local.get ${b} i32.lt_s select local.tee $t
-    local.get ${c} local.get $t local.get ${c} i32.lt_s select i32.sub
-    local.get ${a} local.get ${b} local.get ${a} local.get ${b} i32.gt_s select local.tee $t
-    local.get ${c} local.get $t local.get ${c} i32.gt_s select i32.sub`;
+  const median = median3;
   const take = (n: string): string => `local.get $x${n} local.set $mpx local.get $y${n} local.set $mpy`;
   const start = (k: string, x: string, y: string): string => `
     local.get $st ${k} i32.const 3 i32.shl i32.add ${x} i32.const 2 i32.add i32.const 2 i32.shr_s i32.store offset=36
@@ -1557,6 +1536,23 @@ function edgeBsSource(): FunctionSource {
 /** commitInter's descriptor: the MbState arrays' addresses and the picture width in macroblocks, i32 each. */
 export const STATE_DESC_FIELDS = ['kind', 'i4Mode', 'nzLuma', 'nzCb', 'nzCr', 'bs', 'mvx', 'mvy', 'ref', 'mbWidth'] as const;
 
+/** A field (an array's address, or mbWidth) of the MbState descriptor at $desc. */
+const descField = (name: typeof STATE_DESC_FIELDS[number]): string => `local.get $desc i32.load offset=${4 * STATE_DESC_FIELDS.indexOf(name)}`;
+
+/** refIdx and vector of the MbState's 4x4 block $i into $r{n}, $x{n} and $y{n}. */
+const blockMotion = (n: string): string => `
+    ${descField('ref')} local.get $i i32.add i32.load8_s local.set $r${n}
+    ${descField('mvx')} local.get $i i32.const 1 i32.shl i32.add i32.load16_s local.set $x${n}
+    ${descField('mvy')} local.get $i i32.const 1 i32.shl i32.add i32.load16_s local.set $y${n}`;
+
+/** median(a, b, c) of three i32 locals on the stack, as a + b + c − min − max (uses $t). */
+const median3 = (a: string, b: string, c: string): string => `
+    local.get ${a} local.get ${b} i32.add local.get ${c} i32.add
+    local.get ${a} local.get ${b} local.get ${a} local.get ${b} i32.lt_s select local.tee $t
+    local.get ${c} local.get $t local.get ${c} i32.lt_s select i32.sub
+    local.get ${a} local.get ${b} local.get ${a} local.get ${b} i32.gt_s select local.tee $t
+    local.get ${c} local.get $t local.get ${c} i32.gt_s select i32.sub`;
+
 /**
  * inter.ts commitBest and deblock.ts setInterBs for an inter macroblock, in one call: its
  * reconstruction ($recon 16x16; $reconC Cb above Cr, 8 wide) into the picture ($picY, $picU,
@@ -1567,7 +1563,7 @@ export const STATE_DESC_FIELDS = ['kind', 'i4Mode', 'nzLuma', 'nzCb', 'nzCr', 'b
  * picture's edge) and its inner edges, all 0 when it has no coefficients and one vector.
  */
 function commitInterSource(): FunctionSource {
-  const field = (name: typeof STATE_DESC_FIELDS[number]): string => `local.get $desc i32.load offset=${4 * STATE_DESC_FIELDS.indexOf(name)}`;
+  const field = descField;
   const edge = (pi: string, qi: string): string => `local.get $nzA local.get $mvxA local.get $mvyA local.get $refA ${pi} ${qi} call $edgeBs`;
   const mbEdge = (dir: 0 | 1): string => `
     local.get ${dir === 0 ? '$mbx' : '$mby'} i32.eqz
@@ -1995,20 +1991,20 @@ function cavlcResidualSource(): FunctionSource {
         end
       end
     end`;
+  // nA or nB (9.2.1): the macroblock's own block's TotalCoeff at `own` when `inside`, else the
+  // neighbouring macroblock's at `nb` + `at` + offset, −1 without that macroblock.
+  const side = (inside: string, own: string, nb: string, at: string, offset: number): string => `
+    ${inside}
+    if (result i32) ${own} i32.load8_u
+    else
+      local.get ${nb} i32.const 0 i32.lt_s
+      if (result i32) i32.const -1 else local.get ${nb} ${at} i32.add i32.load8_u offset=${offset} end
+    end`;
   // Luma nC of raster block ($x4, $y4) into $nc.
+  const ownLuma = (d: number): string => `local.get $nz local.get $y4 i32.const 2 i32.shl i32.add local.get $x4 i32.add i32.const ${d} i32.sub`;
   const lumaNc = `
-    local.get $x4
-    if (result i32) local.get $nz local.get $y4 i32.const 2 i32.shl i32.add local.get $x4 i32.add i32.const 1 i32.sub i32.load8_u
-    else
-      local.get $leftL i32.const 0 i32.lt_s
-      if (result i32) i32.const -1 else local.get $leftL local.get $y4 i32.const 2 i32.shl i32.add i32.load8_u offset=3 end
-    end
-    local.get $y4
-    if (result i32) local.get $nz local.get $y4 i32.const 2 i32.shl i32.add local.get $x4 i32.add i32.const 4 i32.sub i32.load8_u
-    else
-      local.get $topL i32.const 0 i32.lt_s
-      if (result i32) i32.const -1 else local.get $topL local.get $x4 i32.add i32.load8_u offset=12 end
-    end
+    ${side('local.get $x4', ownLuma(1), '$leftL', 'local.get $y4 i32.const 2 i32.shl', 3)}
+    ${side('local.get $y4', ownLuma(4), '$topL', 'local.get $x4', 12)}
     ${COMBINE_NC}`;
   // Table index t (cavlc-tables.ts coeffTokenTableIndex) of $nc >= 0.
   const tableOfNc = `
@@ -2065,18 +2061,8 @@ function cavlcResidualSource(): FunctionSource {
                 local.get $leftCr local.get $leftCb local.get $c select local.set $left
                 local.get $topCr local.get $topCb local.get $c select local.set $top
                 local.get $cnz local.get $c i32.const 2 i32.shl i32.add local.set $own
-                local.get $b i32.const 1 i32.and
-                if (result i32) local.get $own local.get $b i32.add i32.const 1 i32.sub i32.load8_u
-                else
-                  local.get $left i32.const 0 i32.lt_s
-                  if (result i32) i32.const -1 else local.get $left local.get $b i32.add i32.load8_u offset=1 end
-                end
-                local.get $b i32.const 2 i32.and
-                if (result i32) local.get $own local.get $b i32.add i32.const 2 i32.sub i32.load8_u
-                else
-                  local.get $top i32.const 0 i32.lt_s
-                  if (result i32) i32.const -1 else local.get $top local.get $b i32.add i32.load8_u offset=2 end
-                end
+                ${side('local.get $b i32.const 1 i32.and', 'local.get $own local.get $b i32.add i32.const 1 i32.sub', '$left', 'local.get $b', 1)}
+                ${side('local.get $b i32.const 2 i32.and', 'local.get $own local.get $b i32.add i32.const 2 i32.sub', '$top', 'local.get $b', 2)}
                 ${COMBINE_NC} ${tableOfNc}
               end
             end
@@ -2121,20 +2107,15 @@ function padPlaneSource(): FunctionSource {
         local.get $dst local.get $r local.get $ds i32.mul i32.add local.tee $d local.set $b
         ${copy}
         ;; the side pads
-        local.get $a i32.load8_u i8x16.splat local.set $v
-        local.get $d local.get $pad i32.sub local.set $b
+        ${[['local.get $a', 'local.get $d local.get $pad i32.sub'], ['local.get $a local.get $w i32.add i32.const 1 i32.sub', 'local.get $d local.get $w i32.add']]
+    .map(([sample, at]) => `
+        ${sample} i32.load8_u i8x16.splat local.set $v
+        ${at} local.set $b
         i32.const 0 local.set $x
-        loop $left
+        loop $side
           local.get $b local.get $x i32.add local.get $v v128.store
-          local.get $x i32.const 16 i32.add local.tee $x local.get $pad i32.lt_u br_if $left
-        end
-        local.get $a local.get $w i32.add i32.const 1 i32.sub i32.load8_u i8x16.splat local.set $v
-        local.get $d local.get $w i32.add local.set $b
-        i32.const 0 local.set $x
-        loop $right
-          local.get $b local.get $x i32.add local.get $v v128.store
-          local.get $x i32.const 16 i32.add local.tee $x local.get $pad i32.lt_u br_if $right
-        end
+          local.get $x i32.const 16 i32.add local.tee $x local.get $pad i32.lt_u br_if $side
+        end`).join('')}
         local.get $r i32.const 1 i32.add local.tee $r local.get $h i32.lt_u br_if $rows
       end
       ;; the top and bottom pads: whole padded rows
@@ -2160,7 +2141,7 @@ function padPlaneSource(): FunctionSource {
  * $nzC), refIdx −1 and zero vectors, and bS 4 on its macroblock edges and 3 inside.
  */
 function commitIntraSource(): FunctionSource {
-  const field = (name: typeof STATE_DESC_FIELDS[number]): string => `local.get $desc i32.load offset=${4 * STATE_DESC_FIELDS.indexOf(name)}`;
+  const field = descField;
   return {
     name: 'commitIntra',
     params: [['$desc', 'i32'], ['$mb', 'i32'], ['$kind', 'i32'], ['$recon', 'i32'], ['$reconC', 'i32'], ['$modes', 'i32'], ['$nz', 'i32'],
@@ -2302,8 +2283,7 @@ const SE_TO_UE = `
  * Returns the bitLength, or −1 when a level is beyond Baseline's reach (cavlcResidual's −1).
  */
 function codeP16Source(): FunctionSource {
-  const desc = (name: typeof STATE_DESC_FIELDS[number]): string => `local.get $desc i32.load offset=${4 * STATE_DESC_FIELDS.indexOf(name)}`;
-  const ctx = ctxField;
+  const desc = descField, ctx = ctxField;
   // The neighbour's TotalCoeffs of array `field` (`per` a macroblock) at macroblock `nb`, or −1 when `avail` is 0.
   const neighbour = (field: 'nzLuma' | 'nzCb' | 'nzCr', per: number, avail: string, nb: string): string => `
       ${avail} if (result i32) ${desc(field)} ${nb} i32.const ${per} i32.mul i32.add else i32.const -1 end`;

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { H264Encoder } from '../../encoder/index.js';
-import { deblockPicture, setInterBs, setIntraBs } from '../../encoder/common/deblock.js';
+import { deblockPicture, setInterBs } from '../../encoder/common/deblock.js';
 import { interpolateHalfPlanes, lumaSources, predictChroma, predictLumaFromPlanes, type LumaSources } from '../../encoder/common/interpolate.js';
 import {
   AVAIL_LEFT, AVAIL_TOP, AVAIL_TOP_LEFT, Intra16x16Mode, dc4x4, intra16x16ModeAvailable, intra4x4ModeAvailable, intraChromaModeAvailable,
@@ -23,11 +23,11 @@ import {
 import { BitWriter, ueBits } from '../../encoder/common/bitstream.js';
 import { ChromaCoding, InterCoding, LumaCoding, MB_WRITER_BYTES, writeInterMb, writeIntraMb } from '../../encoder/macroblock-writer.js';
 import { InterCoder } from '../../encoder/inter.js';
-import { qpParams } from '../../encoder/intra.js';
+import { commitIntraMacroblock, qpParams } from '../../encoder/intra.js';
 import { MbKind, MbState } from '../../encoder/mb-state.js';
 import { PRESET_CHOICES } from '../../encoder/presets.js';
 import {
-  SKIP_SSD_MASK, SKIP_VANISHES, STATE_DESC_FIELDS, SUBPEL_SOURCES, SimdKernels, intra4x4Taps, kernelModuleBytes,
+  SKIP_SSD_MASK, SKIP_VANISHES, SUBPEL_SOURCES, SimdKernels, intra4x4Taps, kernelModuleBytes,
 } from '../../encoder/simd/kernels.js';
 import { assembleModule } from '../../encoder/simd/wasm-assembler.js';
 import { loadSequence } from '../helpers/sequences.js';
@@ -48,6 +48,20 @@ function kernels(bytes: number): SimdKernels {
   const k = SimdKernels.create(bytes);
   if (k === null) throw new Error('this runtime has no WebAssembly SIMD: Node 20 and Chromium both do');
   return k;
+}
+
+/**
+ * For the commit kernels' tests: an MbState and a picture in the kernels' memory (with the
+ * state's descriptor) and plain ones for the TypeScript commit.
+ */
+function commitSetup(mbW: number, mbH: number) {
+  const sk = kernels(mbW * mbH * 600 + 8192);
+  const alloc = (n: number): Uint8Array => sk.alloc(n);
+  const simdState = new MbState(mbW, mbH, alloc);
+  return {
+    sk, alloc, simdState, plain: new MbState(mbW, mbH), pic: new Picture(mbW, mbH, alloc), plainPic: new Picture(mbW, mbH),
+    desc: sk.describeState(simdState),
+  };
 }
 
 /** Fills with uniform noise, or (binary) only 0 and 255, which drives every sum to its extremes. */
@@ -787,14 +801,7 @@ describe('SIMD kernels against the TypeScript references', () => {
 
   it('commitInter commits like InterCoder.commitBest and sets setInterBs\'s bS: random neighbours, vectors and coefficients', () => {
     const mbW = 4, mbH = 3, count = mbW * mbH;
-    const sk = kernels(count * 600 + 8192);
-    const alloc = (n: number): Uint8Array => sk.alloc(n);
-    const simdState = new MbState(mbW, mbH, alloc), plain = new MbState(mbW, mbH);
-    const pic = new Picture(mbW, mbH, alloc), plainPic = new Picture(mbW, mbH);
-    const desc = sk.alloc(4 * STATE_DESC_FIELDS.length);
-    STATE_DESC_FIELDS.forEach((name, i) => {
-      new Int32Array(desc.buffer, desc.byteOffset, STATE_DESC_FIELDS.length)[i] = name === 'mbWidth' ? mbW : simdState[name].byteOffset;
-    });
+    const { sk, alloc, simdState, plain, pic, plainPic, desc } = commitSetup(mbW, mbH);
     const coding = new InterCoding(alloc);
     const rnd = prng(113);
     const bsSeen = new Set<number>();
@@ -842,7 +849,7 @@ describe('SIMD kernels against the TypeScript references', () => {
         plain.nzCr[mb * 4 + i] = coding.chroma.nz[4 + i]!;
       }
       setInterBs(plain, mb, mbx, mby);
-      sk.k.commitInter(desc.byteOffset, mb, mbx, mby, coding.kind, coding.luma.recon.byteOffset, coding.chroma.recon.byteOffset,
+      sk.k.commitInter(desc, mb, mbx, mby, coding.kind, coding.luma.recon.byteOffset, coding.chroma.recon.byteOffset,
         coding.luma.nz.byteOffset, coding.chroma.nz.byteOffset, coding.mvx.byteOffset, coding.mvy.byteOffset,
         pic.y.byteOffset + mby * 16 * pic.strideY + mbx * 16, pic.u.byteOffset + mby * 8 * pic.strideC + mbx * 8,
         pic.v.byteOffset + mby * 8 * pic.strideC + mbx * 8, pic.strideY, pic.strideC);
@@ -857,13 +864,9 @@ describe('SIMD kernels against the TypeScript references', () => {
     expect([...bsSeen].sort(), 'bS values seen').toEqual([0, 1, 2, 4]);
   });
 
-  it('commitIntra commits like IntraCoder\'s commit with setIntraMotion and setIntraBs: I_NxN and Intra_16x16, random codings', () => {
+  it('commitIntra commits like commitIntraMacroblock (motion and bS included): I_NxN and Intra_16x16, random codings', () => {
     const mbW = 3, mbH = 2, count = mbW * mbH;
-    const sk = kernels(count * 600 + 8192);
-    const alloc = (n: number): Uint8Array => sk.alloc(n);
-    const simdState = new MbState(mbW, mbH, alloc), plain = new MbState(mbW, mbH);
-    const pic = new Picture(mbW, mbH, alloc), plainPic = new Picture(mbW, mbH);
-    const desc = sk.describeState(simdState);
+    const { sk, alloc, simdState, plain, pic, plainPic, desc } = commitSetup(mbW, mbH);
     const luma = new LumaCoding(alloc), chroma = new ChromaCoding(alloc);
     const rnd = prng(131);
     for (let t = 0; t < 200; t++) {
@@ -887,19 +890,8 @@ describe('SIMD kernels against the TypeScript references', () => {
       fill(luma.recon, 500 + t, false);
       fill(chroma.recon, 600 + t, false);
 
-      // The TypeScript commit (intra.ts commit) on the plain state and picture.
-      plainPic.storeMacroblock(mbx, mby, luma.reconW, chroma.reconW);
-      plain.kind[mb] = luma.kind;
-      for (let k = 0; k < 16; k++) {
-        plain.i4Mode[mb * 16 + k] = luma.kind === MbKind.I4x4 ? luma.modes4[k]! : 2;
-        plain.nzLuma[mb * 16 + k] = luma.nz[k]!;
-      }
-      for (let k = 0; k < 4; k++) {
-        plain.nzCb[mb * 4 + k] = chroma.nz[k]!;
-        plain.nzCr[mb * 4 + k] = chroma.nz[4 + k]!;
-      }
-      plain.setIntraMotion(mb);
-      setIntraBs(plain.bs, mb);
+      // The TypeScript commit on the plain state and picture.
+      commitIntraMacroblock(plainPic, plain, { mb, mbx, mby, qpDelta: 0 }, luma, chroma);
       sk.k.commitIntra(desc, mb, luma.kind, luma.recon.byteOffset, chroma.recon.byteOffset, luma.modes4.byteOffset, luma.nz.byteOffset,
         chroma.nz.byteOffset, pic.y.byteOffset + mby * 16 * pic.strideY + mbx * 16, pic.u.byteOffset + mby * 8 * pic.strideC + mbx * 8,
         pic.v.byteOffset + mby * 8 * pic.strideC + mbx * 8, pic.strideY, pic.strideC);
