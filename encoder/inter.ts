@@ -19,7 +19,7 @@ import type { QpParams } from './intra.js';
 import { InterCoding, MB_WRITER_BYTES, writeInterMb, type MbPosition } from './macroblock-writer.js';
 import { MbKind, type MbState } from './mb-state.js';
 import { chromaResidualVanishes, codeChromaResidual, codeLumaResidual, deadZoneBias, lumaResidualVanishes } from './residual.js';
-import { SKIP_COMMITTED, SKIP_CTX_FIELDS, SKIP_SSD_MASK, SKIP_VANISHES, STATE_DESC_FIELDS, simdBytes, type Kernels, type SimdKernels } from './simd/kernels.js';
+import { SKIP_CTX_FIELDS, SKIP_SSD_MASK, SKIP_VANISHES, STATE_DESC_FIELDS, simdBytes, type Kernels, type SimdKernels } from './simd/kernels.js';
 import { setInterBs } from './common/deblock.js';
 
 /** The inter search a preset selects (presets are data: encoder/presets.ts). */
@@ -107,8 +107,6 @@ export class InterCoder {
   committedCbp = 0;
   private bestIsSkip = false;
   private earlyDecision = false;
-  /** analyse()'s kernel committed its early P_Skip already (commitBest has nothing left to do). */
-  private committedEarly = false;
   private lastSearchCost = Infinity;
   /** The SIMD kernels, or null for the TypeScript ones; with them, addresses of what they read. */
   private readonly kernels: Kernels | null;
@@ -269,7 +267,6 @@ export class InterCoder {
   /** Analyses the macroblock; returns the best inter J (P_Skip included) and remembers it. */
   analyse(pos: MbPosition, p: QpParams): number {
     this.earlyDecision = false;
-    this.committedEarly = false;
     this.lastSearchCost = Infinity;
     const { state } = this;
     const skip = this.skipCoding;
@@ -285,7 +282,6 @@ export class InterCoder {
         qpc - 6 * q6c, q6c, deadZoneBias(qpc, INTER_DEAD_ZONE), earlySkip ? 1 : 0);
       jSkip = (found & SKIP_SSD_MASK) + p.lambda2;
       vanishes = (found & SKIP_VANISHES) !== 0;
-      this.committedEarly = (found & SKIP_COMMITTED) !== 0;
     } else {
       this.loadSource(pos);
       predictSkipMv(state, pos.mb, pos.mbx, pos.mby, skip, this.skipMv);
@@ -375,7 +371,7 @@ export class InterCoder {
     this.committedCbp = this.bestIsSkip ? 0 : c.luma.cbp | (c.chroma.cbp << 4);
     const simd = this.simd;
     if (simd !== null) {
-      if (this.committedEarly) return MbKind.PSkip; // skipMacroblock committed it
+      if (this.earlyDecision) return MbKind.PSkip; // skipMacroblock committed its early P_Skip
       // commitInterSource: the same, in one call. P_Skip has no coefficients (TotalCoeff 0).
       if (!this.bestIsSkip) out.append(this.writer);
       const skip = this.bestIsSkip, oy = pos.mby * 16 * recon.strideY + pos.mbx * 16, oc = pos.mby * 8 * recon.strideC + pos.mbx * 8;

@@ -951,11 +951,8 @@ const SCORE_8X8 = `
       local.get $k i32.const 1 i32.add local.tee $k i32.const 4 i32.lt_u br_if $scores
     end`;
 
-/**
- * skipProbe's result: the SSD in the low bits (384 samples x 255² < 2^25, so bits 29 and up are
- * free for flags), bit 30 when the residual vanishes.
- */
-export const SKIP_SSD_MASK = (1 << 29) - 1, SKIP_VANISHES = 1 << 30;
+/** skipProbe's result: the SSD in the low bits (384 samples x 255² < 2^25), bit 30 when the residual vanishes. */
+export const SKIP_SSD_MASK = (1 << 30) - 1, SKIP_VANISHES = 1 << 30;
 
 /**
  * P_Skip's evaluation of a macroblock (inter.ts analyse up to its early decision), in one call:
@@ -1027,9 +1024,6 @@ function skipProbeSource(): FunctionSource {
   };
 }
 
-/** skipMacroblock's result: skipProbe's, and bit 29 when it committed the macroblock as P_Skip. */
-export const SKIP_COMMITTED = 1 << 29;
-
 /**
  * The fields of skipMacroblock's context (i32 each, in this order): the source picture's planes
  * (their first samples) and strides, the macroblock buffers it loads, the reference's four luma
@@ -1059,7 +1053,7 @@ export const SKIP_CTX_FIELDS = [
  * median with C, or D for an unavailable C, and the single-match rule) into P_Skip's 16 + 16
  * vectors, the planes of that vector (lumaSources by SUBPEL_SOURCES) and chroma's position and
  * weights, then skipProbe. When the probe ($probe) finds that nothing would be coded it commits
- * the macroblock as P_Skip (commitInter) and sets SKIP_COMMITTED. $ctx holds SKIP_CTX_FIELDS.
+ * the macroblock as P_Skip (commitInter). Returns skipProbe's result. $ctx holds SKIP_CTX_FIELDS.
  */
 function skipMacroblockSource(): FunctionSource {
   const ctx = ctxField, desc = descField, motion = blockMotion, median = median3;
@@ -1127,7 +1121,6 @@ function skipMacroblockSource(): FunctionSource {
         ${ctx('recU')} local.get $y i32.const 1 i32.shr_u ${ctx('recStrideC')} i32.mul i32.add local.get $x i32.const 1 i32.shr_u i32.add
         ${ctx('recV')} local.get $y i32.const 1 i32.shr_u ${ctx('recStrideC')} i32.mul i32.add local.get $x i32.const 1 i32.shr_u i32.add
         ${ctx('recStrideY')} ${ctx('recStrideC')} call $commitInter
-        local.get $found i32.const ${SKIP_COMMITTED} i32.or local.set $found
       end
       local.get $found`,
   };
