@@ -436,8 +436,7 @@ export class IntraCoder {
   private codeI16(avail: number, p: QpParams, out: LumaCoding): void {
     const { top16, left16, pred, src16, dcm, tmp, simd } = this;
     if (simd === null) predict16x16(out.mode16, top16, left16, avail, pred);
-    const qp = p.qp, m = (qp % 6) * 16, qbits = 15 + ((qp / 6) | 0);
-    const bias = deadZoneBias(qp, INTRA_DEAD_ZONE);
+    const qp = p.qp, bias = deadZoneBias(qp, INTRA_DEAD_ZONE);
     if (simd !== null) {
       // All of it in one call (codeI16Source); SSD and cbp come back in interResult.
       const q6 = (qp / 6) | 0, res = simd.interResult;
@@ -448,7 +447,7 @@ export class IntraCoder {
       return;
     }
     // AC levels (start 1: the DC stays unquantised in coef at each block's position 0).
-    const coef = this.coefY;
+    const m = (qp % 6) * 16, qbits = 15 + ((qp / 6) | 0), coef = this.coefY;
     for (let r = 0; r < 16; r++) {
       const o = (r >> 2) * 64 + (r & 3) * 4, base = r * 16;
       out.levels[base] = 0;

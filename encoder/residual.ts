@@ -169,7 +169,6 @@ export function codeChromaResidual(
   src: Uint8Array, predCb: Uint8Array, cbOffset: number, predCr: Uint8Array, crOffset: number,
   qpc: number, deadZone: number, out: ChromaCoding, simd: SimdKernels | null = null,
 ): void {
-  const m = (qpc % 6) * 16, qbits = 15 + ((qpc / 6) | 0);
   const bias = deadZoneBias(qpc, deadZone);
   if (simd !== null) {
     // All of it in one call (codeChromaSource); SSD and cbp come back in interResult.
@@ -180,6 +179,7 @@ export function codeChromaResidual(
     out.cbp = simd.interResult[3]!;
     return;
   }
+  const m = (qpc % 6) * 16, qbits = 15 + ((qpc / 6) | 0);
   let anyDc = false, anyAc = false;
   const coef = chromaCoef;
   for (let c = 0; c < 2; c++) {

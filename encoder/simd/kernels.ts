@@ -4,9 +4,10 @@
  * has a plain TypeScript reference that stays the encoder's definition and its fallback, and tests
  * hold the two to the same output (test/encoder/simd.test.ts). Some are single operations (SAD,
  * SATD, half-sample planes, transform and quantisation, deblocking edges); others are whole
- * macroblock steps made of them (P_Skip's evaluation, a partition's motion search, the inter
- * residual, the commit, the intra searches, a picture's deblocking). encoder/docs/simd.md lists
- * them with the TypeScript each replaces.
+ * macroblock steps made of them (a P macroblock up to its early P_Skip, a partition's vector
+ * prediction and search, a 16x16 choice's coding and bits, CAVLC, the residuals, the commits, the
+ * intra searches, a picture's deblocking). encoder/docs/simd.md lists them with the TypeScript
+ * each replaces.
  *
  * The kernels work on one WebAssembly.Memory per encoder. Planes they read are allocated in it
  * (`alloc`) as ordinary Uint8Array views, so the TypeScript code around them reads and writes the
@@ -1826,6 +1827,10 @@ const PUT_UE = `
     i32.const 31 local.get $code i32.clz i32.sub i32.const 1 i32.shl i32.const 1 i32.add local.set $len
     ${PUT_BITS}`;
 
+/** se(v) of the value on the stack — 9.1.1: k > 0 as 2k − 1, else −2k. Uses $t. */
+const SE_TO_UE = `
+    local.tee $t i32.const 1 i32.shl i32.const 1 i32.sub i32.const 0 local.get $t i32.const 1 i32.shl i32.sub local.get $t i32.const 0 i32.gt_s select`;
+
 /** PUT_BITS of the table entry at $tables + offset + 4 * (index on the stack). */
 const putEntry = (offset: number): string => `
     i32.const 2 i32.shl local.get $tables i32.add i32.load offset=${offset} local.tee $code
@@ -2176,7 +2181,7 @@ function intraHeaderSource(): FunctionSource {
       ['$chromaMode', 'i32'], ['$modes', 'i32'], ['$pred', 'i32'], ['$qpDelta', 'i32'], ['$tables', 'i32']],
     result: 'i32',
     locals: [['$pos', 'i32'], ['$acc', 'i32'], ['$n', 'i32'], ['$code', 'i32'], ['$len', 'i32'], ['$i', 'i32'], ['$r', 'i32'],
-      ['$m', 'i32'], ['$p', 'i32']],
+      ['$m', 'i32'], ['$p', 'i32'], ['$t', 'i32']],
     body: `
       ${WRITER_START}
       local.get $kind i32.const ${MbKind.I16x16} i32.eq
@@ -2210,9 +2215,7 @@ function intraHeaderSource(): FunctionSource {
       if local.get $tables local.get $cbp i32.add i32.load8_u offset=${CT_CBP_INTRA} ${PUT_UE} end
       local.get $kind i32.const ${MbKind.I16x16} i32.eq local.get $cbp i32.or
       if
-        ;; se(v): k > 0 as 2k − 1, else −2k
-        local.get $qpDelta i32.const 1 i32.shl i32.const 1 i32.sub i32.const 0 local.get $qpDelta i32.const 1 i32.shl i32.sub
-        local.get $qpDelta i32.const 0 i32.gt_s select ${PUT_UE}
+        local.get $qpDelta ${SE_TO_UE} ${PUT_UE}
       end
       ${WRITER_END}`,
   };
@@ -2262,10 +2265,6 @@ const PUT_UE_ANY = `
     ${PUT_BITS}
     local.get $len i32.const 1 i32.add local.set $len local.get $t local.set $code
     ${PUT_BITS}`;
-
-/** se(v) of the value on the stack — 9.1.1: k > 0 as 2k − 1, else −2k. Uses $t. */
-const SE_TO_UE = `
-    local.tee $t i32.const 1 i32.shl i32.const 1 i32.sub i32.const 0 local.get $t i32.const 1 i32.shl i32.sub local.get $t i32.const 0 i32.gt_s select`;
 
 /**
  * inter.ts analyse's coding of a P_L0_16x16 choice, in one call: its motion compensation (vector
