@@ -226,13 +226,11 @@ function writeResidual(
   w: BitSink, state: MbState, pos: MbPosition, luma: LumaCoding, chroma: ChromaCoding, i16: boolean, simd: SimdKernels | null,
 ): boolean {
   if (simd !== null) {
-    // The same in one kernel call; the neighbours' TotalCoeffs by address (−1: not available).
-    const bw = w as BitWriter, mb = pos.mb, left = pos.mbx > 0, top = pos.mby > 0, above = mb - state.mbWidth;
-    const nzL = state.nzLuma.byteOffset, nzCb = state.nzCb.byteOffset, nzCr = state.nzCr.byteOffset;
+    // The same in one kernel call, which finds the neighbours' TotalCoeffs in the MbState.
+    const bw = w as BitWriter;
     const bits = simd.k.cavlcResidual(bw.buffer.byteOffset, bw.bitLength, luma.levels.byteOffset, luma.dc.byteOffset, luma.nz.byteOffset,
       luma.cbp | (chroma.cbp << 4), i16 ? 1 : 0, chroma.dc.byteOffset, chroma.ac.byteOffset, chroma.nz.byteOffset,
-      left ? nzL + (mb - 1) * 16 : -1, top ? nzL + above * 16 : -1, left ? nzCb + (mb - 1) * 4 : -1, top ? nzCb + above * 4 : -1,
-      left ? nzCr + (mb - 1) * 4 : -1, top ? nzCr + above * 4 : -1, simd.cavlcTables);
+      simd.describeState(state), pos.mb, pos.mbx, pos.mby, simd.cavlcTables);
     if (bits < 0) {
       bw.clearTail(); // it wrote some blocks before the one it refused
       return false;

@@ -1855,9 +1855,8 @@ const COMBINE_NC = `
  * Intra16x16DCLevel ($i16: $dc16), the luma blocks of the 8x8s $cbp codes (levels at $levels,
  * i32 per raster block r at r * 64 bytes, in scan order; AC from position 1 with $i16), chroma DC
  * ($cdc: Cb's 4 then Cr's) and AC ($cac, as luma's) by the chroma bits of $cbp (cbp >> 4). nC
- * from the macroblock's own TotalCoeffs ($nz luma u8 x 16, $cnz Cb then Cr u8 x 4) and its left
- * and top neighbours' ($leftL, $topL: their 16 luma; $leftCb.. : their 4 per component; −1 when
- * not available). Returns the writer's new bitLength, or −1 when a level needs a level_prefix
+ * from the macroblock's own TotalCoeffs ($nz luma u8 x 16, $cnz Cb then Cr u8 x 4) and those of
+ * the left and upper macroblocks of $mb ($mbx, $mby) in the MbState described at $desc. Returns the writer's new bitLength, or −1 when a level needs a level_prefix
  * beyond 15 (Baseline, 7.4.5.3.2), as writeResidualBlock's −1.
  *
  * Every block is the loop's one block writer: a mask of the non-zero levels (bit i: scan index i)
@@ -2010,16 +2009,22 @@ function cavlcResidualSource(): FunctionSource {
     local.get $nc i32.const 8 i32.lt_u select
     local.get $nc i32.const 4 i32.lt_u select
     local.get $nc i32.const 2 i32.lt_u select local.set $t`;
-  const i32s = ['$j', '$code', '$len', '$mask', '$tc', '$high', '$m', '$t1', '$signs', '$p', '$v', '$sl', '$first', '$lc', '$prefix',
+  const i32s = ['$leftL', '$topL', '$leftCb', '$topCb', '$leftCr', '$topCr', '$j', '$code', '$len', '$mask', '$tc', '$high', '$m', '$t1', '$signs', '$p', '$v', '$sl', '$first', '$lc', '$prefix',
     '$sbits', '$suffix', '$zl', '$i', '$lv', '$start', '$max', '$t', '$x4', '$y4', '$na', '$nb', '$nc', '$c', '$b', '$left', '$top', '$own'];
   return {
     name: 'cavlcResidual',
     params: [['$buf', 'i32'], ['$bits', 'i32'], ['$levels', 'i32'], ['$dc16', 'i32'], ['$nz', 'i32'], ['$cbp', 'i32'], ['$i16', 'i32'],
-      ['$cdc', 'i32'], ['$cac', 'i32'], ['$cnz', 'i32'], ['$leftL', 'i32'], ['$topL', 'i32'], ['$leftCb', 'i32'], ['$topCb', 'i32'],
-      ['$leftCr', 'i32'], ['$topCr', 'i32'], ['$tables', 'i32']],
+      ['$cdc', 'i32'], ['$cac', 'i32'], ['$cnz', 'i32'], ['$desc', 'i32'], ['$mb', 'i32'], ['$mbx', 'i32'], ['$mby', 'i32'], ['$tables', 'i32']],
     result: 'i32',
     locals: [['$pos', 'i32'], ['$acc', 'i32'], ['$n', 'i32'], ...i32s.map((l): [string, 'i32'] => [l, 'i32'])],
     body: `
+      ;; the left and upper macroblocks' TotalCoeffs (−1: not available)
+      ${[['$leftL', 'nzLuma', 16, '$mbx', 'i32.const 1'], ['$topL', 'nzLuma', 16, '$mby', descField('mbWidth')],
+    ['$leftCb', 'nzCb', 4, '$mbx', 'i32.const 1'], ['$topCb', 'nzCb', 4, '$mby', descField('mbWidth')],
+    ['$leftCr', 'nzCr', 4, '$mbx', 'i32.const 1'], ['$topCr', 'nzCr', 4, '$mby', descField('mbWidth')]].map(([to, field, per, avail, back]) => `
+      local.get ${avail}
+      if (result i32) ${descField(field as 'nzLuma')} local.get $mb ${back} i32.sub i32.const ${per} i32.mul i32.add else i32.const -1 end
+      local.set ${to}`).join('')}
       ${WRITER_START}
       ;; Blocks j: 0 Intra16x16DCLevel, 1..16 luma (luma4x4BlkIdx j − 1), 17..18 chroma DC, 19..26 chroma AC.
       loop $blocks
@@ -2275,18 +2280,15 @@ const PUT_UE_ANY = `
  * Returns the bitLength, or −1 when a level is beyond Baseline's reach (cavlcResidual's −1).
  */
 function codeP16Source(): FunctionSource {
-  const desc = descField, ctx = ctxField;
-  // The neighbour's TotalCoeffs of array `field` (`per` a macroblock) at macroblock `nb`, or −1 when `avail` is 0.
-  const neighbour = (field: 'nzLuma' | 'nzCb' | 'nzCr', per: number, avail: string, nb: string): string => `
-      ${avail} if (result i32) ${desc(field)} ${nb} i32.const ${per} i32.mul i32.add else i32.const -1 end`;
+  const ctx = ctxField;
   return {
     name: 'codeP16',
     params: [['$ctx', 'i32'], ['$mb', 'i32'], ['$mbx', 'i32'], ['$mby', 'i32'], ['$vx', 'i32'], ['$vy', 'i32'], ['$mvdx', 'i32'], ['$mvdy', 'i32'],
       ['$m', 'i32'], ['$q6', 'i32'], ['$bias', 'i32'], ['$mc', 'i32'], ['$q6c', 'i32'], ['$biasC', 'i32'], ['$qpDelta', 'i32']],
     result: 'i32',
     locals: [['$x', 'i32'], ['$y', 'i32'], ['$e', 'i32'], ['$off', 'i32'], ['$rs', 'i32'], ['$a', 'i32'], ['$b', 'i32'], ['$cs', 'i32'], ['$c', 'i32'],
-      ['$xf', 'i32'], ['$yf', 'i32'], ['$desc', 'i32'], ['$cbp', 'i32'], ['$res', 'i32'], ['$buf', 'i32'], ['$bits', 'i32'],
-      ['$pos', 'i32'], ['$acc', 'i32'], ['$n', 'i32'], ['$code', 'i32'], ['$len', 'i32'], ['$t', 'i32'], ['$w', 'i32']],
+      ['$xf', 'i32'], ['$yf', 'i32'], ['$cbp', 'i32'], ['$res', 'i32'], ['$buf', 'i32'], ['$bits', 'i32'],
+      ['$pos', 'i32'], ['$acc', 'i32'], ['$n', 'i32'], ['$code', 'i32'], ['$len', 'i32'], ['$t', 'i32']],
     body: `
       local.get $mbx i32.const 4 i32.shl local.set $x
       local.get $mby i32.const 4 i32.shl local.set $y
@@ -2312,16 +2314,8 @@ function codeP16Source(): FunctionSource {
       local.get $cbp i32.eqz if ${WRITER_END} return end
       local.get $qpDelta ${SE_TO_UE} ${PUT_UE}
       ${WRITER_END} local.set $bits
-      ${ctx('desc')} local.set $desc
-      ${desc('mbWidth')} local.set $w
       local.get $buf local.get $bits ${ctx('p16Levels')} ${ctx('p16Levels')} ${ctx('p16Nz')} local.get $cbp i32.const 0
-      ${ctx('p16Dc')} ${ctx('p16Ac')} ${ctx('p16NzC')}
-      ${neighbour('nzLuma', 16, 'local.get $mbx', 'local.get $mb i32.const 1 i32.sub')}
-      ${neighbour('nzLuma', 16, 'local.get $mby', 'local.get $mb local.get $w i32.sub')}
-      ${neighbour('nzCb', 4, 'local.get $mbx', 'local.get $mb i32.const 1 i32.sub')}
-      ${neighbour('nzCb', 4, 'local.get $mby', 'local.get $mb local.get $w i32.sub')}
-      ${neighbour('nzCr', 4, 'local.get $mbx', 'local.get $mb i32.const 1 i32.sub')}
-      ${neighbour('nzCr', 4, 'local.get $mby', 'local.get $mb local.get $w i32.sub')}
+      ${ctx('p16Dc')} ${ctx('p16Ac')} ${ctx('p16NzC')} ${ctx('desc')} local.get $mb local.get $mbx local.get $mby
       ${ctx('cavlc')} call $cavlcResidual`,
   };
 }
@@ -3119,7 +3113,7 @@ export interface Kernels {
   intraChroma(src: number, pu: number, pv: number, sc: number, flags: number, lambda: number, pred: number, scratch: number): number;
   cavlcResidual(
     buf: number, bits: number, levels: number, dc16: number, nz: number, cbp: number, i16: number, cdc: number, cac: number, cnz: number,
-    leftL: number, topL: number, leftCb: number, topCb: number, leftCr: number, topCr: number, tables: number,
+    desc: number, mb: number, mbx: number, mby: number, tables: number,
   ): number;
   commitInter(
     desc: number, mb: number, mbx: number, mby: number, kind: number, recon: number, reconC: number, nz: number, nzC: number,
@@ -3357,17 +3351,23 @@ export class SimdKernels {
   }
 
   /**
-   * A descriptor of an MbState whose arrays lie in this memory (STATE_DESC_FIELDS, i32 each), for
-   * the kernels that read and write it; returns its address.
+   * The descriptor of an MbState whose arrays lie in this memory (STATE_DESC_FIELDS, i32 each), for
+   * the kernels that read and write it: its address, made on the first call for that state.
    */
   describeState(state: { readonly mbWidth: number } & Record<Exclude<typeof STATE_DESC_FIELDS[number], 'mbWidth'>, { readonly byteOffset: number }>): number {
+    const known = this.descriptors.get(state);
+    if (known !== undefined) return known;
     const desc = this.alloc(4 * STATE_DESC_FIELDS.length);
     const fields = new Int32Array(desc.buffer, desc.byteOffset, STATE_DESC_FIELDS.length);
     STATE_DESC_FIELDS.forEach((name, i) => {
       fields[i] = name === 'mbWidth' ? state.mbWidth : state[name].byteOffset;
     });
+    this.descriptors.set(state, desc.byteOffset);
     return desc.byteOffset;
   }
+
+  /** describeState's descriptors, one per MbState (the coders share theirs). */
+  private readonly descriptors = new Map<object, number>();
 
   /** A zeroed, 16-byte aligned view of `bytes` in the kernels' memory. */
   alloc(bytes: number): Uint8Array {
